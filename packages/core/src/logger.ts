@@ -1,0 +1,55 @@
+/** Log levels in increasing severity. */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+/** A small injected logger: a static message plus metadata, children add bindings. */
+export interface Logger {
+  debug(msg: string, meta?: Record<string, unknown>): void;
+  info(msg: string, meta?: Record<string, unknown>): void;
+  warn(msg: string, meta?: Record<string, unknown>): void;
+  error(msg: string, meta?: Record<string, unknown>): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** `json` writes one JSON object per line; `pretty` writes `time level msg k=v`. @defaultValue pretty on a TTY, else json */
+  format?: "json" | "pretty";
+  write?: (line: string) => void;
+  bindings?: Record<string, unknown>;
+}
+
+/** Creates a logger writing to stderr (so stdout stays free for command output). */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? ((process.env.LOG_LEVEL as LogLevel | undefined) || "info");
+  const min = ORDER[level] ?? ORDER.info;
+  const format = options.format ?? (process.stderr.isTTY ? "pretty" : "json");
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const bindings = options.bindings ?? {};
+  const emit = (lvl: Exclude<LogLevel, "silent">, msg: string, meta?: Record<string, unknown>) => {
+    if (ORDER[lvl] < min) return;
+    const all = { ...bindings, ...meta };
+    if (format === "json") {
+      write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...all }, errorReplacer));
+    } else {
+      const kv = Object.entries(all)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v, errorReplacer)}`)
+        .join(" ");
+      write(`${new Date().toISOString().slice(11, 23)} ${lvl.toUpperCase().padEnd(5)} ${msg}${kv ? ` ${kv}` : ""}`);
+    }
+  };
+  return {
+    debug: (m, meta) => emit("debug", m, meta),
+    info: (m, meta) => emit("info", m, meta),
+    warn: (m, meta) => emit("warn", m, meta),
+    error: (m, meta) => emit("error", m, meta),
+    child: (extra) => createLogger({ level, format, write, bindings: { ...bindings, ...extra } }),
+  };
+}
+
+function errorReplacer(_key: string, value: unknown) {
+  return value instanceof Error ? { name: value.name, message: value.message } : value;
+}
+
+/** A logger that drops everything (tests, benchmarks). */
+export const silentLogger: Logger = createLogger({ level: "silent" });

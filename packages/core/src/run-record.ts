@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { ForgeId } from "./forge-event";
+
+/** Run states. `queued` and `running` are live; the rest are terminal. */
+export const RunState = z.enum([
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "stopped",
+  "timed_out",
+  "stalled",
+  "turn_limit",
+  "budget_limit",
+]);
+export type RunState = z.infer<typeof RunState>;
+
+export const TERMINAL_STATES: readonly RunState[] = [
+  "succeeded",
+  "failed",
+  "stopped",
+  "timed_out",
+  "stalled",
+  "turn_limit",
+  "budget_limit",
+];
+
+/** True when a run in this state has ended (and, by contract, every process of it was verified gone). */
+export function isTerminal(state: RunState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+/** What is stored for each run and served by `/api/runs` and `forgehand runs`. */
+export const RunRecord = z.object({
+  id: z.string(),
+  forge: ForgeId,
+  repo: z.string(),
+  issue: z.number().int(),
+  isPr: z.boolean().default(false),
+  stage: z.string(),
+  state: RunState,
+  createdAt: z.number(),
+  startedAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  turns: z.number().int().default(0),
+  maxTurns: z.number().int().optional(),
+  costUsd: z.number().default(0),
+  budgetUsd: z.number().optional(),
+  sessionId: z.string().optional(),
+  attempts: z.number().int().default(0),
+  /** Plain-words reason for the terminal state (which limit, who stopped it, gate output tail…). */
+  reason: z.string().optional(),
+  stoppedBy: z.string().optional(),
+  trigger: z.string().optional(),
+  prUrl: z.string().optional(),
+  branch: z.string().optional(),
+  runner: z.string().optional(),
+  statusCommentId: z.number().optional(),
+  lastActions: z.array(z.string()).default([]),
+});
+export type RunRecord = z.infer<typeof RunRecord>;

@@ -1,0 +1,69 @@
+import type { ForgeId, IssueRef, Permission, RepoRef } from "@forgehand/core";
+
+/** A comment as the forge returns it. */
+export interface ForgeComment {
+  id: number;
+  body: string;
+  author: string;
+  htmlUrl?: string;
+}
+
+/** An issue (or PR) with what prompt templates need. */
+export interface ForgeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  isPr: boolean;
+  labels: string[];
+  htmlUrl?: string;
+  /** Most recent comments, oldest first (at most ~20). */
+  comments: ForgeComment[];
+}
+
+/** Reactions used by the bot to acknowledge commands. */
+export type Reaction = "eyes" | "+1" | "confused";
+
+/** A pull request opened or found for a branch. */
+export interface PullRequestInfo {
+  number: number;
+  url: string;
+  /** False when an open PR for the same head already existed. */
+  created: boolean;
+}
+
+/**
+ * One forge behind one interface (GitHub or Gitea/Forgejo). Writes are idempotent
+ * where the forge allows: labels already present are not an error, a missing
+ * label on removal is not an error, find-or-create for comments and PRs.
+ */
+export interface ForgeClient {
+  readonly forge: ForgeId;
+  /** The sender's permission on the repository, from the forge API (never from the payload). */
+  getPermission(repo: RepoRef, login: string): Promise<Permission>;
+  createComment(ref: IssueRef, body: string): Promise<ForgeComment>;
+  updateComment(repo: RepoRef, commentId: number, body: string): Promise<void>;
+  /** Finds the first comment on the issue whose body contains `marker`. */
+  findCommentByMarker(ref: IssueRef, marker: string): Promise<ForgeComment | null>;
+  addLabels(ref: IssueRef, labels: string[]): Promise<void>;
+  removeLabel(ref: IssueRef, label: string): Promise<void>;
+  addReaction(repo: RepoRef, commentId: number, reaction: Reaction): Promise<void>;
+  findOrCreatePullRequest(
+    repo: RepoRef,
+    pr: { head: string; base: string; title: string; body: string },
+  ): Promise<PullRequestInfo>;
+  getIssue(ref: IssueRef): Promise<ForgeIssue>;
+  getRepository(repo: RepoRef): Promise<{ defaultBranch: string; cloneUrl: string; private: boolean }>;
+  /**
+   * HTTP basic credentials for git clone/push of this repository (token-based), or null
+   * for none (e.g. file:// origins). Passed to git via an askpass helper, never in URLs.
+   */
+  gitCredentials(repo: RepoRef): Promise<{ username: string; password: string } | null>;
+}
+
+/** Chooses the client for an event's forge (and GitHub App installation). */
+export interface ForgeClients {
+  for(forge: ForgeId, installationId?: number): ForgeClient;
+  /** The bot's own login on a forge, so its own comments and label changes are ignored. */
+  botLogin(forge: ForgeId): string | undefined;
+}

@@ -1,0 +1,80 @@
+import { createHash } from "node:crypto";
+import { IssueRef, type SlashCommand } from "@forgehand/core";
+import { z } from "zod";
+
+/** Stage runs: long, limited by `runner.concurrency`. */
+export const STAGE_QUEUE = "forgehand-stage";
+/** Slash commands: short, authorised and acted on by the runner process, never blocked behind stage runs. */
+export const COMMAND_QUEUE = "forgehand-command";
+
+/** Who or what asked for a stage run. */
+export const Trigger = z.object({
+  kind: z.enum(["label", "command", "retry", "operator"]),
+  /** Forge login (or `operator`). */
+  by: z.string(),
+  deliveryId: z.string(),
+});
+export type Trigger = z.infer<typeof Trigger>;
+
+/** One stage run request. The BullMQ job id is the run id. */
+export const StageJob = z.object({
+  kind: z.literal("stage"),
+  runId: z.string(),
+  ref: IssueRef,
+  stage: z.string(),
+  trigger: Trigger,
+  /** `/retry`: resume this agent session where the agent supports it. */
+  resumeSessionId: z.string().optional(),
+  /** Enqueue time (ms); a stop request newer than this cancels the job before it runs. */
+  requestedAt: z.number(),
+});
+export type StageJob = z.infer<typeof StageJob>;
+
+const SlashCommandSchema: z.ZodType<SlashCommand> = z.union([
+  z.object({ name: z.enum(["stop", "retry", "status", "help"]) }),
+  z.object({ name: z.literal("run"), stage: z.string() }),
+  z.object({ name: z.literal("unknown"), raw: z.string() }),
+]) as z.ZodType<SlashCommand>;
+
+/** Slash commands from one comment, to be authorised and carried out by a runner. */
+export const CommandJob = z.object({
+  kind: z.literal("command"),
+  ref: IssueRef,
+  commentId: z.number().int(),
+  sender: z.object({ login: z.string(), authorAssociation: z.string().optional() }),
+  commands: z.array(SlashCommandSchema).min(1),
+  deliveryId: z.string(),
+  requestedAt: z.number(),
+});
+export type CommandJob = z.infer<typeof CommandJob>;
+
+/** Why a run is asked to stop. */
+export const StopReason = z.enum([
+  "command",
+  "label_removed",
+  "issue_closed",
+  "pr_closed",
+  "pr_merged",
+  "operator",
+  "shutdown",
+]);
+export type StopReason = z.infer<typeof StopReason>;
+
+/** A stop request for whatever runs (or waits) on one issue, or for one run id. */
+export const StopRequest = z.object({
+  /** `issueKey(ref)`; set for stops that come from the forge. */
+  issue: z.string().optional(),
+  runId: z.string().optional(),
+  by: z.string(),
+  reason: StopReason,
+  at: z.number(),
+});
+export type StopRequest = z.infer<typeof StopRequest>;
+
+/**
+ * Deterministic run id for a stage triggered by one delivery, so that the same
+ * delivery can never enqueue the same stage twice (BullMQ ignores a duplicate job id).
+ */
+export function runIdFor(forge: string, deliveryId: string, stage: string, issue: string): string {
+  return `r${createHash("sha256").update(`${forge}\0${deliveryId}\0${stage}\0${issue}`).digest("hex").slice(0, 12)}`;
+}

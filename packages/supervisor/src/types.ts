@@ -1,0 +1,101 @@
+/** Typed events a parser yields from an agent's stdout. */
+export type AgentEvent =
+  | { type: "session"; sessionId: string; model?: string }
+  | {
+      type: "assistant";
+      /** Message id; Claude repeats a message once per content block, consumers count each id once. */
+      messageId?: string;
+      model?: string;
+      /** True when this message contains at least one tool_use block. */
+      usesTool: boolean;
+      tools: { name: string; input: string }[];
+      text?: string;
+    }
+  | { type: "tool_result"; toolUseId?: string; isError: boolean; text?: string }
+  | {
+      type: "usage";
+      messageId?: string;
+      model?: string;
+      inputTokens: number;
+      outputTokens: number;
+      cacheReadTokens: number;
+      cacheWriteTokens: number;
+    }
+  | {
+      type: "result";
+      isError: boolean;
+      subtype?: string;
+      totalCostUsd?: number;
+      numTurns?: number;
+      text?: string;
+      sessionId?: string;
+    }
+  | { type: "line"; text: string };
+
+/** Terminal reason of a supervised run (mirrors the run states of SPEC.md). */
+export type RunEndReason = "succeeded" | "failed" | "stopped" | "timed_out" | "stalled" | "turn_limit" | "budget_limit";
+
+/** USD per million tokens, keyed by model id prefix (longest prefix wins). */
+export type PriceTable = Record<string, { input: number; output: number; cacheRead?: number; cacheWrite?: number }>;
+
+/** Result of a verified process-tree kill. */
+export interface KillReport {
+  /** Pids that were alive when the kill began and are now gone. */
+  killed: number[];
+  /** Pids still alive when the verification bound passed, with their command lines. */
+  survivors: { pid: number; command: string }[];
+  /** Whether SIGKILL had to be sent after the grace period. */
+  escalated: boolean;
+  durationMs: number;
+}
+
+/** Live counters, also passed to `onProgress` as they change. */
+export interface RunProgress {
+  turns: number;
+  costUsd: number;
+  sessionId?: string;
+  lastEventAt: number;
+}
+
+export interface SuperviseOptions {
+  /** argv; never a shell string. */
+  command: string[];
+  cwd: string;
+  /** The complete environment of the agent (nothing is inherited). */
+  env: Record<string, string>;
+  /** The prompt on stdin, or written to a file whose path is appended to argv. */
+  prompt: { via: "stdin" | "file"; text: string };
+  parser: "claude-stream-json" | "lines";
+  limits: { timeoutMs?: number; stallMs?: number; maxTurns?: number; maxBudgetUsd?: number };
+  /** SIGTERM → wait this long → SIGKILL. */
+  killGraceMs: number;
+  /** External cancel (`/stop`): same verified kill, ends as `stopped`. */
+  signal?: AbortSignal;
+  /** Directory of the on-disk live-pid registry (orphan reaping after a crash). */
+  registryDir?: string;
+  /** Identifies the run in the registry and logs. */
+  runId: string;
+  prices?: PriceTable;
+  onEvent?: (event: AgentEvent) => void;
+  onProgress?: (progress: RunProgress) => void;
+  /** Every raw stdout/stderr line, for the run log. */
+  onLog?: (stream: "stdout" | "stderr", line: string) => void;
+}
+
+/** What `supervise` resolves with: only after every process of the run is verified gone. */
+export interface RunOutcome {
+  reason: RunEndReason;
+  exitCode: number | null;
+  signal: string | null;
+  turns: number;
+  costUsd: number;
+  sessionId?: string;
+  /** The agent's final result text (Claude's `result` event), if any. */
+  resultText?: string;
+  /** Last stderr lines, for classifying failures (429/529/network) and for the status comment. */
+  stderrTail: string;
+  /** Human-readable detail: which limit, or why it failed. */
+  detail: string;
+  kill?: KillReport;
+  durationMs: number;
+}
