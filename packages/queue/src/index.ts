@@ -1,3 +1,4 @@
 export * from "./jobs";
 export * from "./redis";
 export * from "./redis-server";
+export * from "./stop-requests";

@@ -1,0 +1,50 @@
+import type { Redis } from "ioredis";
+import { StopRequest } from "./jobs";
+
+/** Pub/sub channel on which stop requests are announced to every runner. */
+export function stopChannel(prefix: string): string {
+  return `${prefix}:stop`;
+}
+
+/** Key of the persisted stop flag for an issue (`issueKey`) or a run id. */
+export function stopFlagKey(prefix: string, target: { issue?: string; runId?: string }): string {
+  return target.runId ? `${prefix}:stop:run:${target.runId}` : `${prefix}:stop:issue:${target.issue}`;
+}
+
+/** How long a stop flag is kept: long enough for any queued or running job to see it. */
+const FLAG_TTL_S = 7 * 24 * 3600;
+
+/**
+ * Records a stop request and announces it. The flag is persisted first so a runner
+ * that misses the pub/sub message (reconnecting, busy) still sees it on its next
+ * watchdog tick; queued jobs requested before `at` are cancelled when they start.
+ */
+export async function requestStop(redis: Redis, prefix: string, request: StopRequest): Promise<void> {
+  const req = StopRequest.parse(request);
+  const payload = JSON.stringify(req);
+  const multi = redis.multi();
+  if (req.issue) multi.set(stopFlagKey(prefix, { issue: req.issue }), payload, "EX", FLAG_TTL_S);
+  if (req.runId) multi.set(stopFlagKey(prefix, { runId: req.runId }), payload, "EX", FLAG_TTL_S);
+  multi.publish(stopChannel(prefix), payload);
+  await multi.exec();
+}
+
+/** Reads the newest stop flag for an issue or run, if any. */
+export async function readStop(
+  redis: Redis,
+  prefix: string,
+  target: { issue?: string; runId?: string },
+): Promise<StopRequest | null> {
+  const keys = [
+    ...(target.runId ? [stopFlagKey(prefix, { runId: target.runId })] : []),
+    ...(target.issue ? [stopFlagKey(prefix, { issue: target.issue })] : []),
+  ];
+  if (keys.length === 0) return null;
+  const values = await redis.mget(...keys);
+  const found = values
+    .filter((v): v is string => typeof v === "string")
+    .map((v) => StopRequest.safeParse(JSON.parse(v)))
+    .filter((r) => r.success)
+    .map((r) => r.data);
+  return found.sort((a, b) => b.at - a.at)[0] ?? null;
+}
