@@ -1,0 +1,85 @@
+import type { RunRecord } from "@forgehand/core";
+import { createRunStore, type RunStore } from "@forgehand/queue";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testRedis, uniquePrefix } from "../../../../test/helpers/redis";
+import { createRunsApi } from "./runs";
+
+const auth = { authorization: "Bearer s3cret-token" };
+
+function rec(id: string, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    forge: "gitea",
+    repo: "o/r",
+    issue: 3,
+    isPr: false,
+    stage: "analyse",
+    state: "running",
+    createdAt: Date.now(),
+    turns: 2,
+    costUsd: 0.1,
+    attempts: 1,
+    lastActions: [],
+    ...over,
+  };
+}
+
+describe("runs API", () => {
+  let redis: Redis;
+  let store: RunStore;
+  beforeAll(async () => {
+    redis = testRedis();
+    store = createRunStore(redis, uniquePrefix("api"));
+    await store.create(rec("old", { createdAt: 1, state: "succeeded" }));
+    await store.create(rec("new", { createdAt: 2 }));
+  });
+  afterAll(() => redis.quit());
+
+  it("answers 503 when no token is configured and 401 without or with a wrong token", async () => {
+    expect((await createRunsApi({ store }).request("/runs", { headers: auth })).status).toBe(503);
+    const app = createRunsApi({ store, token: "s3cret-token" });
+    expect((await app.request("/runs")).status).toBe(401);
+    expect((await app.request("/runs", { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await app.request("/runs/new/log", { headers: { authorization: "Basic x" } })).status).toBe(401);
+  });
+
+  it("lists runs newest first and serves one run, 404 for unknown", async () => {
+    const app = createRunsApi({ store, token: "s3cret-token" });
+    const list = await app.request("/runs?limit=5", { headers: auth });
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { runs: RunRecord[] }).runs.map((r) => r.id)).toEqual(["new", "old"]);
+    const one = await app.request("/runs/old", { headers: auth });
+    expect(await one.json()).toMatchObject({ id: "old", state: "succeeded", turns: 2 });
+    expect((await app.request("/runs/zzz", { headers: auth })).status).toBe(404);
+    const bad = await app.request("/runs?limit=abc", { headers: auth });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("abc");
+  });
+
+  it("serves the log as text", async () => {
+    await store.appendLog("old", "stdout", "hello");
+    await store.appendLog("old", "stderr", "oops");
+    const res = await createRunsApi({ store, token: "s3cret-token" }).request("/runs/old/log", { headers: auth });
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toMatch(/stdout hello\n.*stderr oops\n$/s);
+  });
+
+  it("tails a live log as server-sent events and ends when the run is terminal", async () => {
+    await store.appendLog("new", "stdout", "first");
+    const app = createRunsApi({ store, token: "s3cret-token", tailBlockMs: 200 });
+    const res = await app.request("/runs/new/log", { headers: { ...auth, accept: "text/event-stream" } });
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    setTimeout(async () => {
+      await store.appendLog("new", "stdout", "second");
+      await store.appendLog("new", "system", "done");
+      await store.update("new", { state: "succeeded" });
+    }, 300);
+    const body = await res.text();
+    expect(body.indexOf("data: first")).toBeGreaterThan(-1);
+    expect(body.indexOf("data: second")).toBeGreaterThan(body.indexOf("data: first"));
+    expect(body).toContain("event: end");
+    expect(body).toContain('"state":"succeeded"');
+  });
+});

@@ -1,0 +1,100 @@
+import { timingSafeEqual } from "node:crypto";
+import { isTerminal } from "@forgehand/core";
+import type { LogEntry, RunStore } from "@forgehand/queue";
+import { Hono, type MiddlewareHandler } from "hono";
+import { streamSSE } from "hono/streaming";
+
+export interface RunsApiOptions {
+  store: RunStore;
+  /** `FORGEHAND_API_TOKEN`; without it the API answers 503 (never open by accident). */
+  token?: string;
+  /** How long one blocking read of a live log waits. @defaultValue 1000 */
+  tailBlockMs?: number;
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function requireToken(token: string | undefined): MiddlewareHandler {
+  return async function checkBearer(c, next) {
+    if (!token) return c.json({ error: "the runs API is disabled: set FORGEHAND_API_TOKEN" }, 503);
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !sameToken(match[1]?.trim() ?? "", token)) {
+      c.header("WWW-Authenticate", 'Bearer realm="forgehand"');
+      return c.json({ error: "missing or wrong bearer token" }, 401);
+    }
+    await next();
+  };
+}
+
+function logText(entries: LogEntry[]): string {
+  return entries.map((e) => `${new Date(e.at).toISOString()} ${e.stream} ${e.line}\n`).join("");
+}
+
+/** Run records and logs: mount at `/api` (GET /runs, /runs/:id, /runs/:id/log). */
+export function createRunsApi(deps: RunsApiOptions): Hono {
+  const { store } = deps;
+  const tailBlockMs = deps.tailBlockMs ?? 1_000;
+  const app = new Hono();
+  app.use("*", requireToken(deps.token));
+
+  app.get("/runs", async (c) => {
+    const raw = c.req.query("limit");
+    const limit = raw === undefined ? 50 : Number(raw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1_000)
+      return c.json({ error: `[api] Expected limit between 1 and 1000, got \`${raw}\`` }, 400);
+    return c.json({ runs: await store.list({ limit }) });
+  });
+
+  app.get("/runs/:id", async (c) => {
+    const run = await store.get(c.req.param("id"));
+    return run ? c.json(run) : c.json({ error: `no run ${c.req.param("id")}` }, 404);
+  });
+
+  app.get("/runs/:id/log", async (c) => {
+    const id = c.req.param("id");
+    const run = await store.get(id);
+    if (!run) return c.json({ error: `no run ${id}` }, 404);
+    if (!(c.req.header("accept") ?? "").includes("text/event-stream")) {
+      const lines: LogEntry[] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await store.readLog(id, { after, count: 1_000 });
+        lines.push(...page);
+        if (page.length < 1_000) break;
+        after = page.at(-1)?.id;
+      }
+      return c.text(logText(lines), 200, { "content-type": "text/plain; charset=utf-8" });
+    }
+    // Live tail: replay from Last-Event-ID (or the start), then block for new lines
+    // until the run is terminal and nothing is left to send.
+    return streamSSE(c, async (stream) => {
+      let after = c.req.header("last-event-id") || "0";
+      let aborted = false;
+      stream.onAbort(() => {
+        aborted = true;
+      });
+      while (!aborted) {
+        const entries = await store.tailLog(id, after, tailBlockMs);
+        for (const e of entries) {
+          await stream.writeSSE({ id: e.id, event: e.stream, data: e.line });
+          after = e.id;
+        }
+        if (entries.length > 0) continue;
+        const now = await store.get(id);
+        if (!now || isTerminal(now.state)) {
+          // Lines written just before the terminal state landed.
+          for (const e of await store.readLog(id, { after: after === "0" ? undefined : after, count: 10_000 }))
+            await stream.writeSSE({ id: e.id, event: e.stream, data: e.line });
+          await stream.writeSSE({ event: "end", data: JSON.stringify({ state: now?.state ?? "unknown" }) });
+          break;
+        }
+      }
+    });
+  });
+
+  return app;
+}
