@@ -1,0 +1,11 @@
+export { type ModelServer, type ModelServerOptions, startModelServer } from "./model-server";
+export { countToolResults, isMainLoopRequest, systemText, workingDirectoryOf } from "./request-info";
+export {
+  type LoopToolsOptions,
+  loopToolsScript,
+  pathInWorkdir,
+  sequenceScript,
+  silentScript,
+  writeFileScript,
+} from "./scripts";
+export type { MessagesRequest, RecordedRequest, Script, ScriptContext, Turn, TurnUsage } from "./types";

@@ -1,0 +1,48 @@
+import { isAbsolute, join } from "node:path";
+import type { Script, ScriptContext, Turn } from "./types";
+
+/** The absolute path of `relPath` inside the agent's working directory. */
+export function pathInWorkdir(ctx: ScriptContext, relPath: string): string {
+  if (isAbsolute(relPath)) return relPath;
+  if (!ctx.cwd) throw new Error(`[model-server] no working directory in the system prompt to place ${relPath}`);
+  return join(ctx.cwd, relPath);
+}
+
+/** One `Write` tool call creating `relPath` with `content`, then a final text answer. */
+export function writeFileScript(relPath: string, content: string, finalText = `Wrote ${relPath}.`): Script {
+  return (_req, ctx) => {
+    if (ctx.toolResults > 0) return { text: finalText };
+    return { toolUse: { name: "Write", input: { file_path: pathInWorkdir(ctx, relPath), content } } };
+  };
+}
+
+/** Options for {@link loopToolsScript}. */
+export interface LoopToolsOptions {
+  /** Which harmless tool to call forever; @defaultValue "Bash" (runs `echo hi`) */
+  tool?: "Bash" | "Read";
+  /** Extra usage per turn, to drive the CLI's cost up (budget tests). */
+  usage?: { input_tokens: number; output_tokens: number };
+}
+
+/** Tool calls forever: the model never finishes on its own (for /stop, maxTurns, budget and timeout). */
+export function loopToolsScript(options: LoopToolsOptions = {}): Script {
+  return (_req, ctx) => {
+    const turn: Turn =
+      options.tool === "Read"
+        ? { toolUse: { name: "Read", input: { file_path: pathInWorkdir(ctx, "README.md") } } }
+        : { toolUse: { name: "Bash", input: { command: "echo hi", description: "Say hi" } } };
+    return options.usage ? { ...turn, usage: options.usage } : turn;
+  };
+}
+
+/** The model accepts the request and never sends a byte (for stall detection). */
+export function silentScript(silentForMs = 60 * 60 * 1000): Script {
+  return () => ({ silentForMs });
+}
+
+/** Plays `turns` in order, one per main-loop request, then repeats the last one. */
+export function sequenceScript(turns: Turn[]): Script {
+  if (turns.length === 0) throw new Error("[model-server] sequenceScript needs at least one turn");
+  let next = 0;
+  return () => turns[Math.min(next++, turns.length - 1)]!;
+}
