@@ -1,3 +1,5 @@
+import type { Logger } from "@forgehand/core";
+
 /** Typed events a parser yields from an agent's stdout. */
 export type AgentEvent =
   | { type: "session"; sessionId: string; model?: string }
@@ -80,6 +82,8 @@ export interface SuperviseOptions {
   onProgress?: (progress: RunProgress) => void;
   /** Every raw stdout/stderr line, for the run log. */
   onLog?: (stream: "stdout" | "stderr", line: string) => void;
+  /** Warnings (malformed lines, callback errors, kill survivors). @defaultValue silentLogger */
+  logger?: Logger;
 }
 
 /** What `supervise` resolves with: only after every process of the run is verified gone. */

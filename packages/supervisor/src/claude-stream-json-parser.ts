@@ -1,0 +1,151 @@
+import type { AgentEvent } from "./types";
+
+export interface ParserOptions {
+  /** Called for each line that is not a stream-json object (the line is skipped, never fatal). */
+  onMalformed?: (line: string, why: string) => void;
+}
+
+/** Longest tool input / text kept in an event (status comments show only a short summary). */
+const SHORT = 200;
+
+type Json = Record<string, unknown>;
+
+/**
+ * Parser for Claude Code's `-p --output-format stream-json --verbose` output: one JSON object per line.
+ * Claude Code emits one `assistant` line PER CONTENT BLOCK with the same message id and repeated usage, so the
+ * events carry `messageId` and consumers count turns and usage once per id.
+ */
+export function createClaudeStreamJsonParser(options: ParserOptions = {}): (line: string) => AgentEvent[] {
+  return function parseClaudeLine(line) {
+    if (line.trim() === "") return [];
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      options.onMalformed?.(line, "not JSON");
+      return [];
+    }
+    if (!isObject(obj) || typeof obj.type !== "string") {
+      options.onMalformed?.(line, "not an object with a string `type`");
+      return [];
+    }
+    switch (obj.type) {
+      case "system":
+        return parseSystem(obj);
+      case "assistant":
+        return parseAssistant(obj);
+      case "user":
+        return parseUser(obj);
+      case "result":
+        return [parseResult(obj)];
+      default:
+        // stream_event, control messages, future types: not needed by the watchdog.
+        return [];
+    }
+  };
+}
+
+function parseSystem(obj: Json): AgentEvent[] {
+  const sessionId = str(obj.session_id);
+  if (obj.subtype !== "init" || sessionId === undefined) return [];
+  return [{ type: "session", sessionId, model: str(obj.model) }];
+}
+
+function parseAssistant(obj: Json): AgentEvent[] {
+  const message = isObject(obj.message) ? obj.message : {};
+  const messageId = str(message.id);
+  const model = str(message.model);
+  const content = Array.isArray(message.content) ? message.content.filter(isObject) : [];
+  const tools = content
+    .filter((block) => block.type === "tool_use")
+    .map((block) => ({ name: str(block.name) ?? "?", input: summariseInput(block.input) }));
+  const text = content
+    .filter((block) => block.type === "text" && typeof block.text === "string")
+    .map((block) => block.text as string)
+    .join("\n");
+  const events: AgentEvent[] = [
+    { type: "assistant", messageId, model, usesTool: tools.length > 0, tools, text: text ? short(text) : undefined },
+  ];
+  if (isObject(message.usage)) {
+    const usage = message.usage;
+    events.push({
+      type: "usage",
+      messageId,
+      model,
+      inputTokens: num(usage.input_tokens),
+      outputTokens: num(usage.output_tokens),
+      cacheReadTokens: num(usage.cache_read_input_tokens),
+      cacheWriteTokens: num(usage.cache_creation_input_tokens),
+    });
+  }
+  return events;
+}
+
+function parseUser(obj: Json): AgentEvent[] {
+  const message = isObject(obj.message) ? obj.message : {};
+  if (!Array.isArray(message.content)) return [];
+  return message.content
+    .filter((block): block is Json => isObject(block) && block.type === "tool_result")
+    .map((block) => ({
+      type: "tool_result" as const,
+      toolUseId: str(block.tool_use_id),
+      isError: block.is_error === true,
+      text: resultText(block.content),
+    }));
+}
+
+function parseResult(obj: Json): AgentEvent {
+  return {
+    type: "result",
+    isError: obj.is_error === true || (typeof obj.subtype === "string" && obj.subtype !== "success"),
+    subtype: str(obj.subtype),
+    totalCostUsd: typeof obj.total_cost_usd === "number" ? obj.total_cost_usd : undefined,
+    numTurns: typeof obj.num_turns === "number" ? obj.num_turns : undefined,
+    text: str(obj.result),
+    sessionId: str(obj.session_id),
+  };
+}
+
+/** A one-line summary of a tool input: the field a human would look at, else compact JSON. */
+function summariseInput(input: unknown): string {
+  if (isObject(input)) {
+    for (const key of ["command", "file_path", "path", "pattern", "url", "description"]) {
+      const value = input[key];
+      if (typeof value === "string") return short(value);
+    }
+  }
+  return short(JSON.stringify(input) ?? "");
+}
+
+function resultText(content: unknown): string | undefined {
+  if (typeof content === "string") return short(content);
+  if (Array.isArray(content)) {
+    const text = content
+      .filter(isObject)
+      .map((part) => (typeof part.text === "string" ? part.text : ""))
+      .join("\n");
+    return text ? short(text) : undefined;
+  }
+  return undefined;
+}
+
+function short(text: string): string {
+  // Slice first: a tool result line can be megabytes long.
+  const oneLine = text
+    .slice(0, SHORT * 4)
+    .replace(/\s+/g, " ")
+    .trim();
+  return oneLine.length > SHORT ? `${oneLine.slice(0, SHORT - 1)}…` : oneLine;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function num(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
+}

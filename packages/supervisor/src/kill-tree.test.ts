@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { killTree } from "./kill-tree";
+import { readProc } from "./proc";
+import { fixture, isAlive, killAll, makeWorktree, readPids, waitFor } from "./test-support";
+
+describe("killTree", () => {
+  let wt = makeWorktree();
+  afterEach(() => {
+    killAll(readPids(wt.pidFile));
+    wt.cleanup();
+    wt = makeWorktree();
+  });
+
+  const start = (name: string, args: string[] = []): ChildProcess =>
+    spawn(process.execPath, [fixture(name), ...args], {
+      cwd: wt.dir,
+      env: { PATH: process.env.PATH ?? "", PID_FILE: wt.pidFile },
+      detached: true,
+      stdio: "ignore",
+    });
+
+  it("kills a child and grandchild that ignore SIGTERM and SIGHUP, escalating to SIGKILL", async () => {
+    const child = start("tree.mjs");
+    await waitFor(() => readPids(wt.pidFile).length >= 3, 10_000, "3 pids");
+    const pids = readPids(wt.pidFile);
+    expect(pids.every(isAlive)).toBe(true);
+
+    const report = await killTree({ pid: child.pid!, pgid: child.pid! }, { graceMs: 200 });
+
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(report.survivors).toEqual([]);
+    expect(report.escalated).toBe(true);
+    expect(report.killed.sort()).toEqual([...pids].sort());
+    expect(report.durationMs).toBeGreaterThanOrEqual(190);
+  });
+
+  it("returns before the grace period ends when SIGTERM suffices", async () => {
+    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+    await waitFor(() => isAlive(child.pid!), 5000, "spawn");
+
+    const report = await killTree({ pid: child.pid!, pgid: child.pid! }, { graceMs: 5000 });
+
+    expect(report.escalated).toBe(false);
+    expect(report.killed).toEqual([child.pid]);
+    expect(report.durationMs).toBeLessThan(2000);
+    expect(isAlive(child.pid!)).toBe(false);
+  });
+
+  it("finds a double-forked setsid escapee by its cwd inside the worktree", async () => {
+    const child = start("escapee.mjs");
+    await waitFor(() => readPids(wt.pidFile).length >= 2, 10_000, "escapee pid");
+    const [, escapee] = readPids(wt.pidFile);
+    expect(isAlive(escapee!)).toBe(true);
+
+    // Without cwdInside the escapee is in no tree or group of the root: it survives (and is not reported).
+    const partial = await killTree({ pid: child.pid!, pgid: child.pid! }, { graceMs: 100 });
+    expect(partial.killed).toEqual([child.pid]);
+    expect(isAlive(escapee!)).toBe(true);
+
+    const report = await killTree({ pid: child.pid!, cwdInside: wt.dir }, { graceMs: 100 });
+    expect(report.killed).toEqual([escapee]);
+    expect(isAlive(escapee!)).toBe(false);
+  });
+
+  it("rejects a bad grace period with the value echoed", async () => {
+    await expect(killTree({ pid: 123 }, { graceMs: -1 })).rejects.toThrow(
+      "[supervisor] Expected `graceMs` >= 0, got `-1`",
+    );
+  });
+
+  it("never targets its own process or group even when asked to", async () => {
+    const report = await killTree({ pid: process.pid, pgid: readProc(process.pid)!.pgid }, { graceMs: 0 });
+    expect(report.killed).toEqual([]);
+    expect(isAlive(process.pid)).toBe(true);
+  });
+});

@@ -1,0 +1,56 @@
+// Helpers for the supervisor's tests (not exported from the package).
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readProc } from "./proc";
+
+/** Absolute path of a fixture program in packages/supervisor/fixtures. */
+export function fixture(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+}
+
+/** A fresh worktree-like temp dir with a pid file; `cleanup()` removes it. */
+export function makeWorktree() {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "fh-sup-")));
+  const pidFile = join(dir, "pids.txt");
+  return { dir, pidFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Pids the fixtures appended to the pid file. */
+export function readPids(pidFile: string): number[] {
+  try {
+    return readFileSync(pidFile, "utf8").trim().split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** `kill -0` succeeds and the process is not a zombie (here, init does not reap orphans: zombies pile up dead). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const state = readProc(pid)?.state;
+  return state !== undefined && state !== "Z" && state !== "X";
+}
+
+/** Resolves once `predicate` holds; rejects after `timeoutMs` (bounded poll, never a fixed sleep). */
+export async function waitFor(predicate: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`[test] timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Kills whatever a failed test left (best effort, so one failure does not leak processes into the next). */
+export function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+}
