@@ -1,0 +1,38 @@
+import { createCliContext } from "../cli-context";
+import { parseFlags, positiveInt } from "../parse-flags";
+import { loadForgeClients } from "../parts";
+import { loadCliConfig } from "../resolve-config";
+import { CleanupStack, waitForShutdownSignal } from "../shutdown";
+import { startRunner } from "../start-runner";
+import { announceConfig } from "./announce-config";
+import { requireRedisUrl } from "./require-redis-url";
+
+/** `forgehand runner`: one runner alone; start as many as you like on one Redis. */
+export async function runnerCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags("runner", args, { concurrency: { type: "string" }, config: { type: "string" } });
+  const ctx = createCliContext();
+  const redisUrl = requireRedisUrl("runner", ctx.env);
+  const concurrency = positiveInt("--concurrency", values.concurrency);
+  const loaded = loadCliConfig(values.config, ctx.env);
+  announceConfig(loaded, ctx.logger);
+  const forges = await loadForgeClients(ctx.env);
+  const cleanup = new CleanupStack(ctx.logger);
+  const shutdown = waitForShutdownSignal(ctx.logger, () => void cleanup.runAll());
+  try {
+    await startRunner({
+      ctx,
+      config: loaded.config,
+      configDir: loaded.baseDir,
+      redisUrl,
+      forges,
+      cleanup,
+      ...(concurrency ? { concurrency } : {}),
+    });
+  } catch (error) {
+    await cleanup.runAll();
+    throw error;
+  }
+  await shutdown;
+  await cleanup.runAll();
+  return 0;
+}

@@ -1,0 +1,25 @@
+import { createRedis } from "@forgehand/queue";
+import { createCliContext } from "../cli-context";
+import { formatRunsTable, parseRuns } from "../format-runs";
+import { parseFlags, positiveInt } from "../parse-flags";
+import { loadRunStore } from "../parts";
+import { requireRedisTarget } from "../redis-target";
+
+/** `forgehand runs [--json] [--limit N]`: recent runs from the run store in Redis. */
+export async function runsCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags("runs", args, { json: { type: "boolean" }, limit: { type: "string" } });
+  const ctx = createCliContext();
+  const limit = positiveInt("--limit", values.limit) ?? 20;
+  const redis = createRedis(requireRedisTarget("runs", ctx.env, ctx.dataDir), "client");
+  redis.on("error", () => {});
+  try {
+    const store = await loadRunStore(redis, ctx.prefix);
+    const { runs, invalid } = parseRuns(await store.list({ limit }));
+    if (values.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+    else process.stdout.write(runs.length ? `${formatRunsTable(runs)}\n` : "no runs yet\n");
+    if (invalid) process.stderr.write(`[cli] skipped ${invalid} run record(s) that did not parse\n`);
+    return 0;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,40 @@
+import { createCliContext } from "../cli-context";
+import { parseFlags, portNumber } from "../parse-flags";
+import { loadForgeClients, NotAvailableError } from "../parts";
+import { loadCliConfig } from "../resolve-config";
+import { serveWebhook } from "../serve-webhook";
+import { CleanupStack, waitForShutdownSignal } from "../shutdown";
+import { announceConfig } from "./announce-config";
+import { requireRedisUrl } from "./require-redis-url";
+
+/** `forgehand webhook`: the webhook app alone, on a shared Redis. */
+export async function webhookCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags("webhook", args, { port: { type: "string" }, config: { type: "string" } });
+  const ctx = createCliContext();
+  const redisUrl = requireRedisUrl("webhook", ctx.env);
+  const loaded = loadCliConfig(values.config, ctx.env);
+  announceConfig(loaded, ctx.logger);
+  const cleanup = new CleanupStack(ctx.logger);
+  const shutdown = waitForShutdownSignal(ctx.logger, () => void cleanup.runAll());
+  // Forge clients only tell the webhook the bot's own logins (to ignore its own events).
+  const forges = await loadForgeClients(ctx.env).catch((error) => {
+    if (error instanceof NotAvailableError) return undefined;
+    throw error;
+  });
+  try {
+    await serveWebhook({
+      ctx,
+      config: loaded.config,
+      redisUrl,
+      port: portNumber("--port", values.port) ?? ctx.port,
+      cleanup,
+      ...(forges ? { forges } : {}),
+    });
+  } catch (error) {
+    await cleanup.runAll();
+    throw error;
+  }
+  await shutdown;
+  await cleanup.runAll();
+  return 0;
+}

@@ -1,0 +1,38 @@
+import type { Config } from "@forgehand/core";
+import type { ForgeClients } from "@forgehand/forge";
+import type { CliContext } from "./cli-context";
+import { loadRunner } from "./parts";
+import type { CleanupStack } from "./shutdown";
+
+/** Creates and starts one runner; on shutdown it gets `runner.shutdownGrace` to let agents finish. */
+export async function startRunner(options: {
+  ctx: CliContext;
+  config: Config;
+  configDir: string;
+  redisUrl: string;
+  forges: ForgeClients;
+  concurrency?: number;
+  cleanup: CleanupStack;
+}): Promise<void> {
+  const { ctx, config, cleanup } = options;
+  const { createRunner } = await loadRunner();
+  const runner = createRunner({
+    config,
+    configDir: options.configDir,
+    redisUrl: options.redisUrl,
+    prefix: ctx.prefix,
+    forges: options.forges,
+    logger: ctx.logger.child({ part: "runner" }),
+    dataDir: ctx.dataDir,
+    concurrency: options.concurrency ?? config.runner.concurrency,
+    ...(ctx.env.FORGEHAND_RUNNER_ID ? { runnerId: ctx.env.FORGEHAND_RUNNER_ID } : {}),
+    env: ctx.env,
+    ...(config.status.publicUrl ? { publicUrl: config.status.publicUrl } : {}),
+  });
+  cleanup.push("runner", () => runner.close({ graceMs: config.runner.shutdownGrace }));
+  await runner.start();
+  ctx.logger.info("runner started", {
+    concurrency: options.concurrency ?? config.runner.concurrency,
+    dataDir: ctx.dataDir,
+  });
+}
