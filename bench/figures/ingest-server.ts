@@ -1,0 +1,66 @@
+// Child entry for figure 1: serves either forgehand's webhook app or a bare Hono route with
+// @hono/node-server, on 127.0.0.1, and prints {"port": N} once listening. Runs in its own
+// process so the load generator (autocannon, in the parent) never shares its event loop.
+
+import { silentLogger } from "@forgehand/core";
+import { createRedis } from "@forgehand/queue";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { report } from "../harness/child";
+import { NotMeasuredError } from "../harness/figure";
+import { loadPart } from "../harness/load-part";
+import { benchConfig } from "./bench-config";
+
+interface FetchApp {
+  fetch: (request: Request, ...rest: unknown[]) => Response | Promise<Response>;
+}
+
+interface WebhookModule {
+  createApp(deps: {
+    config: ReturnType<typeof benchConfig>;
+    redis: ReturnType<typeof createRedis>;
+    prefix: string;
+    secrets: { github?: string; gitea?: string };
+    botLogins: { github?: string; gitea?: string };
+    logger: typeof silentLogger;
+  }): FetchApp;
+}
+
+const [mode, redisUrl = "", secret = "", prefix = "forgehand-bench"] = process.argv.slice(2);
+
+/** The baseline: the same server stack, a route that only reads the body and answers 202. */
+function bareApp(): Hono {
+  const app = new Hono();
+  app.post("/webhooks/github", async (c) => {
+    await c.req.arrayBuffer();
+    return c.json({ accepted: true }, 202);
+  });
+  return app;
+}
+
+async function forgehandApp(): Promise<FetchApp> {
+  const mod = await loadPart<WebhookModule>("@forgehand/webhook", ["createApp"]);
+  const redis = createRedis(redisUrl, "webhook");
+  return mod.createApp({
+    config: benchConfig(),
+    redis,
+    prefix,
+    secrets: { github: secret },
+    botLogins: { github: "forgehand-bench[bot]" },
+    logger: silentLogger,
+  });
+}
+
+try {
+  const app: { fetch: (request: Request) => Response | Promise<Response> } =
+    mode === "bare" ? bareApp() : await forgehandApp();
+  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => report({ port: info.port }));
+  process.on("SIGTERM", () => {
+    server.close();
+    process.exit(0);
+  });
+} catch (error) {
+  if (error instanceof NotMeasuredError) report({ notMeasured: error.message });
+  else report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(0);
+}
