@@ -57,6 +57,8 @@ export interface RunClaudeOptions {
   home?: string;
   /** Extra environment, e.g. `{ CLAUDE_CODE_MAX_RETRIES: "2" }`. */
   env?: Record<string, string>;
+  /** Kill the CLI (SIGKILL) as soon as this returns true for the events printed so far. */
+  killWhen?: (events: Array<Record<string, unknown>>) => boolean;
   /** Kill the CLI (SIGKILL) after this long; @defaultValue 60_000 */
   timeoutMs?: number;
 }
@@ -87,6 +89,7 @@ export function runClaude(options: RunClaudeOptions): Promise<ClaudeRun> {
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString("utf8");
+      if (options.killWhen?.(parseStreamJson(stdout.slice(0, stdout.lastIndexOf("\n") + 1)))) child.kill("SIGKILL");
     });
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
