@@ -1,0 +1,217 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { supervise } from "./supervise";
+import { fixture, isAlive, killAll, makeWorktree, readPids } from "./test-support";
+import type { AgentEvent, RunOutcome, SuperviseOptions } from "./types";
+
+let wt = makeWorktree();
+afterEach(() => {
+  killAll(readPids(wt.pidFile));
+  wt.cleanup();
+  wt = makeWorktree();
+});
+
+function options(name: string, extra: Partial<SuperviseOptions> = {}): SuperviseOptions {
+  return {
+    command: [process.execPath, fixture(name)],
+    cwd: wt.dir,
+    env: { PID_FILE: wt.pidFile, FOO: "bar" },
+    prompt: { via: "stdin", text: "fix the bug" },
+    parser: "claude-stream-json",
+    limits: {},
+    killGraceMs: 300,
+    runId: "run-1",
+    ...extra,
+  };
+}
+
+/** Runs `supervise` and records which reported pids were alive at the very moment it resolved. */
+async function run(opts: SuperviseOptions): Promise<{ outcome: RunOutcome; pids: number[]; aliveAtResolve: number[] }> {
+  return supervise(opts).then((outcome) => {
+    const pids = readPids(wt.pidFile);
+    return { outcome, pids, aliveAtResolve: pids.filter(isAlive) };
+  });
+}
+
+describe("supervise: normal exits", () => {
+  it("succeeds on exit 0 with a success result; prompt on stdin; env is exactly options.env", async () => {
+    const events: AgentEvent[] = [];
+    const { outcome, pids, aliveAtResolve } = await run(options("clean-exit.mjs", { onEvent: (e) => events.push(e) }));
+
+    expect(outcome.reason).toBe("succeeded");
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.resultText).toBe("done: fix the bug");
+    expect(outcome.sessionId).toBe("sess-clean");
+    expect(outcome.turns).toBe(1);
+    expect(outcome.costUsd).toBe(0.0123);
+    expect(outcome.stderrTail).toContain("env keys: FOO,PID_FILE\n");
+    expect(outcome.stderrTail).toContain(`cwd: ${wt.dir}`);
+    expect(events.map((e) => e.type)).toEqual(["session", "assistant", "usage", "tool_result", "result"]);
+    expect(pids).toHaveLength(1);
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("passes the prompt as a temp file appended to argv when asked to", async () => {
+    const { outcome } = await run(options("clean-exit.mjs", { prompt: { via: "file", text: "from a file\n" } }));
+    expect(outcome.reason).toBe("succeeded");
+    expect(outcome.resultText).toBe("done: from a file\n");
+  });
+
+  it("fails when the agent reports an error result, with the subtype in the detail", async () => {
+    const opts = options("clean-exit.mjs");
+    const { outcome } = await run({ ...opts, command: [...opts.command, "--error"] });
+    expect(outcome.reason).toBe("failed");
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.detail).toContain("error_during_execution");
+  });
+
+  it("fails with a clear detail when the command cannot be started", async () => {
+    const { outcome } = await run(options("x", { command: [join(wt.dir, "no-such-agent")] }));
+    expect(outcome.reason).toBe("failed");
+    expect(outcome.detail).toContain("[supervisor] could not start");
+    expect(outcome.detail).toContain("ENOENT");
+  });
+
+  it("sweeps a background child left behind by an agent that exits 0, even while it holds stdout", async () => {
+    const { outcome, pids, aliveAtResolve } = await run(options("leaves-child.mjs", { parser: "lines" }));
+    expect(outcome.reason).toBe("succeeded");
+    expect(pids).toHaveLength(2);
+    expect(aliveAtResolve).toEqual([]);
+    expect(outcome.kill?.killed).toContain(pids[1]);
+    expect(outcome.detail).toContain("killed 1 leftover process");
+    expect(outcome.durationMs).toBeLessThan(5000);
+  });
+
+  it("sweeps a double-forked setsid escapee by its cwd after a clean exit", async () => {
+    const opts = options("escapee.mjs", { parser: "lines" });
+    const { outcome, pids, aliveAtResolve } = await run({ ...opts, command: [...opts.command, "exit"] });
+    expect(outcome.reason).toBe("succeeded");
+    expect(pids).toHaveLength(2);
+    expect(aliveAtResolve).toEqual([]);
+    expect(outcome.kill?.killed).toEqual([pids[1]]);
+  });
+
+  it("rejects bad options before spawning anything", async () => {
+    await expect(supervise(options("x", { command: [] }))).rejects.toThrow("[supervisor] Expected `command`");
+    await expect(supervise(options("x", { killGraceMs: Number.NaN }))).rejects.toThrow("`killGraceMs` >= 0, got `NaN`");
+    await expect(supervise(options("x", { registryDir: wt.dir, runId: "../evil" }))).rejects.toThrow("`../evil`");
+    expect(readPids(wt.pidFile)).toEqual([]);
+  });
+});
+
+describe("supervise: limits and cancel end in a verified kill", () => {
+  it("timed_out: kills agent, child and grandchild (all ignore SIGTERM/SIGHUP) before resolving", async () => {
+    const { outcome, pids, aliveAtResolve } = await run(
+      options("tree.mjs", { parser: "lines", limits: { timeoutMs: 800, stallMs: 5000 } }),
+    );
+    expect(outcome.reason).toBe("timed_out");
+    expect(outcome.detail).toContain("800 ms");
+    expect(pids).toHaveLength(3);
+    expect(aliveAtResolve).toEqual([]);
+    expect(outcome.kill?.escalated).toBe(true);
+    expect(outcome.kill?.survivors).toEqual([]);
+    expect(outcome.signal).toBe("SIGKILL");
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(800 + 300);
+  });
+
+  it("stalled: an agent that goes silent is killed", async () => {
+    const lines: string[] = [];
+    const { outcome, pids, aliveAtResolve } = await run(
+      options("silent.mjs", { parser: "lines", limits: { stallMs: 400 }, onLog: (_s, l) => lines.push(l) }),
+    );
+    expect(outcome.reason).toBe("stalled");
+    expect(lines).toEqual(["line 1", "line 2", "line 3", "line 4", "line 5"]);
+    expect(pids).toHaveLength(1);
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("turn_limit: counts one tool turn per message id, not per content-block line", async () => {
+    let assistantLines = 0;
+    const { outcome, aliveAtResolve } = await run(
+      options("tool-turns.mjs", {
+        limits: { maxTurns: 3 },
+        onEvent: (e) => {
+          if (e.type === "assistant") assistantLines++;
+        },
+      }),
+    );
+    expect(outcome.reason).toBe("turn_limit");
+    expect(outcome.detail).toBe("turn limit: tool turn 4 exceeds maxTurns 3");
+    expect(assistantLines).toBeGreaterThanOrEqual(8);
+    expect(outcome.sessionId).toBe("sess-tool-turns");
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("budget_limit: estimates cost from usage × prices, counting each message id once", async () => {
+    const { outcome, aliveAtResolve } = await run(options("over-budget.mjs", { limits: { maxBudgetUsd: 0.05 } }));
+    expect(outcome.reason).toBe("budget_limit");
+    // $0.018 per message: the 3rd message crosses $0.05. Counting every line would cross at the 2nd ($0.072).
+    expect(outcome.detail).toBe("budget limit: cost $0.0540 exceeds maxBudgetUsd $0.05");
+    expect(outcome.turns).toBe(0);
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("stopped: an external abort kills an agent that ignores SIGTERM, observed only after it died", async () => {
+    const controller = new AbortController();
+    const { outcome, pids, aliveAtResolve } = await run(
+      options("ignore-term.mjs", {
+        parser: "lines",
+        signal: controller.signal,
+        onLog: (_s, line) => {
+          if (line === "ready") controller.abort(new Error("/stop by alice"));
+        },
+      }),
+    );
+    expect(outcome.reason).toBe("stopped");
+    expect(outcome.detail).toBe("stopped: /stop by alice");
+    expect(outcome.kill?.escalated).toBe(true);
+    expect(pids).toHaveLength(1);
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("stopped: an already-aborted signal spawns nothing", async () => {
+    const { outcome, pids } = await run(options("ignore-term.mjs", { signal: AbortSignal.abort("shutdown") }));
+    expect(outcome.reason).toBe("stopped");
+    expect(pids).toEqual([]);
+  });
+
+  it("kills a running setsid escapee found only by its cwd, and keeps the registry until then", async () => {
+    const registryDir = join(wt.dir, "pids");
+    let listedWhileRunning = false;
+    const { outcome, pids, aliveAtResolve } = await run(
+      options("escapee.mjs", {
+        parser: "lines",
+        registryDir,
+        runId: "run-escapee",
+        limits: { stallMs: 300 },
+        onLog: () => {
+          listedWhileRunning = existsSync(join(registryDir, "run-escapee.json"));
+        },
+      }),
+    );
+    expect(outcome.reason).toBe("stalled");
+    expect(pids).toHaveLength(2);
+    expect(aliveAtResolve).toEqual([]);
+    expect(listedWhileRunning).toBe(true);
+    expect(existsSync(join(registryDir, "run-escapee.json"))).toBe(false);
+  });
+});
+
+describe("supervise: malformed output", () => {
+  it("skips lines that are not stream-json and keeps supervising", async () => {
+    const script = [
+      "console.log('not json');",
+      "console.log('{\"type\":');",
+      "console.log('[1,2]');",
+      `console.log(JSON.stringify({type:'result',subtype:'success',is_error:false,result:'ok',total_cost_usd:0}));`,
+    ].join("");
+    const lines: string[] = [];
+    const { outcome } = await run(
+      options("x", { command: [process.execPath, "-e", script], onLog: (_s, l) => lines.push(l) }),
+    );
+    expect(outcome.reason).toBe("succeeded");
+    expect(outcome.resultText).toBe("ok");
+    expect(lines).toHaveLength(4);
+  });
+});
