@@ -1,0 +1,14 @@
+export { ensureAskpass } from "./askpass";
+export { branchName, SLUG_MAX, slugify, validateBranchPrefix } from "./branch-name";
+export { withMirrorLock } from "./mirror-lock";
+export { normaliseRemoteUrl, redactUrl } from "./remote-url";
+export { GATE_TAIL_BYTES, type GateResult, type RunGateOptions, runGate } from "./run-gate";
+export { type GitCredentials, GitError, runGit } from "./run-git";
+export { locateWorktree, type WorkspacePaths, workspacePaths } from "./workspace-paths";
+export {
+  createWorkspaces,
+  type PreparedWorkspace,
+  type PrepareInput,
+  type Workspaces,
+  type WorkspacesOptions,
+} from "./workspaces";

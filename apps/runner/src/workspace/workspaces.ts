@@ -1,0 +1,276 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { type Logger, type RepoRef, silentLogger } from "@forgehand/core";
+import { ensureAskpass } from "./askpass";
+import { branchName, validateBranchPrefix } from "./branch-name";
+import { withMirrorLock } from "./mirror-lock";
+import { normaliseRemoteUrl } from "./remote-url";
+import { type GitCredentials, type RunGitOptions, runGit } from "./run-git";
+import { locateWorktree, type WorkspacePaths, workspacePaths } from "./workspace-paths";
+
+export interface WorkspacesOptions {
+  /** Data dir holding `mirrors/`, `worktrees/`, `askpass.sh`. */
+  rootDir: string;
+  logger?: Logger;
+  /** Author and committer of the bot's commits. */
+  author: { name: string; email: string };
+  /** First part of every branch: `forgehand` → `forgehand/12-fix-login`. */
+  branchPrefix: string;
+  /** Limit for fetch, ls-remote and push. @defaultValue 300000 */
+  networkTimeoutMs?: number;
+}
+
+export interface PrepareInput {
+  repo: RepoRef;
+  issue: number;
+  title: string;
+  credentials: GitCredentials | null;
+  /** Branch to start from when the issue has no branch on the remote yet. @defaultValue repo.defaultBranch, else the remote HEAD */
+  baseBranch?: string;
+}
+
+export interface PreparedWorkspace {
+  worktree: string;
+  branch: string;
+  baseBranch: string;
+  baseSha: string;
+  /** Commit the worktree was reset to: the remote branch tip when continuing, else `baseSha`. */
+  startSha: string;
+  /** True when the branch already existed on the remote (a later stage continues earlier work). */
+  continued: boolean;
+}
+
+/** Mirrors, per-issue worktrees, commits and pushes for the runner. */
+export interface Workspaces {
+  prepare(input: PrepareInput): Promise<PreparedWorkspace>;
+  commitAll(worktree: string, message: string): Promise<{ committed: boolean; sha?: string }>;
+  push(worktree: string, branch: string, repo: RepoRef, credentials: GitCredentials | null): Promise<void>;
+  remove(worktree: string): Promise<void>;
+}
+
+/** Per-worktree ref (git keeps `refs/worktree/*` private to each worktree) holding the remote tip we started from. */
+const LEASE_REF = "refs/worktree/forgehand/lease";
+const ORIGIN = "refs/remotes/origin/";
+
+/** Creates the workspace manager; all state lives on disk, so several instances (or processes) can share `rootDir`. */
+export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
+  validateBranchPrefix(opts.branchPrefix);
+  if (!opts.author.name.trim() || !opts.author.email.trim() || /[<>\n]/.test(opts.author.name + opts.author.email)) {
+    throw new Error(`[workspace] Expected \`author\` with a name and an email, got \`${JSON.stringify(opts.author)}\``);
+  }
+  const rootDir = resolve(opts.rootDir);
+  const log = opts.logger ?? silentLogger;
+  const networkTimeoutMs = opts.networkTimeoutMs ?? 300_000;
+  let askpass: Promise<string> | undefined;
+
+  async function git(args: string[], cwd: string, extra: Partial<RunGitOptions> = {}) {
+    askpass ??= ensureAskpass(rootDir).catch((error: unknown) => {
+      askpass = undefined;
+      throw error;
+    });
+    return runGit(args, { cwd, askpass: await askpass, credentials: null, ...extra });
+  }
+
+  async function ensureMirror(mirror: string): Promise<void> {
+    if (await exists(join(mirror, "HEAD"))) return;
+    // A dir without HEAD is a half-made mirror from a crash: start over. Init under a temp name, then
+    // rename, so a crash mid-init never leaves a mirror that looks valid.
+    await rm(mirror, { recursive: true, force: true });
+    await mkdir(dirname(mirror), { recursive: true });
+    const tmp = `${mirror}.tmp-${randomUUID().slice(0, 8)}`;
+    await git(["init", "--quiet", "--bare", "--template=", tmp], dirname(mirror));
+    await rename(tmp, mirror);
+  }
+
+  async function remoteHead(mirror: string, url: string, credentials: GitCredentials | null): Promise<string> {
+    const cached = await git(["symbolic-ref", "--quiet", `${ORIGIN}HEAD`], mirror, { okExitCodes: [0, 1] });
+    if (cached.exitCode === 0 && cached.stdout.startsWith(ORIGIN)) return cached.stdout.slice(ORIGIN.length);
+    const listed = await git(["ls-remote", "--symref", "--", url, "HEAD"], mirror, {
+      credentials,
+      timeoutMs: networkTimeoutMs,
+    });
+    const head = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(listed.stdout)?.[1];
+    if (!head) throw new Error(`[workspace] Cannot tell the default branch of \`${url}\`; pass \`baseBranch\``);
+    await git(["symbolic-ref", `${ORIGIN}HEAD`, `${ORIGIN}${head}`], mirror);
+    return head;
+  }
+
+  /** Remote-tracking tips of the base branch and of the bot's branches, by short name. */
+  async function listRefs(mirror: string, baseBranch: string): Promise<Map<string, string>> {
+    const out = await git(
+      ["for-each-ref", "--format=%(objectname) %(refname)", `${ORIGIN}${baseBranch}`, `${ORIGIN}${opts.branchPrefix}`],
+      mirror,
+    );
+    const refs = new Map<string, string>();
+    for (const line of out.stdout.split("\n")) {
+      const [sha, ref] = line.split(" ");
+      if (sha && ref?.startsWith(ORIGIN)) refs.set(ref.slice(ORIGIN.length), sha);
+    }
+    return refs;
+  }
+
+  /**
+   * The computed name, or the issue's existing remote branch when the title (and so the slug) changed
+   * since an earlier stage pushed it: one issue keeps one branch and one pull request.
+   */
+  function pickBranch(wanted: string, refs: Map<string, string>, issue: number): string {
+    if (refs.has(wanted)) return wanted;
+    const bare = `${opts.branchPrefix}/${issue}`;
+    const existing = [...refs.keys()].filter((name) => name === bare || name.startsWith(`${bare}-`)).sort();
+    return existing[0] ?? wanted;
+  }
+
+  async function checkoutWorktree(paths: WorkspacePaths, branch: string, startSha: string): Promise<void> {
+    const wt = paths.worktree;
+    if (await isFile(join(wt, ".git"))) {
+      try {
+        // Only files that differ from startSha are rewritten, which keeps a warm prepare cheap. Ignored
+        // files (node_modules, build caches) survive on purpose: gates reuse them.
+        await git(["checkout", "--quiet", "--force", "--no-track", "-B", branch, startSha], wt);
+        await git(["clean", "-q", "-ffd"], wt);
+        return;
+      } catch (error) {
+        log.warn("worktree reuse failed, recreating it", { worktree: wt, error });
+        await rm(wt, { recursive: true, force: true });
+      }
+    }
+    await git(["worktree", "prune"], paths.mirror);
+    await mkdir(dirname(wt), { recursive: true });
+    await git(["worktree", "add", "--quiet", "--force", "--no-track", "-B", branch, wt, startSha], paths.mirror);
+  }
+
+  async function prepare(input: PrepareInput): Promise<PreparedWorkspace> {
+    const started = performance.now();
+    const paths = workspacePaths(rootDir, input.repo, input.issue);
+    const wanted = branchName(opts.branchPrefix, input.issue, input.title);
+    const { url, credentials } = normaliseRemoteUrl(input.repo.cloneUrl, input.credentials);
+    if (input.baseBranch !== undefined) validateBranch("baseBranch", input.baseBranch);
+    if (input.repo.defaultBranch !== undefined) validateBranch("repo.defaultBranch", input.repo.defaultBranch);
+    return withMirrorLock(paths.lock, async () => {
+      await ensureMirror(paths.mirror);
+      await git(["fetch", "--quiet", "--no-tags", "--prune", "--", url, `+refs/heads/*:${ORIGIN}*`], paths.mirror, {
+        credentials,
+        timeoutMs: networkTimeoutMs,
+      });
+      const baseBranch =
+        input.baseBranch ?? input.repo.defaultBranch ?? (await remoteHead(paths.mirror, url, credentials));
+      const refs = await listRefs(paths.mirror, baseBranch);
+      const baseSha = refs.get(baseBranch);
+      if (!baseSha) throw new Error(`[workspace] Base branch \`${baseBranch}\` not found on \`${url}\``);
+      const branch = pickBranch(wanted, refs, input.issue);
+      const remoteSha = refs.get(branch);
+      const startSha = remoteSha ?? baseSha;
+      await checkoutWorktree(paths, branch, startSha);
+      await git(remoteSha ? ["update-ref", LEASE_REF, remoteSha] : ["update-ref", "-d", LEASE_REF], paths.worktree);
+      const ms = Math.round(performance.now() - started);
+      log.info("workspace prepared", {
+        repo: input.repo.fullName,
+        issue: input.issue,
+        branch,
+        continued: !!remoteSha,
+        ms,
+      });
+      return { worktree: paths.worktree, branch, baseBranch, baseSha, startSha, continued: !!remoteSha };
+    });
+  }
+
+  async function commitAll(worktree: string, message: string): Promise<{ committed: boolean; sha?: string }> {
+    const wt = locateWorktree(rootDir, worktree).worktree;
+    await git(["add", "--all"], wt);
+    const diff = await git(["diff", "--cached", "--quiet"], wt, { okExitCodes: [0, 1] });
+    if (diff.exitCode === 0) return { committed: false };
+    const { name, email } = opts.author;
+    // The message goes through stdin: it may quote issue text, which must never become argv.
+    await git(
+      [
+        "-c",
+        `user.name=${name}`,
+        "-c",
+        `user.email=${email}`,
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "--cleanup=whitespace",
+        "--file=-",
+      ],
+      wt,
+      { input: message.trim() || "forgehand: update" },
+    );
+    const sha = (await git(["rev-parse", "HEAD"], wt)).stdout.trim();
+    return { committed: true, sha };
+  }
+
+  async function push(worktree: string, branch: string, repo: RepoRef, creds: GitCredentials | null): Promise<void> {
+    const wt = locateWorktree(rootDir, worktree).worktree;
+    validateBranch("branch", branch);
+    const { url, credentials } = normaliseRemoteUrl(repo.cloneUrl, creds);
+    // Lease on the tip we started from (empty: the branch must not exist yet), so a commit someone else
+    // pushed to the bot's branch meanwhile is never overwritten.
+    const lease = await git(["rev-parse", "--verify", "--quiet", LEASE_REF], wt, { okExitCodes: [0, 1] });
+    const expected = lease.exitCode === 0 ? lease.stdout.trim() : "";
+    await git(
+      [
+        "push",
+        "--quiet",
+        "--no-verify",
+        `--force-with-lease=refs/heads/${branch}:${expected}`,
+        "--",
+        url,
+        `HEAD:refs/heads/${branch}`,
+      ],
+      wt,
+      { credentials, timeoutMs: networkTimeoutMs },
+    );
+    await git(["update-ref", LEASE_REF, "HEAD"], wt);
+    log.info("branch pushed", { repo: repo.fullName, branch });
+  }
+
+  async function remove(worktree: string): Promise<void> {
+    const paths = locateWorktree(rootDir, worktree);
+    await withMirrorLock(paths.lock, async () => {
+      const hasMirror = await exists(join(paths.mirror, "HEAD"));
+      let branch: string | undefined;
+      if (hasMirror && (await isFile(join(paths.worktree, ".git")))) {
+        const head = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], paths.worktree, { okExitCodes: [0, 1] });
+        branch = head.exitCode === 0 ? head.stdout.trim() : undefined;
+      }
+      await rm(paths.worktree, { recursive: true, force: true });
+      if (!hasMirror) return;
+      await git(["worktree", "prune"], paths.mirror);
+      // The local branch is only a cache of what was pushed; drop it so refs do not pile up.
+      if (branch?.startsWith(`${opts.branchPrefix}/`)) {
+        await git(["branch", "--quiet", "-D", branch], paths.mirror, { okExitCodes: [0, 1] });
+      }
+    });
+  }
+
+  return { prepare, commitAll, push, remove };
+}
+
+/** Branch names from payloads or callers: refuse what git could read as a flag, a glob or a bad ref. */
+function validateBranch(what: string, name: string): void {
+  const ok =
+    /^[A-Za-z0-9_][A-Za-z0-9._/+@-]*$/.test(name) &&
+    !name.includes("..") &&
+    !name.includes("//") &&
+    !name.includes("@{") &&
+    !name.endsWith("/") &&
+    !name.endsWith(".lock") &&
+    !name.endsWith(".");
+  if (!ok) throw new Error(`[workspace] Expected \`${what}\` to be a git branch name, got \`${name}\``);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
