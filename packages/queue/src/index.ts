@@ -5,3 +5,6 @@ export * from "./redis-server";
 export * from "./run-log";
 export * from "./run-store";
 export * from "./stop-requests";
+export * from "./deliveries";
+export * from "./label-sets";
+export * from "./shared-metrics";

@@ -1,0 +1,161 @@
+import {
+  commandJobIdFor,
+  DELIVERY_TTL_S,
+  deliveryKey,
+  encodeLabelSet,
+  jobOptionsFor,
+  LABEL_SET_TTL_S,
+  labelSetKey,
+  StopRequest,
+  stopChannel,
+  stopFlagKey,
+} from "@forgehand/queue";
+import { Job, type Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Route } from "./route-event";
+
+/** Redis could not take the delivery: answered 503 so the forge shows it failed and it can be redelivered. */
+export class RedisUnavailableError extends Error {
+  override name = "RedisUnavailableError";
+}
+
+/** Where a route is written. */
+export interface CommitTarget {
+  redis: Redis;
+  prefix: string;
+  stageQueue: Queue;
+  commandQueue: Queue;
+  /** How long to wait for Redis before answering 503. @defaultValue 2000 */
+  timeoutMs?: number;
+}
+
+// Input:  KEYS[1] delivery key, KEYS[2..1+n] stop flag keys, KEYS[2+n] label-set key (when ARGV[5] ~= "")
+//         ARGV[1] delivery ttl (s), ARGV[2] n stops, ARGV[3] stop flag ttl (s), ARGV[4] stop channel,
+//         ARGV[5] label-set value or "", ARGV[6] label-set ttl (s), ARGV[7] delivery record, ARGV[8..7+n] stop payloads
+// Output: 1 when the delivery was new and its stops/label set were written, 0 for a duplicate (nothing written).
+const COMMIT_DELIVERY = `
+if not redis.call('SET', KEYS[1], ARGV[7], 'NX', 'EX', ARGV[1]) then return 0 end
+local n = tonumber(ARGV[2])
+for i = 1, n do
+  redis.call('SET', KEYS[1 + i], ARGV[7 + i], 'EX', ARGV[3])
+  redis.call('PUBLISH', ARGV[4], ARGV[7 + i])
+end
+if ARGV[5] ~= '' then redis.call('SET', KEYS[2 + n], ARGV[5], 'EX', ARGV[6]) end
+return 1
+`;
+
+const STOP_FLAG_TTL_S = 7 * 24 * 3600;
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RedisUnavailableError(`[webhook] Redis did not answer ${what} within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Outcome of a commit: a duplicate delivery id writes nothing new. */
+export interface CommitResult {
+  duplicate: boolean;
+  jobIds: string[];
+}
+
+/**
+ * Writes everything a delivery asks for in ONE MULTI: the delivery-id mark (SET NX), stop
+ * requests and the label set (inside a script, so a duplicate writes none of them) and the
+ * BullMQ jobs (whose fixed ids make a duplicate's re-add a no-op). A MULTI that never reached
+ * Redis wrote nothing; one whose job add failed has its mark and label set undone, so the
+ * forge's redelivery is accepted.
+ */
+export async function commitRoute(
+  target: CommitTarget,
+  forge: string,
+  deliveryId: string,
+  route: Route,
+  previousLabelSet?: string | null,
+): Promise<CommitResult> {
+  const { redis, prefix } = target;
+  const ms = target.timeoutMs ?? 2_000;
+  if (redis.status !== "ready") throw new RedisUnavailableError(`[webhook] Redis is not connected (${redis.status})`);
+  const client = await within(target.stageQueue.client, ms, "the queue connection");
+  const stops = route.stops.map((s) => JSON.stringify(StopRequest.parse(s)));
+  const stopKeys = route.stops.map((s) => stopFlagKey(prefix, { issue: s.issue }));
+  const labelValue = route.labelSet && route.issue ? encodeLabelSet(route.labelSet) : "";
+  const keys = [deliveryKey(prefix, forge, deliveryId), ...stopKeys];
+  if (labelValue && route.issue) keys.push(labelSetKey(prefix, route.issue));
+  const jobs = [
+    ...route.stageJobs.map((data) => ({ queue: target.stageQueue, name: "stage", data, id: data.runId })),
+    ...(route.commandJob
+      ? [
+          {
+            queue: target.commandQueue,
+            name: "command",
+            data: route.commandJob,
+            id: commandJobIdFor(forge, deliveryId),
+          },
+        ]
+      : []),
+  ];
+  const record = JSON.stringify({ at: Date.now(), jobs: jobs.map((j) => j.id) });
+  const multi = client.multi() as unknown as ReturnType<Redis["multi"]>;
+  multi.eval(
+    COMMIT_DELIVERY,
+    keys.length,
+    ...keys,
+    DELIVERY_TTL_S,
+    stops.length,
+    STOP_FLAG_TTL_S,
+    stopChannel(prefix),
+    labelValue,
+    LABEL_SET_TTL_S,
+    record,
+    ...stops,
+  );
+  for (const job of jobs) {
+    const instance = new Job(job.queue, job.name, job.data, jobOptionsFor(job.id), job.id);
+    // Queued on the MULTI synchronously; its own promise only mirrors the EXEC result, read below.
+    instance.addJob(multi as never).catch(() => {});
+  }
+  let results: [Error | null, unknown][] | null;
+  try {
+    results = await within(multi.exec(), ms, "the delivery MULTI");
+  } catch (error) {
+    throw error instanceof RedisUnavailableError
+      ? error
+      : new RedisUnavailableError(`[webhook] Redis refused the delivery: ${(error as Error).message}`, {
+          cause: error,
+        });
+  }
+  if (!results) throw new RedisUnavailableError("[webhook] the delivery MULTI was discarded");
+  const [markErr, marked] = results[0] ?? [new Error("no reply"), 0];
+  const jobErr = results.slice(1).find(([err]) => err)?.[0];
+  if (markErr) throw new RedisUnavailableError(`[webhook] could not record the delivery: ${markErr.message}`);
+  if (marked === 0) return { duplicate: true, jobIds: jobs.map((j) => j.id) };
+  if (jobErr) {
+    await undoMark(
+      redis,
+      keys[0] as string,
+      labelValue && route.issue ? labelSetKey(prefix, route.issue) : undefined,
+      previousLabelSet,
+    );
+    throw new RedisUnavailableError(`[webhook] could not enqueue: ${jobErr.message}`, { cause: jobErr });
+  }
+  return { duplicate: false, jobIds: jobs.map((j) => j.id) };
+}
+
+/** Best effort: lets a redelivery of a half-failed delivery be accepted and re-diffed. */
+async function undoMark(redis: Redis, markKey: string, labelKey?: string, previous?: string | null): Promise<void> {
+  const multi = redis.multi().del(markKey);
+  if (labelKey) {
+    if (previous) multi.set(labelKey, previous, "EX", LABEL_SET_TTL_S);
+    else multi.del(labelKey);
+  }
+  await multi.exec().catch(() => {});
+}

@@ -1,0 +1,105 @@
+import { type ForgeId, issueKey } from "@forgehand/core";
+import { decodeLabelSet, deliveryKey, labelSetKey } from "@forgehand/queue";
+import { type CommitTarget, commitRoute, RedisUnavailableError } from "./commit-route";
+import { decodePayload, parsePayloadJson } from "./decode-payload";
+import { BadDeliveryError, readDeliveryHeaders } from "./delivery-headers";
+import { normaliseEvent } from "./normalise-event";
+import { BodyTooLargeError, readBody } from "./read-body";
+import { needsLabelDiff, routeEvent } from "./route-event";
+import { verifySignature } from "./verify-signature";
+import type { WebhookDeps } from "./webhook-deps";
+import type { DeliveryOutcome, WebhookMetrics } from "./webhook-metrics";
+
+/** What the delivery handler closes over. */
+export interface DeliveryContext {
+  deps: WebhookDeps;
+  target: CommitTarget;
+  metrics: WebhookMetrics;
+  /** @defaultValue MAX_BODY_BYTES (25 MiB) */
+  maxBodyBytes?: number;
+}
+
+const SECRET_ENV = { github: "GITHUB_WEBHOOK_SECRET", gitea: "GITEA_WEBHOOK_SECRET" } as const;
+
+function answer(status: number, body: Record<string, unknown>): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+/**
+ * One delivery, checked in SPEC order: 413 size, 400 headers/shape, 401 signature, then
+ * parse → route → one MULTI. The signature is verified over the raw (or, for Gitea form
+ * mode, decoded) bytes before any JSON parsing of untrusted input.
+ */
+export async function handleDelivery(ctx: DeliveryContext, forge: ForgeId, req: Request): Promise<Response> {
+  const { deps, metrics } = ctx;
+  const done = (outcome: DeliveryOutcome, status: number, body: Record<string, unknown>) => {
+    metrics.delivery(forge, outcome);
+    return answer(status, body);
+  };
+  let log = deps.logger.child({ forge });
+  try {
+    const raw = await readBody(req, ctx.maxBodyBytes);
+    const headers = readDeliveryHeaders(forge, req.headers);
+    log = log.child({ deliveryId: headers.deliveryId, event: headers.event });
+    const payload = decodePayload(forge, req.headers.get("content-type"), raw);
+    const secret = deps.secrets[forge];
+    if (!secret) {
+      log.warn("delivery refused: no webhook secret configured", { fix: `set ${SECRET_ENV[forge]}` });
+      return done("unauthorized", 401, {
+        error: `[webhook] no ${forge} webhook secret is configured (${SECRET_ENV[forge]})`,
+      });
+    }
+    if (!verifySignature(secret, payload.signed, headers.signature)) {
+      log.warn("delivery refused: bad signature", { signed: headers.signature !== "" });
+      return done("unauthorized", 401, {
+        error: headers.signature ? "[webhook] signature does not match" : "[webhook] delivery is not signed",
+      });
+    }
+    const event = normaliseEvent(headers, parsePayloadJson(payload.text));
+    let storedLabels: string[] | null | undefined;
+    let storedRaw: string | null | undefined;
+    if (needsLabelDiff(event) && event.repo && event.issue) {
+      const { redis, prefix } = ctx.target;
+      const issue = issueKey({ repo: event.repo, number: event.issue.number });
+      if (redis.status !== "ready")
+        throw new RedisUnavailableError(`[webhook] Redis is not connected (${redis.status})`);
+      const [labels, seen] = await redis
+        .mget(labelSetKey(prefix, issue), deliveryKey(prefix, forge, headers.deliveryId))
+        .catch((error: Error) => {
+          throw new RedisUnavailableError(`[webhook] could not read the label set: ${error.message}`, { cause: error });
+        });
+      if (seen) return done("duplicate", 200, { duplicate: true });
+      storedRaw = labels;
+      storedLabels = decodeLabelSet(labels);
+    }
+    const route = routeEvent(event, { config: deps.config, botLogins: deps.botLogins, storedLabels, now: Date.now() });
+    const work = route.stageJobs.length + route.stops.length + (route.commandJob ? 1 : 0);
+    if (work === 0 && !route.labelSet) {
+      log.debug("delivery ignored", { reason: route.ignored });
+      return done("ignored", 200, { ignored: route.ignored ?? "routes nowhere" });
+    }
+    const result = await commitRoute(ctx.target, forge, headers.deliveryId, route, storedRaw);
+    if (result.duplicate) return done("duplicate", 200, { duplicate: true });
+    metrics.enqueued("stage", route.stageJobs.length);
+    metrics.enqueued("command", route.commandJob ? 1 : 0);
+    metrics.enqueued("stop", route.stops.length);
+    if (work === 0) return done("ignored", 200, { ignored: route.ignored ?? "routes nowhere" });
+    log.info("delivery accepted", { issue: route.issue, jobs: result.jobIds, stops: route.stops.length });
+    return done("accepted", 202, {
+      delivery: headers.deliveryId,
+      jobs: result.jobIds,
+      ...(route.stops.length ? { stops: route.stops.map((s) => s.reason) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return done("too_large", 413, { error: error.message });
+    if (error instanceof BadDeliveryError) {
+      log.warn("delivery rejected", { error: error.message });
+      return done("bad_request", 400, { error: error.message });
+    }
+    if (error instanceof RedisUnavailableError) {
+      log.error("delivery not taken: Redis unavailable", { error: error.message });
+      return done("unavailable", 503, { error: error.message });
+    }
+    throw error;
+  }
+}
