@@ -1,0 +1,25 @@
+# One image for every forgehand service: `start`, `webhook`, `runner` (see docker-compose.yml).
+FROM node:20-slim
+
+# git: mirrors, worktrees and pushes. redis-server: only for `forgehand start` without REDIS_URL
+# (the compose file uses its own redis service). tini reaps the agents' grandchildren and
+# forwards SIGTERM so runners shut down gracefully.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends git ca-certificates redis-server tini \
+  && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY . .
+RUN npm ci --no-audit --no-fund && npm run build
+
+# Run as the unprivileged `node` user; its HOME holds agent CLI credentials (e.g. ~/.claude).
+RUN mkdir -p /data && chown -R node:node /data /app
+USER node
+ENV NODE_ENV=production \
+    FORGEHAND_DATA_DIR=/data \
+    PORT=3000
+VOLUME ["/data"]
+EXPOSE 3000
+
+ENTRYPOINT ["tini", "--", "node", "packages/cli/bin/forgehand.mjs"]
+CMD ["start"]

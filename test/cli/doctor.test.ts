@@ -1,0 +1,142 @@
+import { generateKeyPairSync } from "node:crypto";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { join } from "node:path";
+import { freePort } from "@forgehand/queue";
+import { describe, expect, it } from "vitest";
+import { testRedisUrl } from "../helpers/redis";
+import { cleanEnv, runForgehand, tempDir } from "./run-forgehand";
+
+/** A directory with a forgehand.yml whose single agent is a program in `bin/`. */
+function workspace(agentProgram: string) {
+  const dir = tempDir("doctor");
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  writeFileSync(join(bin, "fake-agent"), "#!/bin/sh\necho ok\n");
+  chmodSync(join(bin, "fake-agent"), 0o755);
+  writeFileSync(
+    join(dir, "forgehand.yml"),
+    `agents:
+  bot: { command: [${agentProgram}, --print], env: { KEY: "\${DOCTOR_TEST_KEY}" } }
+stages:
+  - { name: develop, label: "agent:develop", agent: bot, prompt: "inline: do it" }
+`,
+  );
+  const env = cleanEnv({
+    PATH: `${bin}:${process.env.PATH}`,
+    FORGEHAND_DATA_DIR: join(dir, "data"),
+    DOCTOR_TEST_KEY: "set",
+  });
+  return { dir, env };
+}
+
+const CHECK_LINE = /^[✓✗-] \S/;
+
+function lines(stdout: string) {
+  return stdout.split("\n").filter((l) => CHECK_LINE.test(l));
+}
+
+describe("forgehand doctor", () => {
+  it("prints one ✓ line per check and exits 0 when everything is in place", async () => {
+    const { dir, env } = workspace("fake-agent");
+    const { code, stdout } = await runForgehand(["doctor"], {
+      cwd: dir,
+      env: { ...env, REDIS_URL: testRedisUrl(), GITHUB_TOKEN: "ghp_x", GITHUB_WEBHOOK_SECRET: "s" },
+    });
+    const checks = lines(stdout);
+    expect(checks.map((l) => l.slice(2).split(/\s+/)[0])).toEqual([
+      "config",
+      "config",
+      "redis",
+      "github",
+      "github",
+      "gitea",
+      "agent",
+      "git",
+      "data",
+    ]);
+    expect(checks.filter((l) => l.startsWith("✗"))).toEqual([]);
+    expect(stdout).toContain(`${testRedisUrl()} answers PING`);
+    expect(stdout).toMatch(/agent bot\s+fake-agent → .*\/bin\/fake-agent/);
+    expect(stdout).toMatch(/- gitea\s+not configured/);
+    expect(code).toBe(0);
+  });
+
+  it("fails (exit 1) with a ✗ line for each problem, and does not hang on a dead Redis", async () => {
+    const { dir, env } = workspace("no-such-agent-binary");
+    const deadPort = await freePort();
+    const { code, stdout, ms } = await runForgehand(["doctor"], {
+      cwd: dir,
+      env: {
+        ...env,
+        DOCTOR_TEST_KEY: "",
+        REDIS_URL: `redis://127.0.0.1:${deadPort}`,
+        GITEA_URL: "not a url",
+        GITEA_TOKEN: "t",
+      },
+    });
+    expect(code).toBe(1);
+    const failed = lines(stdout).filter((l) => l.startsWith("✗"));
+    expect(failed.join("\n")).toMatch(/config vars\s+unset: \$\{DOCTOR_TEST_KEY\} \(at agents\.bot\.env\.KEY\)/);
+    expect(failed.join("\n")).toMatch(new RegExp(`redis\\s+redis://127.0.0.1:${deadPort} does not answer PING`));
+    expect(failed.join("\n")).toMatch(/gitea\s+GITEA_URL is not a URL: `not a url`/);
+    expect(failed.join("\n")).toMatch(/gitea secret\s+GITEA_WEBHOOK_SECRET is unset/);
+    expect(failed.join("\n")).toMatch(/agent bot\s+`no-such-agent-binary` is not on PATH/);
+    expect(failed).toHaveLength(5);
+    expect(ms).toBeLessThan(15_000);
+  });
+
+  it("gives up on a Redis that accepts connections but never answers, within its timeout", async () => {
+    const { dir, env } = workspace("fake-agent");
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const { code, stdout, ms } = await runForgehand(["doctor"], {
+        cwd: dir,
+        env: { ...env, REDIS_URL: `redis://127.0.0.1:${port}`, GITHUB_TOKEN: "x", GITHUB_WEBHOOK_SECRET: "s" },
+      });
+      expect(stdout).toMatch(new RegExp(`✗ redis\\s+redis://127.0.0.1:${port} does not answer PING`));
+      expect(code).toBe(1);
+      expect(ms).toBeLessThan(15_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  it("checks a GitHub App key: a real PEM passes, garbage fails", async () => {
+    const { dir, env } = workspace("fake-agent");
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const pem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+    const keyPath = join(dir, "app.pem");
+    writeFileSync(keyPath, pem);
+    const good = await runForgehand(["doctor"], {
+      cwd: dir,
+      env: { ...env, GITHUB_APP_ID: "12345", GITHUB_PRIVATE_KEY_PATH: keyPath, GITHUB_WEBHOOK_SECRET: "s" },
+    });
+    expect(good.stdout).toMatch(/✓ github\s+GitHub App 12345, private key parses/);
+    expect(good.code).toBe(0);
+    const bad = await runForgehand(["doctor"], {
+      cwd: dir,
+      env: {
+        ...env,
+        GITHUB_APP_ID: "12345",
+        GITHUB_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nnope\n",
+        GITHUB_WEBHOOK_SECRET: "s",
+      },
+    });
+    expect(bad.stdout).toMatch(/✗ github\s+the GitHub App private key does not parse/);
+    expect(bad.code).toBe(1);
+  });
+
+  it("reports a config that does not load as one ✗ line with the bad fields", async () => {
+    const dir = tempDir("doctor-bad");
+    writeFileSync(join(dir, "forgehand.yml"), "agents: {}\nstages: []\n");
+    const { code, stdout } = await runForgehand(["doctor"], { cwd: dir, env: cleanEnv({ GITHUB_TOKEN: "x" }) });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/✗ config\s+.*agents: define at least one agent; stages: define at least one stage/);
+    expect(stdout).toMatch(/✗ agents\s+not checked/);
+  });
+});
