@@ -34,7 +34,7 @@ export class CleanupStack {
       const step = this.steps.pop()!;
       try {
         await step.run();
-        this.logger.debug("stopped", { part: step.name });
+        this.logger.info("stopped", { part: step.name });
       } catch (error) {
         this.logger.error("shutdown step failed", { part: step.name, error });
       }

@@ -1,3 +1,4 @@
+import { isTerminal, RunState } from "@forgehand/core";
 import { createRedis, requestStop } from "@forgehand/queue";
 import { createCliContext } from "../cli-context";
 import { parseFlags, UsageError } from "../parse-flags";
@@ -18,7 +19,10 @@ export async function stopCommand(args: string[]): Promise<number> {
       process.stderr.write(`[cli] no run \`${runId}\` (see \`forgehand runs\`)\n`);
       return 1;
     }
-    process.stdout.write(`stop requested for ${runId}${result.state ? ` (was ${result.state})` : ""}\n`);
+    const parsed = RunState.safeParse(result.state);
+    if (parsed.success && isTerminal(parsed.data))
+      process.stdout.write(`run ${runId} already ended (${parsed.data}); nothing to stop\n`);
+    else process.stdout.write(`stop requested for ${runId}${result.state ? ` (was ${result.state})` : ""}\n`);
     return 0;
   } finally {
     redis.disconnect();
@@ -37,6 +41,8 @@ async function stopWith(redis: ReturnType<typeof createRedis>, prefix: string, r
   const store = await loadRunStore(redis, prefix);
   const record = (await store.get(runId)) as { state?: string } | null | undefined;
   if (!record) return { found: false };
+  const state = RunState.safeParse(record.state);
+  if (state.success && isTerminal(state.data)) return { found: true, state: state.data };
   await requestStop(redis, prefix, { runId, by: "operator", reason: "operator", at: Date.now() });
   return { found: true, ...(record.state ? { state: record.state } : {}) };
 }

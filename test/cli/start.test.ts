@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "@forgehand/queue";
+import { describe, expect, it } from "vitest";
+import { cleanEnv, spawnForgehand, tempDir } from "./run-forgehand";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function poll<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const status = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+    (r) => r.status,
+    () => undefined,
+  );
+
+describe("forgehand start without REDIS_URL", () => {
+  it("brings up an embedded Redis, answers /healthz and /readyz, and leaves no redis-server after SIGINT", async () => {
+    const dir = tempDir("start");
+    const dataDir = join(dir, "data");
+    const port = await freePort();
+    const child = spawnForgehand(["start", "--port", String(port)], {
+      cwd: dir,
+      env: cleanEnv({ FORGEHAND_DATA_DIR: dataDir }),
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    let redisPid = 0;
+    try {
+      const pidFile = join(dataDir, "redis", "redis.pid");
+      redisPid = await poll(
+        "the embedded redis pid file",
+        () => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").trim()) || undefined : undefined),
+        30_000,
+      );
+      expect(alive(redisPid)).toBe(true);
+      expect(await poll("GET /healthz", () => status(`http://127.0.0.1:${port}/healthz`), 30_000)).toBe(200);
+      expect(
+        await poll(
+          "GET /readyz 200",
+          async () => ((await status(`http://127.0.0.1:${port}/readyz`)) === 200 ? 200 : undefined),
+          30_000,
+        ),
+      ).toBe(200);
+      expect(stderr).toContain("using the example configuration");
+      expect(stderr).toMatch(/embedded redis started.*redis:\/\/127\.0\.0\.1:\d+/);
+      // AOF on, as promised for the embedded default.
+      expect(readFileSync(join(dataDir, "redis", "url"), "utf8")).toMatch(/^redis:\/\/127\.0\.0\.1:\d+/);
+    } catch (error) {
+      child.kill("SIGKILL");
+      if (redisPid && alive(redisPid)) process.kill(redisPid, "SIGKILL");
+      throw new Error(`${(error as Error).message}\n--- forgehand stderr ---\n${stderr}`);
+    }
+    child.kill("SIGINT");
+    const code = await Promise.race([exited, sleep(45_000).then(() => "timeout" as const)]);
+    if (code === "timeout") child.kill("SIGKILL");
+    expect(code, stderr).toBe(0);
+    await poll("redis-server to exit", () => (alive(redisPid) ? undefined : true), 15_000);
+    expect(alive(redisPid)).toBe(false);
+    expect(existsSync(join(dataDir, "redis", "url"))).toBe(false);
+    expect(existsSync(join(dataDir, "redis", "appendonlydir"))).toBe(true);
+  }, 120_000);
+
+  it("after a crash (forgehand SIGKILLed), the next start on the same data dir takes over the stale redis-server", async () => {
+    const dir = tempDir("restart");
+    const env = cleanEnv({ FORGEHAND_DATA_DIR: join(dir, "data") });
+    const pidFile = join(dir, "data", "redis", "redis.pid");
+    const readPid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").trim()) || undefined : undefined);
+    const first = spawnForgehand(["start", "--port", String(await freePort())], { cwd: dir, env });
+    const firstExit = new Promise((r) => first.on("exit", r));
+    const stalePid = await poll("the first redis pid", readPid, 30_000);
+    first.kill("SIGKILL");
+    await firstExit;
+    // SIGKILL gives forgehand no chance to clean up: its redis-server is left running.
+    expect(alive(stalePid)).toBe(true);
+    const port = await freePort();
+    const second = spawnForgehand(["start", "--port", String(port)], { cwd: dir, env });
+    let stderr = "";
+    second.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    const secondExit = new Promise<number | null>((r) => second.on("exit", (code) => r(code)));
+    try {
+      const freshPid = await poll("a new redis pid", () => (readPid() !== stalePid ? readPid() : undefined), 30_000);
+      expect(
+        await poll(
+          "GET /readyz 200",
+          async () => ((await status(`http://127.0.0.1:${port}/readyz`)) === 200 ? 200 : undefined),
+          30_000,
+        ),
+      ).toBe(200);
+      expect(alive(stalePid)).toBe(false);
+      expect(stderr).toContain(`stopping redis-server pid ${stalePid} left by an earlier start`);
+      second.kill("SIGINT");
+      expect(await secondExit).toBe(0);
+      await poll("redis-server to exit", () => (alive(freshPid) ? undefined : true), 15_000);
+    } finally {
+      second.kill("SIGKILL");
+      if (alive(stalePid)) process.kill(stalePid, "SIGKILL");
+    }
+  }, 120_000);
+});
