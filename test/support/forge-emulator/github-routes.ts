@@ -1,0 +1,353 @@
+import type { KeyObject } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { verifyAppJwt } from "./app-jwt";
+import { type EmulatedRepo, type EmulatorState, ensureLabel, nextId, nowIso } from "./emulator-state";
+import {
+  type GhInstallationToken,
+  type GhPermission,
+  ghComment,
+  ghIssue,
+  ghLabel,
+  ghPull,
+  ghReaction,
+  ghRepo,
+  ghUser,
+} from "./github-shapes";
+import { fail, type Route, type RouteContext, type RouteResult } from "./router";
+
+/** GitHub App settings the emulator checks JWTs against. */
+export interface EmulatedApp {
+  id: number;
+  publicKey: KeyObject | string;
+  slug?: string;
+  installations?: number[];
+  /** Lifetime of installation tokens. @defaultValue 1 h */
+  tokenTtlMs?: number;
+}
+
+const REACTIONS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"];
+const LEGACY: Record<string, string> = {
+  admin: "admin",
+  owner: "admin",
+  maintain: "write",
+  write: "write",
+  triage: "read",
+  read: "read",
+  none: "none",
+};
+
+export function repoOf(ctx: RouteContext): EmulatedRepo | RouteResult {
+  const repo = ctx.state.repos.get(`${ctx.params.owner}/${ctx.params.repo}`);
+  return repo ?? fail(404, "Not Found");
+}
+
+function isResult(x: unknown): x is RouteResult {
+  return typeof x === "object" && x !== null && "status" in x && !("fullName" in x);
+}
+
+/** Wraps a handler that needs the repository (404 when it does not exist). */
+function withRepo(fn: (ctx: RouteContext, repo: EmulatedRepo) => RouteResult): (ctx: RouteContext) => RouteResult {
+  return (ctx) => {
+    const repo = repoOf(ctx);
+    return isResult(repo) ? repo : fn(ctx, repo);
+  };
+}
+
+function issueEvent(ctx: RouteContext, repo: EmulatedRepo, number: number, action: string, label: string) {
+  const issue = repo.issues.get(number);
+  if (!issue) return;
+  const l = repo.labels.find((x) => x.name === label);
+  const common = {
+    repository: ghRepo(ctx.base, repo),
+    sender: ghUser(ctx.base, ctx.login),
+    label: l ? ghLabel(ctx.base, repo, l) : undefined,
+  };
+  if (issue.isPr) {
+    const pr = repo.pulls.find((p) => p.number === number);
+    ctx.emit("pull_request", {
+      action,
+      number,
+      pull_request: pr ? ghPull(ctx.base, repo, pr) : ghIssue(ctx.base, repo, issue),
+      ...common,
+    });
+  } else ctx.emit("issues", { action, issue: ghIssue(ctx.base, repo, issue), ...common });
+}
+
+/** The GitHub REST subset forgehand uses. */
+export function githubRoutes(app?: EmulatedApp): Route[] {
+  return [
+    {
+      method: "POST",
+      pattern: "/app/installations/:id/access_tokens",
+      auth: "jwt",
+      handle(ctx) {
+        if (!app) return fail(404, "Not Found");
+        const v = verifyAppJwt(ctx.credential, app.publicKey);
+        if (!v.ok) return fail(401, `A JSON web token could not be decoded (${v.reason})`);
+        if (String(v.claims.iss) !== String(app.id)) return fail(401, "Integration not found");
+        const id = Number(ctx.params.id);
+        if (!(app.installations ?? [1]).includes(id)) return fail(404, "Not Found");
+        const token = `ghs_${randomBytes(18).toString("hex")}`;
+        const expiresAt = Date.now() + (app.tokenTtlMs ?? 3_600_000);
+        ctx.state.tokens.set(token, { login: `${app.slug ?? "forgehand"}[bot]`, expiresAt, installationId: id });
+        const body: GhInstallationToken = {
+          token,
+          expires_at: new Date(expiresAt).toISOString(),
+          permissions: { issues: "write", pull_requests: "write", contents: "write", metadata: "read" },
+          repository_selection: "all",
+        };
+        return { status: 201, body };
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/installation",
+      auth: "jwt",
+      handle(ctx) {
+        if (!app) return fail(404, "Not Found");
+        const v = verifyAppJwt(ctx.credential, app.publicKey);
+        if (!v.ok) return fail(401, `A JSON web token could not be decoded (${v.reason})`);
+        return { status: 200, body: { id: (app.installations ?? [1])[0], app_id: app.id } };
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/repos/:owner/:repo",
+      auth: "token",
+      handle: withRepo((ctx, repo) => ({ status: 200, body: ghRepo(ctx.base, repo) })),
+    },
+    {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/collaborators/:user/permission",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const login = ctx.params.user as string;
+        if (!ctx.state.users.has(login)) return fail(404, `${login} is not a user`);
+        const role = repo.permissions.get(login) ?? "none";
+        const body: GhPermission = {
+          permission: LEGACY[role] ?? "none",
+          role_name: role === "owner" ? "admin" : role,
+          user: { ...ghUser(ctx.base, login), permissions: undefined, role_name: role },
+        };
+        return { status: 200, body };
+      }),
+    },
+    {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/issues/:number",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const issue = repo.issues.get(Number(ctx.params.number));
+        return issue ? { status: 200, body: ghIssue(ctx.base, repo, issue) } : fail(404, "Not Found");
+      }),
+    },
+    {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/issues/:number/comments",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const n = Number(ctx.params.number);
+        if (!repo.issues.has(n)) return fail(404, "Not Found");
+        const all = repo.comments.filter((c) => c.issue === n);
+        const perPage = Math.min(Number(ctx.query.get("per_page") ?? 30) || 30, 100);
+        const page = Math.max(Number(ctx.query.get("page") ?? 1) || 1, 1);
+        const slice = all.slice((page - 1) * perPage, page * perPage);
+        const headers: Record<string, string> = {};
+        if (page * perPage < all.length) {
+          const next = `${ctx.base}/repos/${repo.fullName}/issues/${n}/comments?per_page=${perPage}&page=${page + 1}`;
+          headers.link = `<${next}>; rel="next"`;
+        }
+        return { status: 200, body: slice.map((c) => ghComment(ctx.base, repo, c)), headers };
+      }),
+    },
+    {
+      method: "POST",
+      pattern: "/repos/:owner/:repo/issues/:number/comments",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const n = Number(ctx.params.number);
+        const issue = repo.issues.get(n);
+        const body = (ctx.body as { body?: unknown } | undefined)?.body;
+        if (!issue) return fail(404, "Not Found");
+        if (typeof body !== "string" || !body) return fail(422, "Validation Failed", { errors: [{ field: "body" }] });
+        if (body.length > 65_536)
+          return fail(422, "Validation Failed", {
+            errors: [{ message: "Body is too long (maximum is 65536 characters)" }],
+          });
+        const c = {
+          id: nextId(ctx.state),
+          issue: n,
+          body,
+          author: ctx.login,
+          createdAt: nowIso(),
+          updatedAt: nowIso(),
+        };
+        repo.comments.push(c);
+        ctx.emit("issue_comment", {
+          action: "created",
+          issue: ghIssue(ctx.base, repo, issue),
+          comment: ghComment(ctx.base, repo, c),
+          repository: ghRepo(ctx.base, repo),
+          sender: ghUser(ctx.base, ctx.login),
+        });
+        return { status: 201, body: ghComment(ctx.base, repo, c) };
+      }),
+    },
+    {
+      method: "PATCH",
+      pattern: "/repos/:owner/:repo/issues/comments/:id",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const c = repo.comments.find((x) => x.id === Number(ctx.params.id));
+        const body = (ctx.body as { body?: unknown } | undefined)?.body;
+        if (!c) return fail(404, "Not Found");
+        if (typeof body !== "string" || !body) return fail(422, "Validation Failed");
+        if (body.length > 65_536)
+          return fail(422, "Validation Failed", {
+            errors: [{ message: "Body is too long (maximum is 65536 characters)" }],
+          });
+        c.body = body;
+        c.updatedAt = nowIso();
+        return { status: 200, body: ghComment(ctx.base, repo, c) };
+      }),
+    },
+    {
+      method: "POST",
+      pattern: "/repos/:owner/:repo/issues/:number/labels",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const n = Number(ctx.params.number);
+        const issue = repo.issues.get(n);
+        const labels = (ctx.body as { labels?: unknown } | undefined)?.labels;
+        if (!issue) return fail(404, "Not Found");
+        if (!Array.isArray(labels) || labels.some((l) => typeof l !== "string"))
+          return fail(422, "Invalid request.\n\nFor 'links/0/schema', nil is not an array.");
+        for (const name of labels as string[]) {
+          // GitHub creates unknown labels on the fly (colour ededed), github/docs#35718.
+          ensureLabel(ctx.state, repo, name);
+          if (!issue.labels.includes(name)) {
+            issue.labels.push(name);
+            issueEvent(ctx, repo, n, "labeled", name);
+          }
+        }
+        const body = issue.labels.map((name) => ghLabel(ctx.base, repo, ensureLabel(ctx.state, repo, name)));
+        return { status: 200, body };
+      }),
+    },
+    {
+      method: "DELETE",
+      pattern: "/repos/:owner/:repo/issues/:number/labels/:name",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const n = Number(ctx.params.number);
+        const issue = repo.issues.get(n);
+        const name = ctx.params.name as string;
+        if (!issue?.labels.includes(name)) return fail(404, "Label does not exist");
+        issue.labels = issue.labels.filter((l) => l !== name);
+        issueEvent(ctx, repo, n, "unlabeled", name);
+        const body = issue.labels.map((l) => ghLabel(ctx.base, repo, ensureLabel(ctx.state, repo, l)));
+        return { status: 200, body };
+      }),
+    },
+    {
+      method: "POST",
+      pattern: "/repos/:owner/:repo/issues/comments/:id/reactions",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const commentId = Number(ctx.params.id);
+        const content = (ctx.body as { content?: unknown } | undefined)?.content;
+        if (!repo.comments.some((c) => c.id === commentId)) return fail(404, "Not Found");
+        if (typeof content !== "string" || !REACTIONS.includes(content)) return fail(422, "Validation Failed");
+        const existing = repo.reactions.find(
+          (r) => r.commentId === commentId && r.user === ctx.login && r.content === content,
+        );
+        if (existing) return { status: 200, body: ghReaction(ctx.base, existing) };
+        const r = { id: nextId(ctx.state), commentId, user: ctx.login, content };
+        repo.reactions.push(r);
+        return { status: 201, body: ghReaction(ctx.base, r) };
+      }),
+    },
+    {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/pulls",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const state = ctx.query.get("state") ?? "open";
+        const head = ctx.query.get("head");
+        const base = ctx.query.get("base");
+        const list = repo.pulls.filter(
+          (p) =>
+            (state === "all" || p.state === state) &&
+            (!head || `${repo.owner}:${p.head}` === head) &&
+            (!base || p.base === base),
+        );
+        return { status: 200, body: list.map((p) => ghPull(ctx.base, repo, p)) };
+      }),
+    },
+    {
+      method: "POST",
+      pattern: "/repos/:owner/:repo/pulls",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const b = (ctx.body ?? {}) as { title?: string; head?: string; base?: string; body?: string };
+        if (!b.title || !b.head || !b.base) return fail(422, "Validation Failed");
+        const head = b.head.includes(":") ? (b.head.split(":")[1] as string) : b.head;
+        if (repo.pulls.some((p) => p.state === "open" && p.head === head && p.base === b.base))
+          return fail(422, "Validation Failed", {
+            errors: [
+              {
+                resource: "PullRequest",
+                code: "custom",
+                message: `A pull request already exists for ${repo.owner}:${head}.`,
+              },
+            ],
+          });
+        return createPull(
+          ctx,
+          repo,
+          { title: b.title, head, base: b.base, body: b.body ?? "" },
+          (pr) => ghPull(ctx.base, repo, pr),
+          {
+            repository: ghRepo(ctx.base, repo),
+            sender: ghUser(ctx.base, ctx.login),
+          },
+        );
+      }),
+    },
+  ];
+}
+
+/** Creates a PR (and its issue entry: PRs and issues share numbers) and emits `pull_request.opened`. */
+export function createPull<T>(
+  ctx: RouteContext,
+  repo: EmulatedRepo,
+  b: { title: string; head: string; base: string; body: string },
+  shape: (pr: EmulatedRepo["pulls"][number]) => T,
+  envelope: { repository: unknown; sender: unknown },
+): RouteResult {
+  const number = Math.max(0, ...repo.issues.keys()) + 1;
+  const pr = {
+    number,
+    head: b.head,
+    base: b.base,
+    title: b.title,
+    body: b.body,
+    state: "open" as const,
+    merged: false,
+  };
+  repo.pulls.push(pr);
+  repo.issues.set(number, {
+    number,
+    title: b.title,
+    body: b.body,
+    state: "open",
+    isPr: true,
+    labels: [],
+    author: ctx.login,
+    createdAt: nowIso(),
+  });
+  ctx.emit("pull_request", { action: "opened", number, pull_request: shape(pr), ...envelope }, "pull_request");
+  return { status: 201, body: shape(pr) };
+}
+
+export type { EmulatorState };

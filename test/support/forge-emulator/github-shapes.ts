@@ -1,0 +1,193 @@
+import type { components } from "@octokit/openapi-types";
+import type {
+  EmulatedComment,
+  EmulatedIssue,
+  EmulatedLabel,
+  EmulatedPull,
+  EmulatedReaction,
+  EmulatedRepo,
+} from "./emulator-state";
+
+// Shapes held to GitHub's OpenAPI document: when @octokit/openapi-types changes a field
+// the emulator builds, typecheck fails here. Very large schemas are `Pick`ed to the fields
+// forgehand reads (every picked field keeps its official type).
+type S = components["schemas"];
+export type GhUser = S["simple-user"];
+export type GhLabel = S["label"];
+export type GhComment = S["issue-comment"];
+export type GhReaction = S["reaction"];
+export type GhPermission = S["repository-collaborator-permission"];
+export type GhInstallationToken = S["installation-token"];
+export type GhIssue = Pick<
+  S["issue"],
+  | "id"
+  | "node_id"
+  | "url"
+  | "repository_url"
+  | "labels_url"
+  | "comments_url"
+  | "events_url"
+  | "html_url"
+  | "number"
+  | "state"
+  | "title"
+  | "body"
+  | "user"
+  | "labels"
+  | "assignee"
+  | "milestone"
+  | "locked"
+  | "comments"
+  | "pull_request"
+  | "closed_at"
+  | "created_at"
+  | "updated_at"
+  | "author_association"
+>;
+export type GhRepo = Pick<
+  S["full-repository"],
+  "id" | "node_id" | "name" | "full_name" | "owner" | "private" | "html_url" | "url" | "clone_url" | "default_branch"
+>;
+export type GhPull = Pick<
+  S["pull-request"],
+  "id" | "number" | "state" | "title" | "body" | "html_url" | "url" | "merged" | "draft" | "user"
+> & {
+  head: Pick<S["pull-request"]["head"], "ref" | "label" | "sha">;
+  base: Pick<S["pull-request"]["base"], "ref" | "label" | "sha">;
+};
+
+export function ghUser(base: string, login: string): GhUser {
+  const url = `${base}/users/${login}`;
+  return {
+    login,
+    id: hash(login),
+    node_id: `U_${login}`,
+    avatar_url: "",
+    gravatar_id: null,
+    url,
+    html_url: `${base}/${login}`,
+    followers_url: `${url}/followers`,
+    following_url: `${url}/following{/other_user}`,
+    gists_url: `${url}/gists{/gist_id}`,
+    starred_url: `${url}/starred{/owner}{/repo}`,
+    subscriptions_url: `${url}/subscriptions`,
+    organizations_url: `${url}/orgs`,
+    repos_url: `${url}/repos`,
+    events_url: `${url}/events{/privacy}`,
+    received_events_url: `${url}/received_events`,
+    type: login.endsWith("[bot]") ? "Bot" : "User",
+    site_admin: false,
+  };
+}
+
+export function ghLabel(base: string, repo: EmulatedRepo, label: EmulatedLabel): GhLabel {
+  return {
+    id: label.id,
+    node_id: `LA_${label.id}`,
+    url: `${base}/repos/${repo.fullName}/labels/${encodeURIComponent(label.name)}`,
+    name: label.name,
+    description: label.description || null,
+    color: label.color,
+    default: false,
+  };
+}
+
+export function ghComment(base: string, repo: EmulatedRepo, c: EmulatedComment): GhComment {
+  return {
+    id: c.id,
+    node_id: `IC_${c.id}`,
+    url: `${base}/repos/${repo.fullName}/issues/comments/${c.id}`,
+    body: c.body,
+    html_url: `${base}/${repo.fullName}/issues/${c.issue}#issuecomment-${c.id}`,
+    user: ghUser(base, c.author),
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+    issue_url: `${base}/repos/${repo.fullName}/issues/${c.issue}`,
+    author_association: c.author === repo.owner ? "OWNER" : "NONE",
+  };
+}
+
+export function ghReaction(base: string, r: EmulatedReaction): GhReaction {
+  return {
+    id: r.id,
+    node_id: `R_${r.id}`,
+    user: ghUser(base, r.user),
+    content: r.content as GhReaction["content"],
+    created_at: new Date().toISOString(),
+  };
+}
+
+export function ghIssue(base: string, repo: EmulatedRepo, issue: EmulatedIssue): GhIssue {
+  const url = `${base}/repos/${repo.fullName}/issues/${issue.number}`;
+  const labels = issue.labels.map((name) => repo.labels.find((l) => l.name === name)).filter((l) => l !== undefined);
+  return {
+    id: issue.number + repo.id * 1000,
+    node_id: `I_${repo.id}_${issue.number}`,
+    url,
+    repository_url: `${base}/repos/${repo.fullName}`,
+    labels_url: `${url}/labels{/name}`,
+    comments_url: `${url}/comments`,
+    events_url: `${url}/events`,
+    html_url: `${base}/${repo.fullName}/issues/${issue.number}`,
+    number: issue.number,
+    state: issue.state,
+    title: issue.title,
+    body: issue.body,
+    user: ghUser(base, issue.author),
+    labels: labels.map((l) => ghLabel(base, repo, l)),
+    assignee: null,
+    milestone: null,
+    locked: false,
+    comments: repo.comments.filter((c) => c.issue === issue.number).length,
+    pull_request: issue.isPr
+      ? {
+          url: `${base}/repos/${repo.fullName}/pulls/${issue.number}`,
+          html_url: `${base}/${repo.fullName}/pull/${issue.number}`,
+          diff_url: null,
+          patch_url: null,
+        }
+      : undefined,
+    closed_at: null,
+    created_at: issue.createdAt,
+    updated_at: issue.createdAt,
+    author_association: issue.author === repo.owner ? "OWNER" : "NONE",
+  };
+}
+
+export function ghRepo(base: string, repo: EmulatedRepo): GhRepo {
+  return {
+    id: repo.id,
+    node_id: `R_${repo.id}`,
+    name: repo.name,
+    full_name: repo.fullName,
+    owner: ghUser(base, repo.owner),
+    private: repo.private,
+    html_url: `${base}/${repo.fullName}`,
+    url: `${base}/repos/${repo.fullName}`,
+    clone_url: `${base}/${repo.fullName}.git`,
+    default_branch: repo.defaultBranch,
+  };
+}
+
+export function ghPull(base: string, repo: EmulatedRepo, pr: EmulatedPull): GhPull {
+  return {
+    id: pr.number + repo.id * 1000,
+    number: pr.number,
+    state: pr.state,
+    title: pr.title,
+    body: pr.body,
+    html_url: `${base}/${repo.fullName}/pull/${pr.number}`,
+    url: `${base}/repos/${repo.fullName}/pulls/${pr.number}`,
+    merged: pr.merged,
+    draft: false,
+    user: ghUser(base, repo.owner),
+    head: { ref: pr.head, label: `${repo.owner}:${pr.head}`, sha: "0".repeat(40) },
+    base: { ref: pr.base, label: `${repo.owner}:${pr.base}`, sha: "0".repeat(40) },
+  };
+}
+
+function hash(s: string): number {
+  let h = 7;
+  for (const ch of s) h = (h * 31 + ch.charCodeAt(0)) % 1_000_000_007;
+  return h;
+}
