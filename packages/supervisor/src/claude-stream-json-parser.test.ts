@@ -1,0 +1,184 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
+import { DEFAULT_PRICES } from "./estimate-cost-usd";
+import { createLinesParser } from "./lines-parser";
+import { createRunMeter } from "./run-meter";
+import type { AgentEvent } from "./types";
+
+/** Real Claude Code 2.1.197 output recorded against the scripted model server (see its README). */
+function recording(name: string): string[] {
+  const path = fileURLToPath(new URL(`../../../test/fixtures/claude/${name}`, import.meta.url));
+  return readFileSync(path, "utf8").split("\n").filter(Boolean);
+}
+
+function parseAll(lines: string[]) {
+  const malformed: string[] = [];
+  const parse = createClaudeStreamJsonParser({ onMalformed: (line) => malformed.push(line) });
+  return { events: lines.flatMap(parse), malformed };
+}
+
+describe("createClaudeStreamJsonParser on constructed lines", () => {
+  const parse = createClaudeStreamJsonParser();
+
+  it("reads the session, tool turns with short inputs, usage, tool results and the result", () => {
+    const lines = [
+      { type: "system", subtype: "init", session_id: "s1", model: "claude-sonnet-4-5" },
+      {
+        type: "assistant",
+        message: {
+          id: "msg_1",
+          model: "claude-sonnet-4-5",
+          content: [
+            { type: "text", text: "Let me look." },
+            { type: "tool_use", id: "tu_1", name: "Bash", input: { command: "ls -la\nsrc", description: "list" } },
+          ],
+          usage: { input_tokens: 5, output_tokens: 7, cache_read_input_tokens: 11, cache_creation_input_tokens: 13 },
+        },
+      },
+      {
+        type: "user",
+        message: {
+          content: [
+            { type: "tool_result", tool_use_id: "tu_1", is_error: true, content: [{ type: "text", text: "boom" }] },
+          ],
+        },
+      },
+      {
+        type: "result",
+        subtype: "error_max_turns",
+        is_error: true,
+        total_cost_usd: 0.5,
+        num_turns: 9,
+        result: "x",
+        session_id: "s1",
+      },
+    ];
+    expect(lines.flatMap((l) => parse(JSON.stringify(l)))).toEqual<AgentEvent[]>([
+      { type: "session", sessionId: "s1", model: "claude-sonnet-4-5" },
+      {
+        type: "assistant",
+        messageId: "msg_1",
+        model: "claude-sonnet-4-5",
+        usesTool: true,
+        tools: [{ name: "Bash", input: "ls -la src" }],
+        text: "Let me look.",
+      },
+      {
+        type: "usage",
+        messageId: "msg_1",
+        model: "claude-sonnet-4-5",
+        inputTokens: 5,
+        outputTokens: 7,
+        cacheReadTokens: 11,
+        cacheWriteTokens: 13,
+      },
+      { type: "tool_result", toolUseId: "tu_1", isError: true, text: "boom" },
+      {
+        type: "result",
+        isError: true,
+        subtype: "error_max_turns",
+        totalCostUsd: 0.5,
+        numTurns: 9,
+        text: "x",
+        sessionId: "s1",
+      },
+    ]);
+  });
+
+  it("keeps long tool inputs short", () => {
+    const line = JSON.stringify({
+      type: "assistant",
+      message: { id: "m", content: [{ type: "tool_use", name: "Write", input: { content: "y".repeat(10_000) } }] },
+    });
+    const [event] = parse(line);
+    expect(event?.type === "assistant" && event.tools[0]!.input.length).toBe(200);
+  });
+
+  it("skips malformed lines and reports each, never throwing", () => {
+    const { events, malformed } = parseAll([
+      "not json",
+      '{"type":',
+      "[1,2]",
+      "null",
+      '{"no":"type"}',
+      "",
+      '{"type":"assistant","message":"weird"}',
+      '{"type":"user","message":{"content":"plain prompt echo"}}',
+      '{"type":"stream_event","event":{}}',
+    ]);
+    expect(malformed).toEqual(["not json", '{"type":', "[1,2]", "null", '{"no":"type"}']);
+    expect(events).toEqual([{ type: "assistant", messageId: undefined, model: undefined, usesTool: false, tools: [] }]);
+  });
+});
+
+describe("createClaudeStreamJsonParser on recorded Claude Code output", () => {
+  it("write-file.jsonl: one Write turn, a text answer, a success result", () => {
+    const { events, malformed } = parseAll(recording("write-file.jsonl"));
+    expect(malformed).toEqual([]);
+    expect(events.map((e) => e.type)).toEqual([
+      "session",
+      "assistant",
+      "usage",
+      "tool_result",
+      "assistant",
+      "usage",
+      "result",
+    ]);
+    expect(events[1]).toMatchObject({
+      usesTool: true,
+      tools: [{ name: "Write", input: "/tmp/forgehand-fixture/repo/hello.txt" }],
+    });
+    expect(events.at(-1)).toMatchObject({ type: "result", isError: false, totalCostUsd: 0.00035, numTurns: 2 });
+    const meter = createRunMeter({}, DEFAULT_PRICES);
+    for (const e of events) meter.apply(e);
+    expect(meter.turns).toBe(1);
+    expect(meter.costUsd).toBe(0.00035);
+    expect(meter.sessionId).toBe("d3ddd72c-efd8-442e-a03c-504c29ae2024");
+  });
+
+  it("max-turns.jsonl: three tool turns then an error_max_turns result", () => {
+    const { events } = parseAll(recording("max-turns.jsonl"));
+    const meter = createRunMeter({ maxTurns: 2 }, DEFAULT_PRICES);
+    const limits = events.map((e) => meter.apply(e).limit).filter(Boolean);
+    expect(meter.turns).toBe(3);
+    expect(limits).toEqual([{ reason: "turn_limit", detail: "turn limit: tool turn 3 exceeds maxTurns 2" }]);
+    expect(meter.result).toMatchObject({ isError: true, subtype: "error_max_turns" });
+  });
+
+  it("tool-loop.jsonl (killed mid-run): turns counted, no result", () => {
+    const { events } = parseAll(recording("tool-loop.jsonl"));
+    const meter = createRunMeter({}, DEFAULT_PRICES);
+    for (const e of events) meter.apply(e);
+    expect(meter.turns).toBe(3);
+    expect(meter.result).toBeUndefined();
+  });
+
+  it("error results are errors even with subtype success (API 400 and exhausted 429 retries)", () => {
+    for (const name of ["error-result.jsonl", "api-429-exhausted.jsonl"]) {
+      const { events, malformed } = parseAll(recording(name));
+      expect(malformed).toEqual([]);
+      expect(events.at(-1)).toMatchObject({ type: "result", isError: true, subtype: "success" });
+    }
+  });
+
+  it("budget.jsonl: the running estimate crosses the budget before the agent's own report", () => {
+    const { events } = parseAll(recording("budget.jsonl"));
+    const meter = createRunMeter({ maxBudgetUsd: 1.5 }, DEFAULT_PRICES);
+    const hits = events.map((e, i) => ({ i, limit: meter.apply(e).limit })).filter((h) => h.limit);
+    // 200k input tokens per message at $5/Mtok = $1 each: the 2nd message's usage (event index 5) crosses $1.50.
+    expect(hits[0]).toEqual({
+      i: 5,
+      limit: { reason: "budget_limit", detail: "budget limit: cost $2.0000 exceeds maxBudgetUsd $1.5" },
+    });
+    expect(meter.costUsd).toBe(3.00075);
+  });
+});
+
+describe("createLinesParser", () => {
+  it("yields one line event per non-empty line", () => {
+    const parse = createLinesParser();
+    expect(["hello", "", "  "].flatMap(parse)).toEqual([{ type: "line", text: "hello" }]);
+  });
+});
