@@ -101,7 +101,7 @@ describe("gitea client", () => {
     expect(r.issues.get(1)?.labels).toEqual(["bug", "agent:develop", "forgehand:failed"]);
     const posts = emu.calls.filter((c) => c.method === "POST" && c.path === "/repos/acme/app/issues/1/labels");
     expect(posts.map((c) => c.status)).toEqual([422, 200]);
-    expect((posts[1]?.body as { labels: unknown[] }).labels.every((l) => typeof l === "number")).toBe(true);
+    expect((posts[1]!.body as { labels: unknown[] }).labels.every((l) => typeof l === "number")).toBe(true);
   });
 
   it("refreshes a stale label id (label recreated) when removing", async () => {

@@ -1,0 +1,135 @@
+import type { RunRecord, RunState } from "@forgehand/core";
+import { describe, expect, it } from "vitest";
+import { formatElapsed, MAX_COMMENT_CHARS, renderStatusComment } from "./render-status-comment";
+import { statusMarker } from "./status-marker";
+
+const base: RunRecord = {
+  id: "r0a1b2c3d4e5",
+  forge: "github",
+  repo: "acme/app",
+  issue: 12,
+  isPr: false,
+  stage: "develop",
+  state: "running",
+  createdAt: 1_000_000,
+  startedAt: 1_000_000,
+  turns: 12,
+  maxTurns: 40,
+  costUsd: 0.4213,
+  budgetUsd: 2,
+  attempts: 1,
+  trigger: "label by alice",
+  lastActions: ["Read src/index.ts", "Bash: npm test", "Edit src/server.ts"],
+};
+const now = 1_000_000 + 192_000;
+
+describe("renderStatusComment", () => {
+  it("renders a running run in full", () => {
+    expect(renderStatusComment(base, { now, publicUrl: "https://bot.example/" })).toMatchInlineSnapshot(`
+      "<!-- forgehand:run=r0a1b2c3d4e5 -->
+      ### 🔄 forgehand · \`develop\` · running
+
+      | | |
+      | --- | --- |
+      | **State** | 🔄 running |
+      | **Stage** | \`develop\` |
+      | **Elapsed** | 3m 12s |
+      | **Tool turns** | 12 / 40 |
+      | **Cost** | $0.42 / $2.00 |
+
+      **Last actions**
+
+      - [x] Read src/index.ts
+      - [x] Bash: npm test
+      - [ ] Edit src/server.ts
+
+      📜 [Run log](https://bot.example/api/runs/r0a1b2c3d4e5/log)
+
+      To stop this run, comment \`/stop\` on this issue.
+
+      <sub>forgehand run \`r0a1b2c3d4e5\` · label by alice</sub>"
+    `);
+  });
+
+  const cases: [RunState, Partial<RunRecord>, string[]][] = [
+    ["queued", { startedAt: undefined }, ["⏳ queued", "waiting to start", "`/stop`"]],
+    [
+      "succeeded",
+      { prUrl: "https://github.com/acme/app/pull/13", endedAt: now },
+      ["✅ succeeded", "pull request https://github.com/acme/app/pull/13", "**Next:** stage `review`", "`/retry`"],
+    ],
+    [
+      "failed",
+      { reason: "gate `npm test` exited 1", endedAt: now },
+      ["❌ failed", "**Result:** failed: gate `npm test` exited 1"],
+    ],
+    [
+      "stopped",
+      { stoppedBy: "alice", reason: "/stop comment", endedAt: now },
+      ["🛑 stopped", "stopped by @alice: /stop comment"],
+    ],
+    ["timed_out", { reason: "30m limit", endedAt: now }, ["⏱️ timed out", "wall-clock timeout: 30m limit"]],
+    ["stalled", { endedAt: now }, ["💤 stalled", "stall limit"]],
+    ["turn_limit", { turns: 40, endedAt: now }, ["🔁 turn limit reached", "used all 40 tool turns", "| 40 / 40 |"]],
+    [
+      "budget_limit",
+      { costUsd: 2.03, endedAt: now },
+      ["💸 budget limit reached", "reached the $2.00 budget", "$2.03 / $2.00"],
+    ],
+  ];
+  for (const [state, extra, expected] of cases) {
+    it(`renders ${state} with its icon, words and result`, () => {
+      const body = renderStatusComment(
+        { ...base, state, ...extra },
+        { now, stages: [{ name: "develop", next: "review" }, { name: "review" }] },
+      );
+      expect(body.startsWith(statusMarker(base.id))).toBe(true);
+      for (const e of expected) expect(body).toContain(e);
+      const live = state === "queued" || state === "running";
+      expect(body.includes("To stop this run")).toBe(live);
+      expect(body.includes("- [ ]")).toBe(false);
+    });
+  }
+
+  it("redacts secrets from reasons, actions and the gate tail, and neutralises markup", () => {
+    const token = `ghp_${"a".repeat(36)}`;
+    const body = renderStatusComment(
+      {
+        ...base,
+        state: "failed",
+        endedAt: now,
+        reason: `push failed: https://x-access-token:${token}@github.com/acme/app.git`,
+        lastActions: [
+          "ran with ANTHROPIC_API_KEY=sk-ant-api03-abcdefghijklmnop",
+          "<!-- forgehand:run=evil --> ping @everyone",
+        ],
+      },
+      { now, gateTail: "```\nfake close\nsecret: hunter2hunter2\n", secrets: ["hunter2hunter2"] },
+    );
+    expect(body).not.toContain(token);
+    expect(body).not.toContain("sk-ant-api03");
+    expect(body).not.toContain("hunter2hunter2");
+    expect(body).toContain("[REDACTED]");
+    expect(body).not.toContain("forgehand:run=evil -->");
+    expect(body).toContain("&lt;!-- forgehand:run=evil --&gt;");
+    expect(body).not.toMatch(/@everyone/);
+    // The gate tail's own ``` cannot close the fence early.
+    expect(body).toContain("````text\n```\nfake close");
+  });
+
+  it("keeps the body within GitHub's 65,536 characters", () => {
+    const body = renderStatusComment(
+      { ...base, state: "failed", endedAt: now, lastActions: Array.from({ length: 50 }, () => "x".repeat(5000)) },
+      { now, gateTail: "y".repeat(200_000), maxActions: 50 },
+    );
+    expect(body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+    expect(body).toContain("…yyyy");
+  });
+
+  it("formats elapsed time", () => {
+    expect(formatElapsed(45_000)).toBe("45s");
+    expect(formatElapsed(192_000)).toBe("3m 12s");
+    expect(formatElapsed(3_720_000)).toBe("1h 02m");
+    expect(() => statusMarker("bad id -->")).toThrow(/run id must be a plain token, got "bad id -->"/);
+  });
+});
