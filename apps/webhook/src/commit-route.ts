@@ -84,7 +84,12 @@ export async function commitRoute(
   const { redis, prefix } = target;
   const ms = target.timeoutMs ?? 2_000;
   if (redis.status !== "ready") throw new RedisUnavailableError(`[webhook] Redis is not connected (${redis.status})`);
-  const client = await within(target.stageQueue.client, ms, "the queue connection");
+  const client = await within(target.stageQueue.client, ms, "the queue connection").catch((error: Error) => {
+    // A queue whose connection ended never recovers its client promise; say so instead of a 500.
+    throw error instanceof RedisUnavailableError
+      ? error
+      : new RedisUnavailableError(`[webhook] queue connection failed: ${error.message}`, { cause: error });
+  });
   const stops = route.stops.map((s) => JSON.stringify(StopRequest.parse(s)));
   const stopKeys = route.stops.map((s) => stopFlagKey(prefix, { issue: s.issue }));
   const labelValue = route.labelSet && route.issue ? encodeLabelSet(route.labelSet) : "";

@@ -32,7 +32,9 @@ async function setup(name: string): Promise<{ prefix: string; plain: Redis; prob
   cleanups.push(
     () => plain.disconnect(),
     () => probe.close(),
-    () => made.forEach((d) => d.redis.disconnect()),
+    () => {
+      for (const d of made) d.redis.disconnect();
+    },
   );
   return { prefix, plain, probe, made };
 }
