@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { type Logger, type RepoRef, silentLogger } from "@forgehand/core";
 import { ensureAskpass } from "./askpass";
@@ -49,8 +49,8 @@ export interface Workspaces {
   remove(worktree: string): Promise<void>;
 }
 
-/** Per-worktree ref (git keeps `refs/worktree/*` private to each worktree) holding the remote tip we started from. */
-const LEASE_REF = "refs/worktree/forgehand/lease";
+/** File in the worktree's private git dir holding the remote tip the branch started from (absent: a new branch). */
+const LEASE_FILE = "forgehand-lease";
 const ORIGIN = "refs/remotes/origin/";
 
 /** Creates the workspace manager; all state lives on disk, so several instances (or processes) can share `rootDir`. */
@@ -63,6 +63,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
   const log = opts.logger ?? silentLogger;
   const networkTimeoutMs = opts.networkTimeoutMs ?? 300_000;
   let askpass: Promise<string> | undefined;
+  const remoteHeads = new Map<string, string>();
 
   async function git(args: string[], cwd: string, extra: Partial<RunGitOptions> = {}) {
     askpass ??= ensureAskpass(rootDir).catch((error: unknown) => {
@@ -84,15 +85,22 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
   }
 
   async function remoteHead(mirror: string, url: string, credentials: GitCredentials | null): Promise<string> {
+    const known = remoteHeads.get(mirror);
+    if (known) return known;
     const cached = await git(["symbolic-ref", "--quiet", `${ORIGIN}HEAD`], mirror, { okExitCodes: [0, 1] });
-    if (cached.exitCode === 0 && cached.stdout.startsWith(ORIGIN)) return cached.stdout.slice(ORIGIN.length);
-    const listed = await git(["ls-remote", "--symref", "--", url, "HEAD"], mirror, {
-      credentials,
-      timeoutMs: networkTimeoutMs,
-    });
-    const head = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(listed.stdout)?.[1];
-    if (!head) throw new Error(`[workspace] Cannot tell the default branch of \`${url}\`; pass \`baseBranch\``);
-    await git(["symbolic-ref", `${ORIGIN}HEAD`, `${ORIGIN}${head}`], mirror);
+    let head =
+      cached.exitCode === 0 && cached.stdout.startsWith(ORIGIN) ? cached.stdout.slice(ORIGIN.length) : undefined;
+    if (!head) {
+      const listed = await git(["ls-remote", "--symref", "--", url, "HEAD"], mirror, {
+        credentials,
+        timeoutMs: networkTimeoutMs,
+      });
+      head = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(listed.stdout)?.[1];
+      if (!head) throw new Error(`[workspace] Cannot tell the default branch of \`${url}\`; pass \`baseBranch\``);
+      await git(["symbolic-ref", `${ORIGIN}HEAD`, `${ORIGIN}${head}`], mirror);
+    }
+    // Remembered per mirror (the default branch rarely changes; forges usually send it in the payload anyway).
+    remoteHeads.set(mirror, head);
     return head;
   }
 
@@ -135,9 +143,17 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
         await rm(wt, { recursive: true, force: true });
       }
     }
-    await git(["worktree", "prune"], paths.mirror);
     await mkdir(dirname(wt), { recursive: true });
-    await git(["worktree", "add", "--quiet", "--force", "--no-track", "-B", branch, wt, startSha], paths.mirror);
+    const add = ["worktree", "add", "--quiet", "--force", "--no-track", "-B", branch, wt, startSha];
+    try {
+      await git(add, paths.mirror);
+    } catch (error) {
+      // Usually a stale registration of a deleted worktree dir; prune (skipped on the hot path) and retry once.
+      log.warn("worktree add failed, pruning and retrying", { worktree: wt, error });
+      await rm(wt, { recursive: true, force: true });
+      await git(["worktree", "prune"], paths.mirror);
+      await git(add, paths.mirror);
+    }
   }
 
   async function prepare(input: PrepareInput): Promise<PreparedWorkspace> {
@@ -162,7 +178,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
       const remoteSha = refs.get(branch);
       const startSha = remoteSha ?? baseSha;
       await checkoutWorktree(paths, branch, startSha);
-      await git(remoteSha ? ["update-ref", LEASE_REF, remoteSha] : ["update-ref", "-d", LEASE_REF], paths.worktree);
+      await writeLease(paths.worktree, remoteSha);
       const ms = Math.round(performance.now() - started);
       log.info("workspace prepared", {
         repo: input.repo.fullName,
@@ -207,8 +223,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
     const { url, credentials } = normaliseRemoteUrl(repo.cloneUrl, creds);
     // Lease on the tip we started from (empty: the branch must not exist yet), so a commit someone else
     // pushed to the bot's branch meanwhile is never overwritten.
-    const lease = await git(["rev-parse", "--verify", "--quiet", LEASE_REF], wt, { okExitCodes: [0, 1] });
-    const expected = lease.exitCode === 0 ? lease.stdout.trim() : "";
+    const expected = (await readLease(wt)) ?? "";
     await git(
       [
         "push",
@@ -222,7 +237,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
       wt,
       { credentials, timeoutMs: networkTimeoutMs },
     );
-    await git(["update-ref", LEASE_REF, "HEAD"], wt);
+    await writeLease(wt, (await git(["rev-parse", "HEAD"], wt)).stdout.trim());
     log.info("branch pushed", { repo: repo.fullName, branch });
   }
 
@@ -259,6 +274,26 @@ function validateBranch(what: string, name: string): void {
     !name.endsWith(".lock") &&
     !name.endsWith(".");
   if (!ok) throw new Error(`[workspace] Expected \`${what}\` to be a git branch name, got \`${name}\``);
+}
+
+/** The worktree's private git dir, from the `gitdir: …` line git writes into `<worktree>/.git`. */
+async function worktreeGitDir(worktree: string): Promise<string> {
+  const text = await readFile(join(worktree, ".git"), "utf8");
+  const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1];
+  if (!gitdir) throw new Error(`[workspace] \`${worktree}/.git\` is not a worktree link: \`${text.slice(0, 200)}\``);
+  return resolve(worktree, gitdir.trim());
+}
+
+async function writeLease(worktree: string, sha: string | undefined): Promise<void> {
+  const file = join(await worktreeGitDir(worktree), LEASE_FILE);
+  if (sha) await writeFile(file, `${sha}\n`);
+  else await rm(file, { force: true });
+}
+
+async function readLease(worktree: string): Promise<string | undefined> {
+  const file = join(await worktreeGitDir(worktree), LEASE_FILE);
+  const sha = (await readFile(file, "utf8").catch(() => "")).trim();
+  return /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {
