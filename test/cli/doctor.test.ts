@@ -78,7 +78,9 @@ describe("forgehand doctor", () => {
     expect(code).toBe(1);
     const failed = lines(stdout).filter((l) => l.startsWith("✗"));
     expect(failed.join("\n")).toMatch(/config vars\s+unset: \$\{DOCTOR_TEST_KEY\} \(at agents\.bot\.env\.KEY\)/);
-    expect(failed.join("\n")).toMatch(new RegExp(`redis\\s+redis://127.0.0.1:${deadPort} does not answer PING`));
+    expect(failed.join("\n")).toMatch(
+      new RegExp(`redis\\s+Redis at redis://127.0.0.1:${deadPort} does not answer: connect ECONNREFUSED`),
+    );
     expect(failed.join("\n")).toMatch(/gitea\s+GITEA_URL is not a URL: `not a url`/);
     expect(failed.join("\n")).toMatch(/gitea secret\s+GITEA_WEBHOOK_SECRET is unset/);
     expect(failed.join("\n")).toMatch(/agent bot\s+`no-such-agent-binary` is not on PATH/);
@@ -97,7 +99,7 @@ describe("forgehand doctor", () => {
         cwd: dir,
         env: { ...env, REDIS_URL: `redis://127.0.0.1:${port}`, GITHUB_TOKEN: "x", GITHUB_WEBHOOK_SECRET: "s" },
       });
-      expect(stdout).toMatch(new RegExp(`✗ redis\\s+redis://127.0.0.1:${port} does not answer PING`));
+      expect(stdout).toMatch(new RegExp(`✗ redis\\s+Redis at redis://127.0.0.1:${port} does not answer`));
       expect(code).toBe(1);
       expect(ms).toBeLessThan(15_000);
     } finally {

@@ -3,7 +3,7 @@ import { createPrivateKey } from "node:crypto";
 import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { ConfigError, type LoadedConfig } from "@forgehand/core";
-import { createRedis } from "@forgehand/queue";
+import { connectRedis } from "./connect-redis";
 import { findExecutable } from "./find-executable";
 import { findRedisUrl } from "./redis-target";
 import { type ConfigSource, loadCliConfig } from "./resolve-config";
@@ -53,33 +53,18 @@ export async function checkRedis(env: Env, dataDir: string, timeoutMs = 3_000): 
       ? ok("redis", `embedded: redis-server found at ${bin} (REDIS_URL unset; forgehand start runs its own)`)
       : fail("redis", "REDIS_URL is unset and redis-server is not on PATH: install redis-server or set REDIS_URL");
   }
-  const shown = target.url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
-  const redis = createRedis(target.url, "client", {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  let lastError: Error | undefined;
-  redis.on("error", (error) => {
-    lastError = error;
-  });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const reply = await Promise.race([
-      redis.connect().then(() => redis.ping()),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    const label = target.from === "embedded" ? `${shown} (embedded, from a running forgehand start)` : shown;
-    return reply === "PONG" ? ok("redis", `${label} answers PING`) : fail("redis", `${shown} answered ${reply}`);
-  } catch (error) {
-    return fail("redis", `${shown} does not answer PING: ${(lastError ?? (error as Error)).message}`);
-  } finally {
-    clearTimeout(timer);
+    const redis = await connectRedis(target.url, timeoutMs);
     redis.disconnect();
+    const shown = target.url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+    return ok(
+      "redis",
+      target.from === "embedded"
+        ? `${shown} (embedded, from a running forgehand start) answers PING`
+        : `${shown} answers PING`,
+    );
+  } catch (error) {
+    return fail("redis", (error as Error).message.replace(/^\[cli\] /, ""));
   }
 }
 

@@ -1,5 +1,5 @@
-import { createRedis } from "@forgehand/queue";
 import { createCliContext } from "../cli-context";
+import { connectRedis } from "../connect-redis";
 import { formatRunsTable, parseRuns } from "../format-runs";
 import { parseFlags, positiveInt } from "../parse-flags";
 import { loadRunStore } from "../parts";
@@ -10,8 +10,7 @@ export async function runsCommand(args: string[]): Promise<number> {
   const { values } = parseFlags("runs", args, { json: { type: "boolean" }, limit: { type: "string" } });
   const ctx = createCliContext();
   const limit = positiveInt("--limit", values.limit) ?? 20;
-  const redis = createRedis(requireRedisTarget("runs", ctx.env, ctx.dataDir), "client");
-  redis.on("error", () => {});
+  const redis = await connectRedis(requireRedisTarget("runs", ctx.env, ctx.dataDir));
   try {
     const store = await loadRunStore(redis, ctx.prefix);
     const { runs, invalid } = parseRuns(await store.list({ limit }));

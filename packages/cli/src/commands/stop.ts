@@ -1,6 +1,7 @@
 import { isTerminal, RunState } from "@forgehand/core";
-import { createRedis, requestStop } from "@forgehand/queue";
+import { requestStop } from "@forgehand/queue";
 import { createCliContext } from "../cli-context";
+import { type CliRedis, connectRedis } from "../connect-redis";
 import { parseFlags, UsageError } from "../parse-flags";
 import { loadRunStore, loadStopRun, NotAvailableError } from "../parts";
 import { requireRedisTarget } from "../redis-target";
@@ -11,8 +12,7 @@ export async function stopCommand(args: string[]): Promise<number> {
   const [runId, ...extra] = positionals;
   if (!runId || extra.length) throw new UsageError(`[cli] forgehand stop takes one RUN_ID, got ${positionals.length}`);
   const ctx = createCliContext();
-  const redis = createRedis(requireRedisTarget("stop", ctx.env, ctx.dataDir), "client");
-  redis.on("error", () => {});
+  const redis = await connectRedis(requireRedisTarget("stop", ctx.env, ctx.dataDir));
   try {
     const result = await stopWith(redis, ctx.prefix, runId);
     if (!result.found) {
@@ -31,7 +31,7 @@ export async function stopCommand(args: string[]): Promise<number> {
 
 // Prefer the runner's stopRun (it knows run states); without it, check the run store and
 // publish the persisted stop request ourselves, which every runner also honours.
-async function stopWith(redis: ReturnType<typeof createRedis>, prefix: string, runId: string) {
+async function stopWith(redis: CliRedis, prefix: string, runId: string) {
   try {
     const stopRun = await loadStopRun();
     return await stopRun(redis, prefix, runId, "operator");
