@@ -59,6 +59,7 @@ describe("run store", () => {
     // Fields without a state may still land on a terminal run (e.g. the status comment id).
     expect((await store.update("r1", { statusCommentId: 42 })).record?.statusCommentId).toBe(42);
     expect((await store.update("nope", { turns: 1 })).applied).toBe(false);
+    await expect(store.update("r1", { state: "open" as never })).rejects.toThrow(/\[runs\].*`open`/);
   });
 
   it("keeps concurrent patches from different writers", async () => {

@@ -1,4 +1,4 @@
-import { issueKey, RunRecord } from "@forgehand/core";
+import { issueKey, RunRecord, RunState } from "@forgehand/core";
 import type { Redis } from "ioredis";
 import { appendRunLog, type LogEntry, type LogStream, readRunLog, tailRunLog } from "./run-log";
 
@@ -130,6 +130,8 @@ export function createRunStore(redis: Redis, prefix: string): RunStore {
     },
     async update(id, patch) {
       const { id: _ignored, ...rest } = patch;
+      if (rest.state !== undefined && !RunState.safeParse(rest.state).success)
+        throw new Error(`[runs] Expected a run state, got \`${String(rest.state)}\``);
       const args = flatten(rest);
       if (args.length === 0) return { record: await get(id), applied: false };
       const res = await redis.eval(UPDATE, 1, runKey(id), ...args);

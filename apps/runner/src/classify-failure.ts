@@ -1,0 +1,59 @@
+/** How a failed step should be handled. */
+export type FailureClass =
+  | { kind: "transient"; retryAfterMs?: number; why: string }
+  | { kind: "permanent"; why: string };
+
+// Rate limits, overload and network trouble pass by themselves; anything else is the agent's or the gate's fault.
+const TRANSIENT: [RegExp, string][] = [
+  [/\b429\b|rate.?limit/i, "rate limited (429)"],
+  [/\b529\b|overloaded/i, "API overloaded (529)"],
+  [/\bECONNRESET\b|\bETIMEDOUT\b|\bECONNREFUSED\b|\bEAI_AGAIN\b|socket hang up/i, "network error"],
+];
+
+/** Parses `Retry-After: 2` (seconds) or `retry after 2s` from agent output; ms or undefined. */
+export function parseRetryAfter(text: string): number | undefined {
+  const m = /retry[- ]after["']?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)?/i.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2] === "ms" ? Math.round(n) : Math.round(n * 1000);
+}
+
+/** Classifies agent output (stderr tail, last stdout lines, result text) after a failed run. */
+export function classifyAgentFailure(output: string): FailureClass {
+  for (const [re, why] of TRANSIENT) {
+    if (re.test(output)) {
+      const retryAfterMs = parseRetryAfter(output);
+      return retryAfterMs === undefined ? { kind: "transient", why } : { kind: "transient", why, retryAfterMs };
+    }
+  }
+  return { kind: "permanent", why: "the agent exited with an error" };
+}
+
+/** Classifies an error thrown by a forge call or git: 5xx and network errors are transient. */
+export function classifyError(error: unknown): FailureClass {
+  const e = error as {
+    status?: unknown;
+    code?: unknown;
+    message?: unknown;
+    response?: { headers?: Record<string, string> };
+  };
+  const message = String(e?.message ?? error);
+  const status = typeof e?.status === "number" ? e.status : undefined;
+  if (status !== undefined && (status >= 500 || status === 429)) {
+    const header = e.response?.headers?.["retry-after"];
+    const retryAfterMs = header && /^\d+$/.test(header) ? Number(header) * 1000 : undefined;
+    const why = `forge answered ${status}`;
+    return retryAfterMs === undefined ? { kind: "transient", why } : { kind: "transient", why, retryAfterMs };
+  }
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (/^(ECONNRESET|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN|EPIPE)$/.test(code)) return { kind: "transient", why: code };
+  if (/Could not resolve host|Connection (reset|timed out|refused)|early EOF|RPC failed/i.test(message))
+    return { kind: "transient", why: "network error" };
+  return { kind: "permanent", why: message };
+}
+
+/** Exponential backoff: `base * 2^(attempt-1)`, never below a Retry-After the agent saw, capped at 1 h. */
+export function backoffMs(attempt: number, baseMs: number, retryAfterMs?: number): number {
+  const exp = Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 3_600_000);
+  return Math.max(exp, retryAfterMs ?? 0);
+}

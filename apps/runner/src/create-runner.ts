@@ -1,0 +1,183 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Config, Logger } from "@forgehand/core";
+import type { ForgeClients } from "@forgehand/forge";
+import { createRedis, createRunStore, STAGE_QUEUE } from "@forgehand/queue";
+import { reapOrphans, supervise } from "@forgehand/supervisor";
+import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { createCommandCallbacks } from "./command-callbacks";
+import type { ReapOrphansFn, RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
+import { createStageProcessor } from "./process-stage-job";
+import { createStatusComment } from "./status-comment";
+import { createStopWatcher, type StopWatcher } from "./stop-watcher";
+import { runGate } from "./workspace/run-gate";
+import { createWorkspaces } from "./workspace/workspaces";
+
+export interface RunnerDeps {
+  config: Config;
+  /** Directory prompt paths are relative to. */
+  configDir: string;
+  redisUrl: string;
+  prefix: string;
+  forges: ForgeClients;
+  logger: Logger;
+  /** Holds `agents/` (pid registry for orphan reaping) and `workspaces/` (mirrors, worktrees). */
+  dataDir: string;
+  /** Stage jobs run at once. @defaultValue config.runner.concurrency */
+  concurrency?: number;
+  /** @defaultValue `<host>-<pid>-<random>` */
+  runnerId?: string;
+  /** Where PATH and HOME for agents come from. @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Base URL of the webhook app, linked from status comments. */
+  publicUrl?: string;
+  /** Timings (ms); production leaves them at their defaults, tests shorten them. */
+  timings?: Partial<RunnerTimings>;
+  /** Replaces collaborators (tests, embedding). */
+  overrides?: {
+    supervise?: SuperviseFn;
+    reapOrphans?: ReapOrphansFn;
+    workspaces?: Workspaces;
+    runGate?: RunGateFn;
+    statusSink?: StatusSinkFactory;
+  };
+}
+
+export interface RunnerTimings {
+  /** Issue lease lifetime; renewed every ttl/5 while the run lives. @defaultValue 30000 */
+  leaseTtlMs: number;
+  /** BullMQ job lock; a dead runner's job returns to the queue after it lapses. @defaultValue 30000 */
+  lockDurationMs: number;
+  /** How often BullMQ looks for jobs of dead runners. @defaultValue 30000 */
+  stalledIntervalMs: number;
+  /** Persisted stop flags are polled this often for every live run. @defaultValue 1000 */
+  stopPollMs: number;
+  /** A job whose issue is busy waits about this long before trying again. @defaultValue 2000 */
+  lockedRetryMs: number;
+  /** Run-record progress is written at most this often. @defaultValue 1000 */
+  progressIntervalMs: number;
+}
+
+const DEFAULT_TIMINGS: RunnerTimings = {
+  leaseTtlMs: 30_000,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  stopPollMs: 1_000,
+  lockedRetryMs: 2_000,
+  progressIntervalMs: 1_000,
+};
+
+export interface Runner {
+  readonly id: string;
+  /** Reaps orphaned agents from an earlier crash on this data dir, then takes jobs. */
+  start(): Promise<void>;
+  /** Stops taking jobs; running agents get `graceMs` to finish, then are stopped (verified) and re-queued. */
+  close(opts?: { graceMs?: number }): Promise<void>;
+}
+
+/** Creates a runner: a BullMQ Worker on STAGE_QUEUE with per-issue leases (see README). */
+export function createRunner(deps: RunnerDeps): Runner {
+  const id = deps.runnerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+  const t: RunnerTimings = { ...DEFAULT_TIMINGS, ...deps.timings };
+  const logger = deps.logger.child({ runner: id });
+  const live = new Map<string, AbortController>();
+  const registryDir = join(deps.dataDir, "agents");
+  let redis: Redis | undefined;
+  let workerConn: Redis | undefined;
+  let stageWorker: Worker | undefined;
+  let queue: Queue | undefined;
+  let watcher: StopWatcher | undefined;
+  let closing: Promise<void> | undefined;
+
+  const statusSink: StatusSinkFactory =
+    deps.overrides?.statusSink ??
+    ((forge, _record, ref) =>
+      createStatusComment(forge, ref, {
+        intervalMs: deps.config.status.interval,
+        logger,
+        ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+      }));
+
+  async function start() {
+    mkdirSync(registryDir, { recursive: true });
+    const reports = await (deps.overrides?.reapOrphans ?? reapOrphans)(registryDir, logger);
+    if (reports.length) logger.warn("killed agents left by an earlier runner", { count: reports.length });
+    redis = createRedis(deps.redisUrl, "worker");
+    const store = createRunStore(redis, deps.prefix);
+    watcher = createStopWatcher({
+      subscriber: createRedis(deps.redisUrl, "worker"),
+      redis,
+      prefix: deps.prefix,
+      pollMs: t.stopPollMs,
+      logger,
+    });
+    const workspaces =
+      deps.overrides?.workspaces ??
+      createWorkspaces({
+        rootDir: join(deps.dataDir, "workspaces"),
+        logger,
+        author: { name: deps.config.git.authorName, email: deps.config.git.authorEmail },
+        branchPrefix: deps.config.git.branchPrefix.replace(/\/+$/, ""),
+      });
+    queue = new Queue(STAGE_QUEUE, { connection: redis, prefix: deps.prefix });
+    const processor = createStageProcessor({
+      config: deps.config,
+      configDir: deps.configDir,
+      prefix: deps.prefix,
+      redis,
+      store,
+      forges: deps.forges,
+      logger,
+      runnerId: id,
+      workspaces,
+      supervise: deps.overrides?.supervise ?? supervise,
+      runGate: deps.overrides?.runGate ?? runGate,
+      statusSink,
+      registryDir,
+      env: deps.env ?? process.env,
+      stopWatcher: watcher,
+      live,
+      leaseTtlMs: t.leaseTtlMs,
+      lockedRetryMs: t.lockedRetryMs,
+      progressIntervalMs: t.progressIntervalMs,
+    });
+    // BullMQ leaves connections it was given open on close(); we close this one ourselves.
+    workerConn = createRedis(deps.redisUrl, "worker");
+    stageWorker = new Worker(STAGE_QUEUE, processor, {
+      connection: workerConn,
+      prefix: deps.prefix,
+      concurrency: deps.concurrency ?? deps.config.runner.concurrency,
+      lockDuration: t.lockDurationMs,
+      stalledInterval: t.stalledIntervalMs,
+      // A job whose runner died is re-queued, not failed; several crashes in a row are still bounded.
+      maxStalledCount: 5,
+    });
+    stageWorker.on("error", (error) => logger.warn("stage worker error", { error }));
+    stageWorker.on("failed", (job, error) => logger.error("stage job failed", { jobId: job?.id, error }));
+    // TODO(commands): run handleCommandJob on COMMAND_QUEUE once apps/runner/src/commands lands.
+    void createCommandCallbacks;
+    logger.info("runner taking jobs", { concurrency: deps.concurrency ?? deps.config.runner.concurrency });
+  }
+
+  async function close(opts: { graceMs?: number } = {}) {
+    closing ??= (async () => {
+      const graceMs = opts.graceMs ?? deps.config.runner.shutdownGrace;
+      // Stop fetching; close() resolves once the active jobs' processors returned.
+      const closed = stageWorker?.close() ?? Promise.resolve();
+      const deadline = Date.now() + graceMs;
+      while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (live.size > 0) logger.info("shutdown grace over; stopping running agents", { runs: [...live.keys()] });
+      for (const controller of live.values()) if (!controller.signal.aborted) controller.abort({ kind: "shutdown" });
+      await closed;
+      await queue?.close();
+      await watcher?.close();
+      for (const conn of [workerConn, redis]) await conn?.quit().catch(() => conn.disconnect());
+    })();
+    return closing;
+  }
+
+  return { id, start, close };
+}

@@ -1,0 +1,54 @@
+import { type IssueRef, issueKey, type RunRecord } from "@forgehand/core";
+import { type RunStore, runIdFor, STAGE_QUEUE, StageJob, type Trigger } from "@forgehand/queue";
+import type { Queue } from "bullmq";
+
+/** Finished stage jobs kept in BullMQ (the run record is the durable history). */
+const KEEP = { age: 7 * 24 * 3600, count: 1_000 };
+
+/**
+ * Enqueues one stage run and creates its `queued` record. The run id comes from the
+ * triggering delivery, so the same delivery can never enqueue the same stage twice.
+ */
+export async function enqueueStage(
+  queue: Queue,
+  store: RunStore,
+  input: {
+    ref: IssueRef;
+    stage: string;
+    trigger: Trigger;
+    resumeSessionId?: string;
+    maxTurns?: number;
+    budgetUsd?: number;
+  },
+): Promise<string> {
+  const runId = runIdFor(input.ref.repo.forge, input.trigger.deliveryId, input.stage, issueKey(input.ref));
+  const job = StageJob.parse({
+    kind: "stage",
+    runId,
+    ref: input.ref,
+    stage: input.stage,
+    trigger: input.trigger,
+    requestedAt: Date.now(),
+    ...(input.resumeSessionId ? { resumeSessionId: input.resumeSessionId } : {}),
+  });
+  const record: RunRecord = {
+    id: runId,
+    forge: input.ref.repo.forge,
+    repo: input.ref.repo.fullName,
+    issue: input.ref.number,
+    isPr: input.ref.isPr,
+    stage: input.stage,
+    state: "queued",
+    createdAt: job.requestedAt,
+    turns: 0,
+    costUsd: 0,
+    attempts: 0,
+    lastActions: [],
+    trigger: `${input.trigger.kind} by ${input.trigger.by}`,
+    ...(input.maxTurns ? { maxTurns: input.maxTurns } : {}),
+    ...(input.budgetUsd ? { budgetUsd: input.budgetUsd } : {}),
+  };
+  await store.create(record);
+  await queue.add(STAGE_QUEUE, job, { jobId: runId, removeOnComplete: KEEP, removeOnFail: KEEP });
+  return runId;
+}

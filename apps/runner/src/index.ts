@@ -1,0 +1,7 @@
+export { type CommandCallbacks, createCommandCallbacks } from "./command-callbacks";
+export { createRunner, type Runner, type RunnerDeps, type RunnerTimings } from "./create-runner";
+export { enqueueStage } from "./enqueue-stage";
+export type { RunGateFn, StatusSink, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
+export { renderPrompt } from "./render-prompt";
+export { createStatusComment, renderRunStatus, runMarker } from "./status-comment";
+export { stopRun } from "./stop-run";

@@ -1,0 +1,207 @@
+import type { Config, IssueRef, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
+import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
+import type { LogStream, StageJob } from "@forgehand/queue";
+import type { AgentEvent, RunOutcome } from "@forgehand/supervisor";
+import { buildAgentEnv } from "./agent-env";
+import { classifyAgentFailure, classifyError } from "./classify-failure";
+import type { RunGateFn, SuperviseFn, Workspaces } from "./ports";
+import { loadPromptTemplate, renderPrompt } from "./render-prompt";
+
+/** Everything one stage run needs; the caller owns the lease, the record and retries. */
+export interface StageContext {
+  job: StageJob;
+  stage: Stage;
+  config: Config;
+  configDir: string;
+  forge: ForgeClient;
+  workspaces: Workspaces;
+  supervise: SuperviseFn;
+  runGate: RunGateFn;
+  registryDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Aborted by /stop, shutdown or a lost lease; the supervisor then kills the agent (verified). */
+  signal: AbortSignal;
+  logger: Logger;
+  /** Live counters and facts for the run record and status comment. */
+  onProgress(patch: Partial<RunRecord>): void;
+  onLog(stream: LogStream, line: string): void;
+  /** Called once the issue is read, before any slow step. */
+  onIssue?(issue: ForgeIssue): void;
+}
+
+/** How a stage run ended. `transient` means the caller may retry it with backoff. */
+export interface StageResult {
+  state: RunState;
+  reason?: string;
+  transient?: { why: string; retryAfterMs?: number };
+  prUrl?: string;
+  outcome?: RunOutcome;
+}
+
+/** Stage limits and gate: the gate gets the stage timeout, or 30 minutes. */
+const DEFAULT_GATE_TIMEOUT_MS = 30 * 60_000;
+/** stdout lines kept to classify a failure (a 429 is often printed there, not on stderr). */
+const TAIL_LINES = 40;
+
+function describeTool(tool: { name: string; input: string }): string {
+  const input = tool.input.replace(/\s+/g, " ").trim();
+  return input ? `${tool.name} ${input.slice(0, 80)}${input.length > 80 ? "…" : ""}` : tool.name;
+}
+
+/** A slow step's value, or the result that ends the stage when it threw. */
+type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult };
+
+async function step<T>(what: string, fn: () => Promise<T>): Promise<Step<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (error) {
+    const cls = classifyError(error);
+    const reason = `${what} failed: ${(error as Error).message ?? String(error)}`;
+    if (cls.kind === "permanent") return { ok: false, result: { state: "failed", reason } };
+    const transient = { why: cls.why, ...(cls.retryAfterMs ? { retryAfterMs: cls.retryAfterMs } : {}) };
+    return { ok: false, result: { state: "failed", reason, transient } };
+  }
+}
+
+/** Runs one stage: issue → worktree → prompt → agent → gate → commit → push → PR → labels. */
+export async function runStage(ctx: StageContext): Promise<StageResult> {
+  const { job, stage, config, forge, logger } = ctx;
+  const ref: IssueRef = job.ref;
+  const agent = config.agents[stage.agent];
+  if (!agent) return { state: "failed", reason: `[runner] stage "${stage.name}" names unknown agent "${stage.agent}"` };
+
+  const gotIssue = await step("reading the issue", () => forge.getIssue(ref));
+  if (!gotIssue.ok) return gotIssue.result;
+  const issue = gotIssue.value;
+  ctx.onIssue?.(issue);
+  const gotCredentials = await step("asking for git credentials", () => forge.gitCredentials(ref.repo));
+  if (!gotCredentials.ok) return gotCredentials.result;
+  const credentials = gotCredentials.value;
+  const gotWs = await step("preparing the worktree", () =>
+    ctx.workspaces.prepare({ repo: ref.repo, issue: ref.number, title: issue.title, credentials }),
+  );
+  if (!gotWs.ok) return gotWs.result;
+  const ws = gotWs.value;
+  ctx.onProgress({ branch: ws.branch });
+
+  const template = await step("loading the prompt", () => loadPromptTemplate(stage, ctx.configDir));
+  if (!template.ok) return template.result;
+  const prompt = renderPrompt(template.value, { issue, repo: ref.repo.fullName, stage: stage.name, branch: ws.branch });
+  const runInfo = {
+    runId: job.runId,
+    repo: ref.repo.fullName,
+    issue: ref.number,
+    stage: stage.name,
+    worktree: ws.worktree,
+  };
+  const resume =
+    job.resumeSessionId && agent.resumeArgs
+      ? agent.resumeArgs.map((a) => a.replaceAll("{sessionId}", job.resumeSessionId as string))
+      : [];
+
+  const actions: string[] = [];
+  const tail: string[] = [];
+  const outcome = await ctx.supervise({
+    command: [...agent.command, ...resume],
+    cwd: ws.worktree,
+    env: buildAgentEnv(agent.env, ctx.env, runInfo),
+    prompt: { via: agent.promptVia, text: prompt },
+    parser: agent.parser,
+    limits: {
+      timeoutMs: stage.limits.timeout,
+      stallMs: stage.limits.stall,
+      maxTurns: stage.limits.maxTurns,
+      maxBudgetUsd: stage.limits.maxBudgetUsd,
+    },
+    killGraceMs: config.runner.killGrace,
+    signal: ctx.signal,
+    registryDir: ctx.registryDir,
+    runId: job.runId,
+    prices: config.prices,
+    onEvent(event: AgentEvent) {
+      if (event.type === "assistant" && event.tools.length) {
+        actions.push(...event.tools.map(describeTool));
+        actions.splice(0, Math.max(0, actions.length - config.status.actions));
+        ctx.onProgress({ lastActions: [...actions] });
+      } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
+    },
+    onProgress(p) {
+      ctx.onProgress({ turns: p.turns, costUsd: p.costUsd, ...(p.sessionId ? { sessionId: p.sessionId } : {}) });
+    },
+    onLog(stream, line) {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      ctx.onLog(stream, line);
+    },
+  });
+  ctx.onProgress({
+    turns: outcome.turns,
+    costUsd: outcome.costUsd,
+    ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
+  });
+
+  if (outcome.reason !== "succeeded") {
+    if (outcome.reason === "failed") {
+      const text = [outcome.stderrTail, ...tail, outcome.resultText ?? ""].join("\n");
+      const cls = classifyAgentFailure(text);
+      const reason = `${outcome.detail || cls.why}${outcome.stderrTail ? `\n${outcome.stderrTail.slice(-800)}` : ""}`;
+      if (cls.kind === "transient")
+        return {
+          state: "failed",
+          reason,
+          outcome,
+          transient: { why: cls.why, ...(cls.retryAfterMs ? { retryAfterMs: cls.retryAfterMs } : {}) },
+        };
+      return { state: "failed", reason, outcome };
+    }
+    return { state: outcome.reason, reason: outcome.detail, outcome };
+  }
+
+  if (stage.gate) {
+    const gate = await step("running the gate", () =>
+      ctx.runGate(stage.gate as string[], ws.worktree, {
+        timeoutMs: stage.limits.timeout ?? DEFAULT_GATE_TIMEOUT_MS,
+        env: buildAgentEnv({}, ctx.env, runInfo),
+        signal: ctx.signal,
+      }),
+    );
+    if (!gate.ok) return { state: "failed", reason: gate.result.reason ?? "gate crashed", outcome };
+    ctx.onLog("system", `gate ${stage.gate.join(" ")} exited ${gate.value.exitCode}`);
+    if (!gate.value.ok)
+      return {
+        state: "failed",
+        reason: `gate \`${stage.gate.join(" ")}\` failed (exit ${gate.value.exitCode}):\n${gate.value.outputTail}`,
+        outcome,
+      };
+  }
+
+  const finish = await step("publishing the result", async () => {
+    const commit = await ctx.workspaces.commitAll(
+      ws.worktree,
+      `forgehand: ${stage.name} for #${ref.number}\n\n${issue.title}`,
+    );
+    let prUrl: string | undefined;
+    if (commit.committed || stage.openPullRequest) {
+      await ctx.workspaces.push(ws.worktree, ws.branch, ref.repo, credentials);
+      ctx.onLog("system", `pushed ${ws.branch}${commit.sha ? ` at ${commit.sha}` : ""}`);
+    }
+    if (stage.openPullRequest) {
+      const pr = await forge.findOrCreatePullRequest(ref.repo, {
+        head: ws.branch,
+        base: ws.baseBranch,
+        title: issue.title,
+        body: `Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`,
+      });
+      prUrl = pr.url;
+    }
+    await forge.removeLabel(ref, stage.label);
+    const next = stage.next ? config.stages.find((s) => s.name === stage.next) : undefined;
+    if (next) await forge.addLabels(ref, [next.label]);
+    return { prUrl };
+  });
+  // The agent's work is done; a publish failure is reported, not re-run from scratch.
+  if (!finish.ok) return { state: "failed", reason: finish.result.reason ?? "publishing failed", outcome };
+  const { prUrl } = finish.value;
+  logger.info("stage succeeded", { prUrl });
+  return { state: "succeeded", outcome, ...(prUrl ? { prUrl } : {}) };
+}

@@ -1,0 +1,265 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Config, type IssueRef, type RunRecord, silentLogger } from "@forgehand/core";
+import { createRunStore, type RunStore, requestStop, STAGE_QUEUE } from "@forgehand/queue";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { createRunner, type Runner } from "./create-runner";
+import { enqueueStage } from "./enqueue-stage";
+import { stopRun } from "./stop-run";
+import { MemoryForge, memoryForges } from "./testing/memory-forge";
+import { directoryWorkspaces, fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
+
+const FAST = { leaseTtlMs: 3_000, stopPollMs: 200, lockedRetryMs: 100, progressIntervalMs: 100 };
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, limitMs = 20_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function events(logFile: string): { kind: string; runId: string; pid: number; at: number }[] {
+  let text = "";
+  try {
+    text = readFileSync(logFile, "utf8");
+  } catch {}
+  return text
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [kind, runId, pid, at] = l.split(" ");
+      return { kind: kind as string, runId: runId as string, pid: Number(pid), at: Number(at) };
+    });
+}
+
+describe("runner (in process)", () => {
+  let dir: string;
+  let redis: Redis;
+  let store: RunStore;
+  let prefix: string;
+  let queue: Queue;
+  let forge: MemoryForge;
+  const runners: Runner[] = [];
+  const ref: IssueRef = { repo: fixtureRepo(), number: 7, isPr: false };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "fh-runner-"));
+    redis = testRedis();
+    prefix = uniquePrefix("runner");
+    store = createRunStore(redis, prefix);
+    queue = new Queue(STAGE_QUEUE, { connection: redis, prefix });
+    forge = new MemoryForge();
+    forge.addIssue({ number: 7, title: "Login fails", body: "Steps: $(rm -rf /) `x`", labels: ["agent:develop"] });
+  });
+  afterEach(async () => {
+    for (const r of runners.splice(0)) await r.close({ graceMs: 0 });
+    await queue.close();
+    await redis.quit();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function start(config: Config, over: { env?: NodeJS.ProcessEnv; timings?: object; id?: string } = {}) {
+    const runner = createRunner({
+      config,
+      configDir: dir,
+      redisUrl: testRedisUrl(),
+      prefix,
+      forges: memoryForges(forge),
+      logger: silentLogger,
+      dataDir: join(dir, over.id ?? "data"),
+      concurrency: 2,
+      runnerId: over.id ?? "r1",
+      env: over.env ?? { PATH: process.env.PATH, HOME: dir, GITHUB_TOKEN: "ghp_secret_should_not_leak" },
+      timings: { ...FAST, ...over.timings },
+      overrides: { workspaces: directoryWorkspaces(join(dir, "ws")) },
+    });
+    runners.push(runner);
+    return runner;
+  }
+
+  const trigger = (id: string) => ({ kind: "label" as const, by: "alice", deliveryId: id });
+  const ended = (runId: string) =>
+    waitFor(`run ${runId} to end`, async () => {
+      const r = await store.get(runId);
+      return r && !["queued", "running"].includes(r.state) ? r : undefined;
+    });
+
+  it("runs a stage: rendered prompt, clean env, status comment, labels moved on", async () => {
+    const log = join(dir, "agent.log");
+    await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_WRITE: "out.txt" })).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("d1") });
+    const run = await ended(runId);
+    expect(run).toMatchObject({ state: "succeeded", attempts: 1, runner: "r1", branch: "forgehand/7-test" });
+    const written = readFileSync(join(dir, "ws", "issue-7", "out.txt"), "utf8");
+    expect(written).toContain("Fix Login fails in acme/app (#7) on forgehand/7-test:\nSteps: $(rm -rf /) `x`");
+    expect(forge.labelsOf(7)).toEqual(["agent:review"]);
+    const comment = forge.issues.get(7)?.comments.find((c) => c.body.includes(`forgehand:run=${runId}`));
+    expect(comment?.body).toContain("succeeded");
+    const logText = (await store.readLog(runId)).map((e) => e.line).join("\n");
+    expect(logText).toContain("prompt has");
+    expect(logText).toContain("run ended: succeeded");
+    expect(events(log).map((e) => e.kind)).toEqual(["start", "end"]);
+  });
+
+  it("gives the agent only its env, PATH, HOME and FORGEHAND_* variables", async () => {
+    const config = fixtureConfig({ FIXTURE_WRITE: "env.json" });
+    const agent = config.agents.fixture as Config["agents"][string];
+    agent.command = [process.execPath, "-e", "require('fs').writeFileSync('env.json', JSON.stringify(process.env))"];
+    await start(config).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("env") });
+    expect((await ended(runId)).state).toBe("succeeded");
+    const env = JSON.parse(readFileSync(join(dir, "ws", "issue-7", "env.json"), "utf8"));
+    expect(env.GITHUB_TOKEN).toBeUndefined();
+    expect(env).toMatchObject({
+      FIXTURE_WRITE: "env.json",
+      FORGEHAND_RUN_ID: runId,
+      FORGEHAND_ISSUE: "7",
+      FORGEHAND_STAGE: "develop",
+    });
+    expect(env.FORGEHAND_WORKTREE).toBe(join(dir, "ws", "issue-7"));
+    expect(Object.keys(env).filter((k) => !/^(PATH|HOME|FIXTURE_|FORGEHAND_)/.test(k))).toEqual([]);
+  });
+
+  it("does not retry a permanent failure and labels the issue forgehand:failed", async () => {
+    const log = join(dir, "agent.log");
+    await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_MODE: "fail" })).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("p1") });
+    const run = await ended(runId);
+    expect(run.state).toBe("failed");
+    expect(run.attempts).toBe(1);
+    expect(run.reason).toContain("something is broken");
+    await sleep(500);
+    expect(events(log).filter((e) => e.kind === "start")).toHaveLength(1);
+    expect(forge.labelsOf(7)).toContain("forgehand:failed");
+    expect(forge.labelsOf(7)).toContain("agent:develop");
+  });
+
+  it("retries a transient failure no sooner than the Retry-After the agent printed", async () => {
+    const log = join(dir, "agent.log");
+    const env = {
+      FIXTURE_LOG: log,
+      FIXTURE_MODE: "ratelimit",
+      FIXTURE_STATE: join(dir, "state"),
+      FIXTURE_RETRY_AFTER: "2",
+    };
+    await start(fixtureConfig(env)).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("t1") });
+    const run = await ended(runId);
+    expect(run.state).toBe("succeeded");
+    expect(run.attempts).toBe(2);
+    const [first, second] = events(log).filter((e) => e.kind === "start");
+    const firstEnd = events(log).find((e) => e.kind === "end");
+    expect(first && second && firstEnd).toBeTruthy();
+    expect((second?.at ?? 0) - (firstEnd?.at ?? 0)).toBeGreaterThanOrEqual(2_000);
+    expect(forge.labelsOf(7)).not.toContain("forgehand:failed");
+    expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toMatch(/transient failure \(rate limited/);
+  });
+
+  it("gives up after the transient retry budget and fails the run", async () => {
+    const env = {
+      FIXTURE_MODE: "ratelimit",
+      FIXTURE_STATE: join(dir, "state"),
+      FIXTURE_FAILURES: "99",
+      FIXTURE_RETRY_AFTER: "0",
+    };
+    await start(fixtureConfig(env, { runner: { transientRetries: 1 } })).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("t2") });
+    const run = await ended(runId);
+    expect(run).toMatchObject({ state: "failed", attempts: 2 });
+    expect(run.reason).toContain("gave up after 1 retries");
+    expect(forge.labelsOf(7)).toContain("forgehand:failed");
+  });
+
+  it("stops a running agent on a stop request and cancels a queued run", async () => {
+    const log = join(dir, "agent.log");
+    await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "30000", FIXTURE_MODE: "ignore-term" })).start();
+    const a = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("s1") });
+    await waitFor("agent start", async () => events(log).length > 0);
+    const b = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("s2") });
+    await sleep(300);
+    expect((await store.get(b))?.state).toBe("queued");
+    const began = Date.now();
+    expect(await stopRun(redis, prefix, a, "operator")).toEqual({ found: true, state: "running" });
+    const run = await ended(a);
+    expect(run).toMatchObject({ state: "stopped", stoppedBy: "operator" });
+    expect(Date.now() - began).toBeLessThan(10_000);
+    const pid = events(log)[0]?.pid as number;
+    expect(() => process.kill(pid, 0)).toThrow();
+    // The second run was not named by the stop: it now runs; an issue-wide stop cancels it too.
+    await waitFor("second agent", async () => events(log).length > 1);
+    await requestStop(redis, prefix, { issue: "github:acme/app#7", by: "bob", reason: "command", at: Date.now() });
+    expect(await ended(b)).toMatchObject({ state: "stopped", stoppedBy: "bob" });
+    expect(forge.labelsOf(7)).not.toContain("forgehand:failed");
+    expect(await stopRun(redis, prefix, "nope", "x")).toEqual({ found: false });
+  });
+
+  it("cancels a queued run whose issue was stopped after it was requested, without starting it", async () => {
+    const log = join(dir, "agent.log");
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("q1") });
+    await requestStop(redis, prefix, {
+      issue: "github:acme/app#7",
+      by: "carol",
+      reason: "label_removed",
+      at: Date.now(),
+    });
+    await start(fixtureConfig({ FIXTURE_LOG: log })).start();
+    expect(await ended(runId)).toMatchObject({ state: "stopped", stoppedBy: "carol", attempts: 0 });
+    expect(events(log)).toEqual([]);
+    // A trigger newer than the stop runs normally.
+    await sleep(5);
+    const later = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("q2") });
+    expect((await ended(later)).state).toBe("succeeded");
+  });
+
+  it("never runs two agents for one issue at once, even with free concurrency", async () => {
+    const log = join(dir, "agent.log");
+    await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "300" })).start();
+    const ids = await Promise.all(
+      [1, 2, 3, 4].map((i) => enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger(`c${i}`) })),
+    );
+    for (const id of ids) expect((await ended(id)).state).toBe("succeeded");
+    const ev = events(log).sort((x, y) => x.at - y.at);
+    expect(ev).toHaveLength(8);
+    for (let i = 0; i < ev.length; i += 2) {
+      expect(ev[i]?.kind).toBe("start");
+      expect(ev[i + 1]).toMatchObject({ kind: "end", runId: ev[i]?.runId });
+    }
+  });
+
+  it("on close, stops agents past the grace period and returns their jobs to the queue", async () => {
+    const log = join(dir, "agent.log");
+    const config = fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "1500" });
+    const first = start(config, { id: "r1" });
+    await first.start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("sh") });
+    await waitFor("agent start", async () => events(log).length > 0);
+    await first.close({ graceMs: 100 });
+    const back = (await store.get(runId)) as RunRecord;
+    expect(back.state).toBe("queued");
+    expect(back.reason).toContain("runner shutting down");
+    expect(["delayed", "waiting"]).toContain(await (await queue.getJob(runId))?.getState());
+    const pid = events(log)[0]?.pid as number;
+    expect(() => process.kill(pid, 0)).toThrow();
+    await start(config, { id: "r2" }).start();
+    expect(await ended(runId)).toMatchObject({ state: "succeeded", runner: "r2", attempts: 2 });
+  });
+
+  it("lets running agents finish within the grace period", async () => {
+    const log = join(dir, "agent.log");
+    const runner = start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "500" }));
+    await runner.start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("g") });
+    await waitFor("agent start", async () => events(log).length > 0);
+    await runner.close({ graceMs: 10_000 });
+    expect((await store.get(runId))?.state).toBe("succeeded");
+  });
+});
