@@ -1,0 +1,2 @@
+export { type CommandDeps, handleCommandJob } from "./handle-command-job";
+export { helpText, knownCommands } from "./help-text";
