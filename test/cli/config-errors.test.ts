@@ -22,7 +22,7 @@ runner:
   killGrace: soon
 `;
 
-describe("a broken forgehand.yml", () => {
+describe("a broken forgehand.yml", { timeout: 90_000 }, () => {
   it("stops forgehand start before anything runs, naming every bad field, exit 1", async () => {
     const dir = tempDir("badcfg");
     writeFileSync(join(dir, "forgehand.yml"), BROKEN);

@@ -36,18 +36,25 @@ function lines(stdout: string) {
   return stdout.split("\n").filter((l) => CHECK_LINE.test(l));
 }
 
-describe("forgehand doctor", () => {
+describe("forgehand doctor", { timeout: 90_000 }, () => {
   it("prints one ✓ line per check and exits 0 when everything is in place", async () => {
     const { dir, env } = workspace("fake-agent");
     const { code, stdout } = await runForgehand(["doctor"], {
       cwd: dir,
-      env: { ...env, REDIS_URL: testRedisUrl(), GITHUB_TOKEN: "ghp_x", GITHUB_WEBHOOK_SECRET: "s" },
+      env: {
+        ...env,
+        REDIS_URL: testRedisUrl(),
+        GITHUB_TOKEN: "ghp_x",
+        GITHUB_WEBHOOK_SECRET: "s",
+        FORGEHAND_GITHUB_LOGIN: "forgehand-bot",
+      },
     });
     const checks = lines(stdout);
     expect(checks.map((l) => l.slice(2).split(/\s+/)[0])).toEqual([
       "config",
       "config",
       "redis",
+      "github",
       "github",
       "github",
       "gitea",
@@ -73,6 +80,7 @@ describe("forgehand doctor", () => {
         REDIS_URL: `redis://127.0.0.1:${deadPort}`,
         GITEA_URL: "not a url",
         GITEA_TOKEN: "t",
+        FORGEHAND_GITEA_LOGIN: "bot",
       },
     });
     expect(code).toBe(1);
@@ -82,6 +90,7 @@ describe("forgehand doctor", () => {
       new RegExp(`redis\\s+Redis at redis://127.0.0.1:${deadPort} does not answer: connect ECONNREFUSED`),
     );
     expect(failed.join("\n")).toMatch(/gitea\s+GITEA_URL is not a URL: `not a url`/);
+    expect(failed.join("\n")).not.toMatch(/gitea login/);
     expect(failed.join("\n")).toMatch(/gitea secret\s+GITEA_WEBHOOK_SECRET is unset/);
     expect(failed.join("\n")).toMatch(/agent bot\s+`no-such-agent-binary` is not on PATH/);
     expect(failed).toHaveLength(5);
@@ -100,6 +109,7 @@ describe("forgehand doctor", () => {
         env: { ...env, REDIS_URL: `redis://127.0.0.1:${port}`, GITHUB_TOKEN: "x", GITHUB_WEBHOOK_SECRET: "s" },
       });
       expect(stdout).toMatch(new RegExp(`✗ redis\\s+Redis at redis://127.0.0.1:${port} does not answer`));
+      expect(stdout).toMatch(/✗ github login\s+FORGEHAND_GITHUB_LOGIN is unset/);
       expect(code).toBe(1);
       expect(ms).toBeLessThan(15_000);
     } finally {
@@ -116,7 +126,13 @@ describe("forgehand doctor", () => {
     writeFileSync(keyPath, pem);
     const good = await runForgehand(["doctor"], {
       cwd: dir,
-      env: { ...env, GITHUB_APP_ID: "12345", GITHUB_PRIVATE_KEY_PATH: keyPath, GITHUB_WEBHOOK_SECRET: "s" },
+      env: {
+        ...env,
+        GITHUB_APP_ID: "12345",
+        GITHUB_PRIVATE_KEY_PATH: keyPath,
+        GITHUB_WEBHOOK_SECRET: "s",
+        FORGEHAND_GITHUB_LOGIN: "my-app[bot]",
+      },
     });
     expect(good.stdout).toMatch(/✓ github\s+GitHub App 12345, private key parses/);
     expect(good.code).toBe(0);

@@ -2,7 +2,7 @@ import { COMMANDS } from "@forgehand/cli";
 import { describe, expect, it } from "vitest";
 import { runForgehand } from "./run-forgehand";
 
-describe("forgehand --help", () => {
+describe("forgehand --help", { timeout: 90_000 }, () => {
   it("prints usage naming every command and exits 0", async () => {
     const { code, stdout } = await runForgehand(["--help"]);
     expect(code).toBe(0);

@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-describe("forgehand replay", () => {
+describe("forgehand replay", { timeout: 90_000 }, () => {
   it("posts a GitHub payload's exact bytes with a valid sha256= signature and a fresh delivery id", async () => {
     const env = cleanEnv({ GITHUB_WEBHOOK_SECRET: "It's a Secret to Everybody" });
     const args = [

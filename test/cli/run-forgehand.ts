@@ -49,7 +49,7 @@ export function runForgehand(
   child.stderr?.on("data", (d) => {
     stderr += d;
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 20_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 45_000);
   return new Promise((resolve) =>
     child.on("close", (code) => {
       clearTimeout(timer);

@@ -64,7 +64,7 @@ afterAll(async () => {
   await redis.quit();
 });
 
-describe("forgehand runs", () => {
+describe("forgehand runs", { timeout: 90_000 }, () => {
   it("prints a table of recent runs, newest first: id, repo#issue, stage, state, elapsed, turns, cost", async () => {
     const { code, stdout } = await runForgehand(["runs"], { env: env() });
     expect(code).toBe(0);
@@ -91,7 +91,7 @@ describe("forgehand runs", () => {
   });
 });
 
-describe("forgehand stop", () => {
+describe("forgehand stop", { timeout: 90_000 }, () => {
   it("persists and announces a stop request for a live run", async () => {
     const { code, stdout } = await runForgehand(["stop", "r-live"], { env: env() });
     expect(code).toBe(0);

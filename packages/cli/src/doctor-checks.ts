@@ -112,6 +112,8 @@ export function checkForges(env: Env): CheckResult[] {
         : fail("github secret", "GITHUB_WEBHOOK_SECRET is unset: every GitHub delivery would be rejected (401)"),
     );
 
+  if (github) results.push(botLoginCheck("github", env.FORGEHAND_GITHUB_LOGIN, "FORGEHAND_GITHUB_LOGIN"));
+
   const gitea = Boolean(env.GITEA_URL || env.GITEA_TOKEN);
   if (gitea) {
     const problem = !env.GITEA_URL
@@ -129,11 +131,19 @@ export function checkForges(env: Env): CheckResult[] {
         ? ok("gitea secret", "GITEA_WEBHOOK_SECRET is set")
         : fail("gitea secret", "GITEA_WEBHOOK_SECRET is unset: every Gitea delivery would be rejected (401)"),
     );
+  if (gitea) results.push(botLoginCheck("gitea", env.FORGEHAND_GITEA_LOGIN, "FORGEHAND_GITEA_LOGIN"));
   if (!github && !gitea)
     results.push(
       fail("forges", "no forge credentials: set GITHUB_TOKEN, GITHUB_APP_ID + key, or GITEA_URL + GITEA_TOKEN"),
     );
   return results;
+}
+
+// Without its own login the bot cannot tell its comments and label changes from people's (loops).
+function botLoginCheck(forge: string, login: string | undefined, variable: string): CheckResult {
+  return login
+    ? ok(`${forge} login`, `bot account ${login} (its own events are ignored)`)
+    : fail(`${forge} login`, `${variable} is unset: the bot would read its own comments and label changes as people's`);
 }
 
 /** Each configured agent's program, found on PATH or in node_modules/.bin. */
