@@ -47,13 +47,7 @@ export function labeledPayload(options: {
   issue.number = options.number;
   issue.labels = [{ ...((issue.labels as Json[])[0] ?? {}), ...label }];
   issue.title = `Login redirect loops after session expiry (#${options.number})`;
-  if (options.cloneUrl) repo.clone_url = options.cloneUrl;
-  if (options.fullName) {
-    repo.full_name = options.fullName;
-    const [owner, name] = options.fullName.split("/");
-    repo.name = name;
-    (repo.owner as Json).login = owner;
-  }
+  pointAt(repo, options);
   (p.sender as Json).type = "User";
   issue.body = "";
   const base = JSON.stringify(p).length;
@@ -62,6 +56,20 @@ export function labeledPayload(options: {
   while (body.length < want) body += BODY_PARAGRAPH;
   issue.body = body.slice(0, want);
   return JSON.stringify(p);
+}
+
+/** Points the example's repository at the bench's own origin (a local bare repo on `main`). */
+function pointAt(repo: Json, options: { cloneUrl?: string; fullName?: string }) {
+  if (options.cloneUrl) {
+    repo.clone_url = options.cloneUrl;
+    repo.default_branch = "main";
+  }
+  if (options.fullName) {
+    repo.full_name = options.fullName;
+    const [owner, name] = options.fullName.split("/");
+    repo.name = name;
+    (repo.owner as Json).login = owner;
+  }
 }
 
 /** An `issue_comment.created` delivery whose body is `text` (e.g. `/stop`). */
@@ -75,13 +83,7 @@ export function commentPayload(options: {
   const issue = p.issue as Json;
   const repo = p.repository as Json;
   issue.number = options.number;
-  if (options.cloneUrl) repo.clone_url = options.cloneUrl;
-  if (options.fullName) {
-    repo.full_name = options.fullName;
-    const [owner, name] = options.fullName.split("/");
-    repo.name = name;
-    (repo.owner as Json).login = owner;
-  }
+  pointAt(repo, options);
   (p.sender as Json).type = "User";
   delete p.label;
   return JSON.stringify({

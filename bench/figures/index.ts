@@ -1,6 +1,8 @@
 import type { Figure } from "../harness/figure";
+import { dispatchFigure } from "./dispatch";
 import { ingestFigure } from "./ingest";
 import { parserFigure } from "./parser";
+import { scaleFigure } from "./scale";
 
 /** Every figure, in report order. */
-export const figures: readonly Figure[] = [ingestFigure, parserFigure];
+export const figures: readonly Figure[] = [ingestFigure, dispatchFigure, scaleFigure, parserFigure];

@@ -89,7 +89,7 @@ export const ingestFigure: Figure = {
           forgehandRps: fhRps,
           bareRps: baseRps,
           ratio,
-          forgehandP50Ms: median(fh.map((r) => r.latency.p50)) || Number.MIN_VALUE,
+          forgehandP50Ms: median(fh.map((r) => r.latency.p50)),
           forgehandP99Ms: median(fh.map((r) => r.latency.p99)),
           bareP99Ms: median(base.map((r) => r.latency.p99)),
           enqueuedJobs: enqueued,

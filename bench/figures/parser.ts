@@ -1,3 +1,4 @@
+import { loadavg } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import type { Figure } from "../harness/figure";
 import { loadPart } from "../harness/load-part";
@@ -9,6 +10,7 @@ interface SupervisorParsing {
   createLineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void };
 }
 
+const SPLITTER = new URL("../../packages/supervisor/src/line-splitter.ts", import.meta.url).href;
 const CHUNK = 64 * 1024;
 const TARGET_MBPS = 100;
 
@@ -54,10 +56,13 @@ function baselinePass(chunks: readonly Buffer[]): number {
   return objects;
 }
 
-function timed(fn: () => number): { ms: number; count: number } {
+/** Wall and CPU time of one pass: on a shared machine the CPU time says what a free core would do. */
+function timed(fn: () => number): { ms: number; cpuMs: number; count: number } {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const count = fn();
-  return { ms: performance.now() - t0, count };
+  const cpu = process.cpuUsage(c0);
+  return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, count };
 }
 
 /** Figure 5: MB/s of the Claude stream-json parser, against a bare split + JSON.parse loop. */
@@ -68,10 +73,15 @@ export const parserFigure: Figure = {
     "a large stream.json built from Claude Code stream-json lines, fed in 64 KiB Buffer chunks through forgehand's own path (StringDecoder → createLineSplitter → createClaudeStreamJsonParser), alternating with a baseline (decode, indexOf newline, JSON.parse only); median MB/s of the passes after one warm-up each",
   target: `≥ ${TARGET_MBPS} MB/s`,
   async run(ctx) {
-    const mod = await loadPart<SupervisorParsing>("@forgehand/supervisor", [
-      "createClaudeStreamJsonParser",
+    const { createClaudeStreamJsonParser } = await loadPart<Pick<SupervisorParsing, "createClaudeStreamJsonParser">>(
+      "@forgehand/supervisor",
+      ["createClaudeStreamJsonParser"],
+    );
+    // Not re-exported by the package index; it is the splitter supervise() feeds the parser with (stream-lines.ts).
+    const { createLineSplitter } = await loadPart<Pick<SupervisorParsing, "createLineSplitter">>(SPLITTER, [
       "createLineSplitter",
     ]);
+    const mod: SupervisorParsing = { createClaudeStreamJsonParser, createLineSplitter };
     const smoke = ctx.size === "smoke";
     const stream = buildStream(smoke ? 2 * 2 ** 20 : 64 * 2 ** 20);
     const buf = Buffer.from(stream.text, "utf8");
@@ -83,6 +93,9 @@ export const parserFigure: Figure = {
     baselinePass(chunks);
     const ours: number[] = [];
     const base: number[] = [];
+    const oursCpu: number[] = [];
+    const baseCpu: number[] = [];
+    const load0 = loadavg()[0] ?? 0;
     let events = 0;
     for (let i = 0; i < passes; i++) {
       const a = timed(() => forgehandPass(mod, chunks));
@@ -91,22 +104,38 @@ export const parserFigure: Figure = {
       events = a.count;
       ours.push(mb / (a.ms / 1000));
       base.push(mb / (b.ms / 1000));
+      oursCpu.push(mb / (a.cpuMs / 1000));
+      baseCpu.push(mb / (b.cpuMs / 1000));
     }
+    const load1 = loadavg()[0] ?? 0;
     const oursMed = median(ours);
     const baseMed = median(base);
     const ratio = oursMed / baseMed;
     const met = oursMed >= TARGET_MBPS;
     return {
       status: met ? "met" : "missed",
-      headline: `${fmt(oursMed)} MB/s (baseline JSON.parse loop ${fmt(baseMed)} MB/s, ratio ${fmt(ratio)}×)`,
-      reason: met ? undefined : "see the profile notes below",
-      metrics: { parserMBps: oursMed, baselineMBps: baseMed, ratio, streamMB: mb, events },
+      headline: `${fmt(oursMed)} MB/s wall, ${fmt(median(oursCpu))} MB/s per CPU-second (baseline JSON.parse loop ${fmt(baseMed)} MB/s wall; ratio ${fmt(ratio)}×)`,
+      reason: met
+        ? undefined
+        : `bounded by JSON.parse: the bare split + JSON.parse loop itself ran ${fmt(baseMed)} MB/s here (load ${fmt(load0)}→${fmt(load1)} on ${ctx.machine.cores} cores)`,
+      metrics: {
+        parserMBps: oursMed,
+        parserCpuMBps: median(oursCpu),
+        baselineMBps: baseMed,
+        baselineCpuMBps: median(baseCpu),
+        ratio,
+        streamMB: mb,
+        events,
+      },
       details: [
-        `Stream: ${fmt(mb)} MB, ${stream.lines.toLocaleString("en-US")} lines, ${events.toLocaleString("en-US")} events per pass; source: ${stream.source}.`,
+        `Stream: ${fmt(mb)} MB, ${stream.lines.toLocaleString("en-US")} lines, ${events.toLocaleString("en-US")} events per pass; source: ${stream.source}. Load average ${fmt(load0)} before, ${fmt(load1)} after. "CPU" columns divide by this thread's CPU time instead of wall time, which on a shared machine says what one free core would do; the target is judged on wall time.`,
         "",
-        "| pass | forgehand MB/s | baseline MB/s |",
-        "| --- | --- | --- |",
-        ...ours.map((v, i) => `| ${i + 1} | ${fmt(v)} | ${fmt(base[i] ?? Number.NaN)} |`),
+        "| pass | forgehand MB/s | forgehand MB/CPU-s | baseline MB/s | baseline MB/CPU-s |",
+        "| --- | --- | --- | --- | --- |",
+        ...ours.map(
+          (v, i) =>
+            `| ${i + 1} | ${fmt(v)} | ${fmt(oursCpu[i] ?? Number.NaN)} | ${fmt(base[i] ?? Number.NaN)} | ${fmt(baseCpu[i] ?? Number.NaN)} |`,
+        ),
       ],
     };
   },

@@ -1,0 +1,97 @@
+// Child entry for figures 2 and 3: forgehand as `forgehand start` runs it — the webhook app
+// (served by @hono/node-server) and a runner in one process — against an in-memory forge and a
+// local bare origin. Options arrive as JSON in BENCH_SERVER_OPTIONS; prints {"port": N} when ready.
+
+import { createLogger, silentLogger } from "@forgehand/core";
+import type { ForgeClients } from "@forgehand/forge";
+import { createRedis } from "@forgehand/queue";
+import { serve } from "@hono/node-server";
+import { report } from "../harness/child";
+import { NotMeasuredError } from "../harness/figure";
+import { loadPart } from "../harness/load-part";
+import { benchConfig } from "./bench-config";
+
+/** What the parent passes. */
+export interface ServerOptions {
+  redisUrl: string;
+  prefix: string;
+  secret: string;
+  dataDir: string;
+  command: string[];
+  agentEnv: Record<string, string>;
+  killGraceMs: number;
+  /** Issues 1..issues exist on the in-memory forge. */
+  issues: number;
+  fullName: string;
+  cloneUrl: string;
+}
+
+interface FetchApp {
+  fetch: (request: Request) => Response | Promise<Response>;
+}
+interface WebhookModule {
+  createApp(deps: Record<string, unknown>): FetchApp;
+}
+interface RunnerModule {
+  createRunner(deps: Record<string, unknown>): {
+    start(): Promise<void>;
+    close(o?: { graceMs?: number }): Promise<void>;
+  };
+}
+interface MemoryForgeModule {
+  MemoryForge: new (
+    forge: "github",
+  ) => { addIssue(issue: { number: number; title?: string; body?: string; labels?: string[] }): unknown };
+  memoryForges(...forges: unknown[]): ForgeClients;
+}
+
+const MEMORY_FORGE = new URL("../../apps/runner/src/testing/memory-forge.ts", import.meta.url).href;
+const BOT = "forgehand-bench[bot]";
+// BENCH_DEBUG=1 shows the webhook and runner logs on stderr (the parent keeps the tail for its errors).
+const logger = process.env.BENCH_DEBUG ? createLogger({ level: "debug", format: "json" }) : silentLogger;
+
+async function main() {
+  const o = JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? "{}") as ServerOptions;
+  const webhook = await loadPart<WebhookModule>("@forgehand/webhook", ["createApp"]);
+  const runnerMod = await loadPart<RunnerModule>("@forgehand/runner", ["createRunner"]);
+  // The runner's own in-memory forge: forge HTTP latency is not part of these figures (no network here).
+  const mem = await loadPart<MemoryForgeModule>(MEMORY_FORGE, ["memoryForges"]);
+  const forge = new mem.MemoryForge("github");
+  for (let n = 1; n <= o.issues; n++) forge.addIssue({ number: n, title: `Bench issue ${n}`, body: "Fix it." });
+  const forges = mem.memoryForges(forge);
+  const forgesWithBot: ForgeClients = { for: (f, i) => forges.for(f, i), botLogin: () => BOT };
+  const config = benchConfig({ command: o.command, env: o.agentEnv, killGraceMs: o.killGraceMs, concurrency: 4 });
+  const app = webhook.createApp({
+    config,
+    redis: createRedis(o.redisUrl, "webhook"),
+    prefix: o.prefix,
+    secrets: { github: o.secret },
+    botLogins: { github: BOT },
+    logger,
+  });
+  const runner = runnerMod.createRunner({
+    config,
+    configDir: o.dataDir,
+    redisUrl: o.redisUrl,
+    prefix: o.prefix,
+    forges: forgesWithBot,
+    logger,
+    dataDir: o.dataDir,
+    concurrency: 4,
+  });
+  await runner.start();
+  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => report({ port: info.port }));
+  process.on("SIGTERM", async () => {
+    server.close();
+    await runner.close({ graceMs: 0 }).catch(() => {});
+    process.exit(0);
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  if (error instanceof NotMeasuredError) report({ notMeasured: error.message });
+  else report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(0);
+}

@@ -1,0 +1,116 @@
+// Child entry for figure 4: one process supervising N agents at once with supervise(), as one runner
+// does. Starts N fixtures, waits until every one has
+// printed its first line, lets them settle, measures this process's CPU (process.cpuUsage delta) and
+// RSS over a fixed window, then aborts them all (verified kill) and prints the figures as one JSON line.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { report } from "../harness/child";
+import { NotMeasuredError } from "../harness/figure";
+import { loadPart } from "../harness/load-part";
+import { FIXTURES } from "./bench-config";
+
+interface SupervisorModule {
+  supervise(options: Record<string, unknown>): Promise<{ reason: string; kill?: { survivors: unknown[] } }>;
+}
+
+// argv: "<count>:<kind>,…" windowMs settleMs dir — one JSON line per configuration, in order.
+const [configsArg = "1:idle", windowArg = "1000", settleArg = "500", dir = "/tmp"] = process.argv.slice(2);
+const windowMs = Number(windowArg);
+const settleMs = Number(settleArg);
+
+async function main() {
+  const { supervise } = await loadPart<SupervisorModule>("@forgehand/supervisor", ["supervise"]);
+  for (const config of configsArg.split(",")) {
+    const [count, kind] = config.split(":");
+    await measure(supervise, Number(count), kind ?? "idle");
+  }
+}
+
+async function measure(supervise: SupervisorModule["supervise"], count: number, kind: string) {
+  const controllers: AbortController[] = [];
+  const outcomes: Promise<{ reason: string; kill?: { survivors: unknown[] } }>[] = [];
+  let started = 0;
+  let lines = 0;
+  const t0 = performance.now();
+  const fixture = kind === "chatty" ? "chatty-agent.mjs" : kind === "idle" ? "idle-agent.mjs" : undefined;
+  if (!fixture) {
+    if (count !== 0) throw new Error(`[bench] unknown fixture kind \`${kind}\` (idle, chatty)`);
+  }
+  for (let i = 0; i < count; i++) {
+    // Each run has its own worktree: the verified kill also takes every process whose cwd is inside it.
+    const cwd = join(dir, `${kind}-${count}`, `wt-${i}`);
+    mkdirSync(cwd, { recursive: true });
+    const ac = new AbortController();
+    controllers.push(ac);
+    let first = true;
+    outcomes.push(
+      supervise({
+        command: [process.execPath, join(FIXTURES, fixture!)],
+        cwd,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", CHATTY_INTERVAL_MS: "50" },
+        prompt: { via: "stdin", text: "bench" },
+        parser: "claude-stream-json",
+        // Realistic limits, so the watchdog runs as in production (SPEC example: 30m / 5m / 40 turns / $2).
+        limits: { timeoutMs: 30 * 60_000, stallMs: 5 * 60_000, maxTurns: 1_000_000, maxBudgetUsd: 1_000_000 },
+        killGraceMs: 2_000,
+        signal: ac.signal,
+        runId: `scale-${kind}-${count}-${i}`,
+        onLog: () => {
+          lines++;
+          if (first) {
+            first = false;
+            started++;
+          }
+        },
+      }),
+    );
+  }
+  const deadline = performance.now() + 120_000;
+  while (started < count) {
+    if (performance.now() > deadline) throw new Error(`[bench] only ${started} of ${count} agents started in 120 s`);
+    await sleep(50);
+  }
+  const startupMs = performance.now() - t0;
+  await sleep(settleMs);
+  const lines0 = lines;
+  const cpu0 = process.cpuUsage();
+  const w0 = performance.now();
+  const elu0 = performance.eventLoopUtilization();
+  await sleep(windowMs);
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - w0;
+  const elu = performance.eventLoopUtilization(elu0);
+  const rssMiB = process.memoryUsage().rss / 2 ** 20;
+  const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
+  const linesPerS = ((lines - lines0) / wall) * 1000;
+  const k0 = performance.now();
+  for (const ac of controllers) ac.abort(new Error("bench done"));
+  const results = await Promise.all(outcomes);
+  const killAllMs = performance.now() - k0;
+  const survivors = results.reduce((s, r) => s + (r.kill?.survivors.length ?? 0), 0);
+  report({
+    count,
+    kind,
+    startupMs,
+    windowMs: wall,
+    cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    userPct: (cpu.user / 1000 / wall) * 100,
+    elu: elu.utilization,
+    rssMiB,
+    heapMiB,
+    linesPerS,
+    killAllMs,
+    survivors,
+    stopped: results.filter((r) => r.reason === "stopped").length,
+  });
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (error) {
+  if (error instanceof NotMeasuredError) report({ notMeasured: error.message });
+  else report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(0);
+}
