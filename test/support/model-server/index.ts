@@ -6,6 +6,7 @@ export {
   pathInWorkdir,
   sequenceScript,
   silentScript,
+  type WriteFileOptions,
   writeFileScript,
 } from "./scripts";
 export type { MessagesRequest, RecordedRequest, Script, ScriptContext, Turn, TurnUsage } from "./types";

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from "node:path";
-import type { Script, ScriptContext, Turn } from "./types";
+import type { Script, ScriptContext, Turn, TurnUsage } from "./types";
 
 /** The absolute path of `relPath` inside the agent's working directory. */
 export function pathInWorkdir(ctx: ScriptContext, relPath: string): string {
@@ -8,11 +8,20 @@ export function pathInWorkdir(ctx: ScriptContext, relPath: string): string {
   return join(ctx.cwd, relPath);
 }
 
+/** Options for {@link writeFileScript}. */
+export interface WriteFileOptions {
+  /** The final answer after the write; @defaultValue "Wrote <relPath>." */
+  finalText?: string;
+  /** Usage reported for each of the two turns (the CLI prices it into `total_cost_usd`). */
+  usage?: TurnUsage;
+}
+
 /** One `Write` tool call creating `relPath` with `content`, then a final text answer. */
-export function writeFileScript(relPath: string, content: string, finalText = `Wrote ${relPath}.`): Script {
+export function writeFileScript(relPath: string, content: string, options: WriteFileOptions = {}): Script {
+  const usage = options.usage ? { usage: options.usage } : {};
   return (_req, ctx) => {
-    if (ctx.toolResults > 0) return { text: finalText };
-    return { toolUse: { name: "Write", input: { file_path: pathInWorkdir(ctx, relPath), content } } };
+    if (ctx.toolResults > 0) return { text: options.finalText ?? `Wrote ${relPath}.`, ...usage };
+    return { toolUse: { name: "Write", input: { file_path: pathInWorkdir(ctx, relPath), content } }, ...usage };
   };
 }
 

@@ -1,0 +1,58 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { CLAUDE_ARGS, CLAUDE_BIN } from "../../support/model-server/run-claude";
+
+/** One stage of the e2e configuration (the subset of forgehand.yml's `stages[]` the scenarios vary). */
+export interface E2eStage {
+  name: string;
+  label: string;
+  prompt?: string;
+  limits?: { timeout?: string; stall?: string; maxTurns?: number; maxBudgetUsd?: number };
+  next?: string;
+  gate?: string[];
+  openPullRequest?: boolean;
+}
+
+/** The default stage: Claude writes, `test -f hello.txt` gates, a PR is opened. */
+export const DEVELOP_STAGE: E2eStage = {
+  name: "develop",
+  label: "agent:develop",
+  gate: ["test", "-f", "hello.txt"],
+  openPullRequest: true,
+  limits: { timeout: "2m", stall: "60s" },
+};
+
+/**
+ * Writes a forgehand.yml whose only agent is the real Claude Code CLI pointed at the model server.
+ * The agent env is exactly what the CLI needs offline; HOME comes from the runner (the e2e HOME).
+ */
+export function writeE2eConfig(dir: string, modelUrl: string, stages: E2eStage[] = [DEVELOP_STAGE]): string {
+  const config = {
+    agents: {
+      claude: {
+        command: [CLAUDE_BIN, ...CLAUDE_ARGS],
+        parser: "claude-stream-json",
+        env: {
+          ANTHROPIC_BASE_URL: modelUrl,
+          ANTHROPIC_API_KEY: "test",
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+          CLAUDE_CODE_MAX_RETRIES: "2",
+        },
+        resumeArgs: ["--resume", "{sessionId}"],
+      },
+    },
+    stages: stages.map((stage) => ({
+      agent: "claude",
+      prompt: stage.prompt ?? "inline:Work on issue #{{issue.number}}: {{issue.title}}\n\n{{issue.body}}\n",
+      ...stage,
+    })),
+    commands: { allow: ["write", "maintain", "admin"], permissionCacheTtl: "1s" },
+    runner: { concurrency: 2, killGrace: "1s", shutdownGrace: "2s", transientRetries: 2, retryBackoff: "1s" },
+    status: { interval: "1s", actions: 5 },
+    prices: { "claude-opus-4": { input: 5, output: 25 } },
+  };
+  const path = join(dir, "forgehand.yml");
+  writeFileSync(path, stringify(config));
+  return path;
+}

@@ -1,0 +1,153 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "@forgehand/queue";
+import { type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
+import { type ModelServer, type Script, startModelServer } from "../../support/model-server";
+import { type BareOrigin, createBareOrigin } from "./bare-origin";
+import { type E2eStage, writeE2eConfig } from "./e2e-config";
+import { type ForgehandProcess, startForgehand } from "./forgehand-process";
+import { processesUnder, type ScannedProcess } from "./process-scan";
+import { waitFor } from "./wait-for";
+
+export const REPO = "acme/widgets";
+const SECRET = "e2e-webhook-secret";
+/** Forge tokens: the bot's, a maintainer's (write) and an outsider's (read). */
+export const TOKENS = { "bot-token": "forgehand-bot", "alice-token": "alice", "mallory-token": "mallory" } as const;
+type User = "alice" | "mallory";
+
+/** Options for {@link startE2eWorld}. */
+export interface E2eWorldOptions {
+  script: Script;
+  stages?: E2eStage[];
+  redisUrl: string;
+  prefix: string;
+}
+
+/** Everything one scenario runs against: real forgehand process, emulated forge, bare origin, scripted model. */
+export interface E2eWorld {
+  dir: string;
+  emulator: ForgeEmulator;
+  model: ModelServer;
+  origin: BareOrigin;
+  forgehand: ForgehandProcess;
+  /** Opens an issue on the emulated forge (no delivery: issues.opened routes nowhere in these scenarios). */
+  openIssue(title: string, body?: string): number;
+  /** A user adds a label through the forge API, which sends the signed `issues.labeled` delivery. */
+  addLabel(issue: number, label: string, as?: User): Promise<void>;
+  /** A user comments through the forge API, which sends the signed `issue_comment.created` delivery. */
+  comment(issue: number, body: string, as?: User): Promise<void>;
+  /** Comment bodies on an issue, oldest first. */
+  comments(issue: number): Array<{ author: string; body: string }>;
+  /** The bot's status comment for an issue (the one with the run marker), latest first. */
+  statusComments(issue: number): string[];
+  labels(issue: number): string[];
+  /** Agent/git processes still alive under the world's directory. */
+  survivors(): ScannedProcess[];
+  /** A readable dump for a failed scenario: deliveries, model requests, forge calls, forgehand's log tail. */
+  diagnose(): string;
+  close(): Promise<void>;
+}
+
+/** Starts a complete local forgehand setup for one scenario. */
+export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld> {
+  const dir = mkdtempSync(join(tmpdir(), "fh-e2e-"));
+  const home = join(dir, "home");
+  mkdirSync(home);
+  // E2E_KEEP=1 keeps the directory (forgehand.log, origin, worktrees) for a post-mortem.
+  const cleanups: Array<() => Promise<unknown> | unknown> = [
+    () => (process.env.E2E_KEEP ? undefined : rmSync(dir, { recursive: true, force: true })),
+  ];
+  const close = async () => {
+    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  };
+  try {
+    const model = await startModelServer({ script: options.script });
+    cleanups.push(() => model.close());
+    const origin = createBareOrigin(dir);
+    const port = await freePort();
+    const emulator = await startForgeEmulator({
+      flavour: "github",
+      tokens: { ...TOKENS },
+      webhooks: { url: `http://127.0.0.1:${port}/webhooks/github`, secret: SECRET },
+    });
+    cleanups.push(() => emulator.close());
+    emulator.addRepo(REPO, { labels: ["forgehand:failed"] });
+    emulator.setPermission(REPO, "alice", "write");
+    emulator.setPermission(REPO, "mallory", "read");
+    // The emulator names `<url>/acme/widgets.git` as clone URL; git reads it as the bare origin through
+    // `insteadOf` in the e2e HOME, so forgehand clones and pushes for real without a git HTTP server.
+    writeFileSync(
+      join(home, ".gitconfig"),
+      `[url "${origin.path}"]\n\tinsteadOf = ${emulator.url}/${REPO}.git\n[user]\n\tname = e2e\n\temail = e2e@example.test\n`,
+    );
+    const configPath = writeE2eConfig(dir, model.url, options.stages);
+    const forgehand = await startForgehand({
+      args: ["start", "--config", configPath],
+      port,
+      cwd: dir,
+      logFile: join(dir, "forgehand.log"),
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: home,
+        PORT: String(port),
+        REDIS_URL: options.redisUrl,
+        FORGEHAND_PREFIX: options.prefix,
+        FORGEHAND_DATA_DIR: join(dir, "data"),
+        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "debug",
+        GITHUB_TOKEN: "bot-token",
+        GITHUB_API_URL: emulator.apiUrl,
+        GITHUB_WEBHOOK_SECRET: SECRET,
+      },
+    });
+    cleanups.push(() => forgehand.stop());
+
+    const repo = () => emulator.state.repos.get(REPO)!;
+    const api = async (user: User, method: string, path: string, body: unknown) => {
+      const res = await fetch(`${emulator.apiUrl}${path}`, {
+        method,
+        headers: { authorization: `token ${user}-token`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`[e2e] ${method} ${path} as ${user} → ${res.status} ${await res.text()}`);
+    };
+    return {
+      dir,
+      emulator,
+      model,
+      origin,
+      forgehand,
+      openIssue: (title, body = "") => emulator.addIssue(REPO, { title, body, author: "alice" }),
+      addLabel: (issue, label, as = "alice") =>
+        api(as, "POST", `/repos/${REPO}/issues/${issue}/labels`, { labels: [label] }),
+      comment: (issue, body, as = "alice") => api(as, "POST", `/repos/${REPO}/issues/${issue}/comments`, { body }),
+      comments: (issue) =>
+        repo()
+          .comments.filter((c) => c.issue === issue)
+          .map((c) => ({ author: c.author, body: c.body })),
+      statusComments: (issue) =>
+        repo()
+          .comments.filter((c) => c.issue === issue && c.body.includes("<!-- forgehand:run="))
+          .map((c) => c.body)
+          .reverse(),
+      labels: (issue) => [...(repo().issues.get(issue)?.labels ?? [])],
+      diagnose: () =>
+        [
+          `dir: ${dir}`,
+          `deliveries: ${emulator.deliveries.map((d) => `${d.event}.${(d.payload as { action?: string }).action}→${d.status ?? d.error}`).join(", ")}`,
+          `model requests: ${model.requests.map((r) => r.kind).join(", ")}`,
+          `forge calls: ${emulator.calls.map((c) => `${c.method} ${c.path} ${c.status}`).join("\n  ")}`,
+          `forgehand log (tail):\n${forgehand.log().slice(-6000)}`,
+        ].join("\n"),
+      // forgehand itself and tsx's esbuild service (it runs the TS sources) live as long as the process does.
+      survivors: () =>
+        processesUnder(dir).filter((p) => p.pid !== forgehand.child.pid && !p.cmdline.includes("esbuild --service")),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export { waitFor };
