@@ -76,7 +76,9 @@ export async function runGit(args: string[], opts: RunGitOptions): Promise<{ std
     return { stdout: result.stdout, exitCode: result.exitCode };
   }
   const secrets = [opts.credentials?.password];
-  const stderr = redactSecrets(String(result.stderr ?? "").slice(-2_000), secrets);
+  // No exit code means git never ran (ENOENT, bad cwd): execa's own message says why.
+  const detail = typeof result.exitCode === "number" ? String(result.stderr ?? "") : (result.shortMessage ?? "");
+  const stderr = redactSecrets(detail.slice(-2_000), secrets);
   const why = result.timedOut
     ? `timed out after ${opts.timeoutMs ?? 120_000} ms`
     : `exit code ${result.exitCode ?? "?"}`;

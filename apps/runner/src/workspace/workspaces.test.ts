@@ -78,12 +78,16 @@ describe("prepare", () => {
     const first = await ws.prepare({ repo, issue: 5, title: "reuse me", credentials: null });
     await writeFile(join(first.worktree, "README.md"), "scribbled\n");
     await writeFile(join(first.worktree, "stray.txt"), "stray\n");
+    await writeFile(join(first.worktree, "staged.txt"), "staged\n");
+    await git(first.worktree, "add", "staged.txt");
     await mkdir(join(first.worktree, "ignored"));
     await writeFile(join(first.worktree, "ignored", "cache.bin"), "keep\n");
     const second = await ws.prepare({ repo, issue: 5, title: "reuse me", credentials: null });
     expect(second.worktree).toBe(first.worktree);
     expect(await readFile(join(second.worktree, "README.md"), "utf8")).toBe("# widgets\n");
     expect(await exists(join(second.worktree, "stray.txt"))).toBe(false);
+    expect(await exists(join(second.worktree, "staged.txt"))).toBe(false);
+    expect(await git(second.worktree, "status", "--porcelain")).toBe("");
     expect(await readFile(join(second.worktree, "ignored", "cache.bin"), "utf8")).toBe("keep\n");
   });
 

@@ -129,20 +129,37 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
     return existing[0] ?? wanted;
   }
 
-  async function checkoutWorktree(paths: WorkspacePaths, branch: string, startSha: string): Promise<void> {
+  /**
+   * Cleans untracked files out of an existing worktree; runs while the mirror fetches (it touches only the
+   * worktree), which takes it off the critical path of a warm prepare. Resolves false when the worktree
+   * is missing or broken, and it will be recreated.
+   */
+  async function cleanWorktree(wt: string): Promise<boolean> {
+    if (!(await isFile(join(wt, ".git")))) return false;
+    try {
+      await git(["clean", "-q", "-ffd"], wt);
+      return true;
+    } catch (error) {
+      log.warn("worktree clean failed, recreating it", { worktree: wt, error });
+      return false;
+    }
+  }
+
+  async function checkoutWorktree(paths: WorkspacePaths, branch: string, startSha: string, cleaned: boolean) {
     const wt = paths.worktree;
-    if (await isFile(join(wt, ".git"))) {
+    if (cleaned) {
       try {
-        // Only files that differ from startSha are rewritten, which keeps a warm prepare cheap. Ignored
-        // files (node_modules, build caches) survive on purpose: gates reuse them.
+        // Cleaning first is equivalent to cleaning after: checkout -f writes exactly startSha's tracked
+        // files and drops files only the old index knew (staged ones included). Only files that differ
+        // are rewritten, keeping a warm prepare cheap. Ignored files (node_modules, build caches)
+        // survive on purpose: gates reuse them.
         await git(["checkout", "--quiet", "--force", "--no-track", "-B", branch, startSha], wt);
-        await git(["clean", "-q", "-ffd"], wt);
         return;
       } catch (error) {
         log.warn("worktree reuse failed, recreating it", { worktree: wt, error });
-        await rm(wt, { recursive: true, force: true });
       }
     }
+    await rm(wt, { recursive: true, force: true });
     await mkdir(dirname(wt), { recursive: true });
     const add = ["worktree", "add", "--quiet", "--force", "--no-track", "-B", branch, wt, startSha];
     try {
@@ -165,10 +182,16 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
     if (input.repo.defaultBranch !== undefined) validateBranch("repo.defaultBranch", input.repo.defaultBranch);
     return withMirrorLock(paths.lock, async () => {
       await ensureMirror(paths.mirror);
-      await git(["fetch", "--quiet", "--no-tags", "--prune", "--", url, `+refs/heads/*:${ORIGIN}*`], paths.mirror, {
-        credentials,
-        timeoutMs: networkTimeoutMs,
-      });
+      const cleaning = cleanWorktree(paths.worktree);
+      const fetching = git(
+        ["fetch", "--quiet", "--no-tags", "--prune", "--", url, `+refs/heads/*:${ORIGIN}*`],
+        paths.mirror,
+        {
+          credentials,
+          timeoutMs: networkTimeoutMs,
+        },
+      );
+      const [cleaned] = await Promise.all([cleaning, fetching]);
       const baseBranch =
         input.baseBranch ?? input.repo.defaultBranch ?? (await remoteHead(paths.mirror, url, credentials));
       const refs = await listRefs(paths.mirror, baseBranch);
@@ -177,7 +200,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
       const branch = pickBranch(wanted, refs, input.issue);
       const remoteSha = refs.get(branch);
       const startSha = remoteSha ?? baseSha;
-      await checkoutWorktree(paths, branch, startSha);
+      await checkoutWorktree(paths, branch, startSha, cleaned);
       await writeLease(paths.worktree, remoteSha);
       const ms = Math.round(performance.now() - started);
       log.info("workspace prepared", {
