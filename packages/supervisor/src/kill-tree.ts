@@ -2,17 +2,8 @@ import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@forgehand/core";
-import {
-  isInside,
-  isRunning,
-  isSameRunning,
-  type ProcInfo,
-  protectedPids,
-  readCommand,
-  readCwd,
-  readProc,
-  scanProcesses,
-} from "./proc";
+import { isInside, isRunning, isSameRunning, type ProcInfo, protectedPids, readCommand, readProc } from "./proc";
+import { processSnapshot } from "./process-snapshot";
 import type { KillReport } from "./types";
 
 /** What to kill: a root process, its process group, and anything whose cwd is inside a directory. */
@@ -61,25 +52,20 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
   /** pid → start time of every process found to belong to the run. */
   const targets = new Map<number, number>();
 
-  const collect = () => {
-    const table = scanProcesses();
-    const children = new Map<number, ProcInfo[]>();
-    for (const p of table) {
-      const list = children.get(p.ppid);
-      if (list) list.push(p);
-      else children.set(p.ppid, [p]);
-    }
+  const collect = async () => {
+    // A verdict of "nothing left" must rest on a scan taken after our latest liveness check (a target may have
+    // forked just before it died); concurrent kills still share scans.
+    const snapshot = await processSnapshot(25, lastCheckAt);
     const add = (p: ProcInfo) => {
-      if (protect.has(p.pid) || !isRunning(p)) return false;
-      if (targets.get(p.pid) === p.startTime) return false;
+      if (protect.has(p.pid) || !isRunning(p)) return;
       targets.set(p.pid, p.startTime);
-      return true;
     };
-    for (const p of table) {
+    for (const p of snapshot.procs) {
+      if (!isRunning(p) || protect.has(p.pid)) continue;
       if (p.pid === root.pid && (root.startTime === undefined || root.startTime === p.startTime)) add(p);
       else if (pgid !== undefined && p.pgid === pgid) add(p);
-      else if (cwdDir !== undefined && isRunning(p) && !protect.has(p.pid)) {
-        const cwd = readCwd(p.pid);
+      else if (cwdDir !== undefined) {
+        const cwd = snapshot.cwdOf(p.pid);
         if (cwd !== undefined && isInside(stripDeleted(cwd), cwdDir)) add(p);
       }
     }
@@ -90,21 +76,29 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
       const pid = queue.pop()!;
       if (seen.has(pid)) continue;
       seen.add(pid);
-      for (const child of children.get(pid) ?? []) {
+      for (const child of snapshot.children.get(pid) ?? []) {
         add(child);
         queue.push(child.pid);
       }
     }
   };
-  const alive = () => [...targets].filter(([pid, start]) => isSameRunning(pid, start)).map(([pid]) => pid);
+  let lastCheckAt = Number.NEGATIVE_INFINITY;
+  const alive = () => {
+    lastCheckAt = performance.now();
+    return aliveNow();
+  };
+  const aliveNow = () => [...targets].filter(([pid, start]) => isSameRunning(pid, start)).map(([pid]) => pid);
   const signal = (pids: number[], sig: NodeJS.Signals) => {
     if (pgid !== undefined) trySignal(-pgid, sig);
     for (const pid of pids) if (isSameRunning(pid, targets.get(pid))) trySignal(pid, sig);
   };
   const pollUntilGone = async (until: number) => {
+    // Back off from `pollMs` to 5× it: quick kills return fast, long graces (200 concurrent kills) stay cheap.
+    let interval = pollMs;
     while (performance.now() < until) {
       if (alive().length === 0) return;
-      await sleep(Math.min(pollMs, Math.max(1, until - performance.now())));
+      await sleep(Math.min(interval, Math.max(1, until - performance.now())));
+      interval = Math.min(interval * 2, pollMs * 5);
     }
   };
 
@@ -112,7 +106,7 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
   const graceEnd = started + graceMs;
   const termed = new Set<number>();
   for (;;) {
-    collect();
+    await collect();
     const now = alive();
     if (now.length === 0 || performance.now() >= graceEnd) break;
     const fresh = now.filter((pid) => !termed.has(pid));
@@ -125,7 +119,7 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
   let escalated = false;
   const verifyEnd = performance.now() + verifyBoundMs;
   for (;;) {
-    collect();
+    await collect();
     const now = alive();
     if (now.length === 0 || performance.now() >= verifyEnd) break;
     escalated = true;
@@ -133,7 +127,7 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
     await pollUntilGone(Math.min(verifyEnd, performance.now() + 250));
   }
 
-  const survivorPids = alive();
+  const survivorPids = aliveNow();
   await waitOwnZombies([...targets.keys()], verifyEnd);
   const survivors = survivorPids.map((pid) => ({ pid, command: readCommand(pid) }));
   const killed = [...targets.keys()].filter((pid) => !survivorPids.includes(pid));

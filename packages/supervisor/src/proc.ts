@@ -42,6 +42,12 @@ export function isRunning(info: ProcInfo | undefined): info is ProcInfo {
 
 /** Whether `pid` is running and, when `startTime` is given, is still the same process (not a recycled pid). */
 export function isSameRunning(pid: number, startTime?: number): boolean {
+  // kill(pid, 0) is one syscall; only a pid that exists costs a read of its stat (zombie? same process?).
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+  }
   const info = readProc(pid);
   return isRunning(info) && (startTime === undefined || info.startTime === startTime);
 }

@@ -72,7 +72,8 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
   const pid = subprocess.pid;
   if (pid === undefined) {
     const result = await settled;
-    const message = result instanceof Error ? result.message : String((result as { message?: unknown }).message);
+    const raw = result instanceof Error ? result.message : String((result as { message?: unknown }).message);
+    const message = raw.replace(/\s*\n\s*/g, "; ");
     return emptyOutcome("failed", `[supervisor] could not start \`${options.command[0]}\`: ${message}`, started);
   }
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
