@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "@forgehand/queue";
 import { describe, expect, it } from "vitest";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis";
 import { cleanEnv, spawnForgehand, tempDir } from "./run-forgehand";
 
 function alive(pid: number): boolean {
@@ -116,6 +117,40 @@ describe("forgehand start without REDIS_URL", () => {
     } finally {
       second.kill("SIGKILL");
       if (alive(stalePid)) process.kill(stalePid, "SIGKILL");
+    }
+  }, 120_000);
+
+  it("with REDIS_URL set, uses that Redis and starts none", async () => {
+    const dir = tempDir("start-url");
+    const port = await freePort();
+    const child = spawnForgehand(["start", "--port", String(port)], {
+      cwd: dir,
+      env: cleanEnv({
+        FORGEHAND_DATA_DIR: join(dir, "data"),
+        REDIS_URL: testRedisUrl(),
+        FORGEHAND_PREFIX: uniquePrefix("start"),
+      }),
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    try {
+      expect(
+        await poll(
+          "GET /readyz 200",
+          async () => ((await status(`http://127.0.0.1:${port}/readyz`)) === 200 ? 200 : undefined),
+          30_000,
+        ),
+      ).toBe(200);
+      expect(stderr).toContain("using redis");
+      expect(stderr).not.toContain("embedded redis started");
+      expect(existsSync(join(dir, "data", "redis"))).toBe(false);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
     }
   }, 120_000);
 });
