@@ -191,7 +191,9 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
           timeoutMs: networkTimeoutMs,
         },
       );
-      const [cleaned] = await Promise.all([cleaning, fetching]);
+      // Settle both before throwing, so no clean is still running in the worktree once the lock is released.
+      const [cleaned, fetched] = await Promise.allSettled([cleaning, fetching]);
+      if (fetched.status === "rejected") throw fetched.reason;
       const baseBranch =
         input.baseBranch ?? input.repo.defaultBranch ?? (await remoteHead(paths.mirror, url, credentials));
       const refs = await listRefs(paths.mirror, baseBranch);
@@ -200,7 +202,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
       const branch = pickBranch(wanted, refs, input.issue);
       const remoteSha = refs.get(branch);
       const startSha = remoteSha ?? baseSha;
-      await checkoutWorktree(paths, branch, startSha, cleaned);
+      await checkoutWorktree(paths, branch, startSha, cleaned.status === "fulfilled" && cleaned.value);
       await writeLease(paths.worktree, remoteSha);
       const ms = Math.round(performance.now() - started);
       log.info("workspace prepared", {
