@@ -35,13 +35,19 @@ export function classifyError(error: unknown): FailureClass {
     status?: unknown;
     code?: unknown;
     message?: unknown;
+    retryAfterMs?: unknown;
     response?: { headers?: Record<string, string> };
   };
   const message = String(e?.message ?? error);
   const status = typeof e?.status === "number" ? e.status : undefined;
   if (status !== undefined && (status >= 500 || status === 429)) {
     const header = e.response?.headers?.["retry-after"];
-    const retryAfterMs = header && /^\d+$/.test(header) ? Number(header) * 1000 : undefined;
+    const retryAfterMs =
+      typeof e.retryAfterMs === "number"
+        ? e.retryAfterMs
+        : header && /^\d+$/.test(header)
+          ? Number(header) * 1000
+          : undefined;
     const why = `forge answered ${status}`;
     return retryAfterMs === undefined ? { kind: "transient", why } : { kind: "transient", why, retryAfterMs };
   }

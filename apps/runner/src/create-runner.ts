@@ -3,15 +3,15 @@ import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Config, Logger } from "@forgehand/core";
-import type { ForgeClients } from "@forgehand/forge";
-import { createRedis, createRunStore, STAGE_QUEUE } from "@forgehand/queue";
+import { createPermissionCache, createStatusReporter, type ForgeClients, renderStatusComment } from "@forgehand/forge";
+import { COMMAND_QUEUE, CommandJob, createRedis, createRunStore, STAGE_QUEUE } from "@forgehand/queue";
 import { reapOrphans, supervise } from "@forgehand/supervisor";
-import { Queue, Worker } from "bullmq";
+import { Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { createCommandCallbacks } from "./command-callbacks";
+import { handleCommandJob } from "./commands";
 import type { ReapOrphansFn, RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 import { createStageProcessor } from "./process-stage-job";
-import { createStatusComment } from "./status-comment";
 import { createStopWatcher, type StopWatcher } from "./stop-watcher";
 import { runGate } from "./workspace/run-gate";
 import { createWorkspaces } from "./workspace/workspaces";
@@ -88,17 +88,27 @@ export function createRunner(deps: RunnerDeps): Runner {
   let redis: Redis | undefined;
   let workerConn: Redis | undefined;
   let stageWorker: Worker | undefined;
+  let commandWorker: Worker | undefined;
+  let commandConn: Redis | undefined;
   let queue: Queue | undefined;
   let watcher: StopWatcher | undefined;
   let closing: Promise<void> | undefined;
 
   const statusSink: StatusSinkFactory =
     deps.overrides?.statusSink ??
-    ((forge, _record, ref) =>
-      createStatusComment(forge, ref, {
+    ((forge, record, ref) =>
+      createStatusReporter({
+        forge,
+        ref,
+        runId: record.id,
         intervalMs: deps.config.status.interval,
         logger,
-        ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+        render: (r) =>
+          renderStatusComment(r, {
+            stages: deps.config.stages,
+            maxActions: deps.config.status.actions,
+            ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+          }),
       }));
 
   async function start() {
@@ -157,8 +167,47 @@ export function createRunner(deps: RunnerDeps): Runner {
     });
     stageWorker.on("error", (error) => logger.warn("stage worker error", { error }));
     stageWorker.on("failed", (job, error) => logger.error("stage job failed", { jobId: job?.id, error }));
-    // TODO(commands): run handleCommandJob on COMMAND_QUEUE once apps/runner/src/commands lands.
-    void createCommandCallbacks;
+    const callbacks = createCommandCallbacks({
+      redis,
+      prefix: deps.prefix,
+      store,
+      queue,
+      forges: deps.forges,
+      statusSink,
+      limitsFor: (name) => {
+        const limits = deps.config.stages.find((s) => s.name === name)?.limits;
+        return {
+          ...(limits?.maxTurns ? { maxTurns: limits.maxTurns } : {}),
+          ...(limits?.maxBudgetUsd ? { budgetUsd: limits.maxBudgetUsd } : {}),
+        };
+      },
+    });
+    const permissions = createPermissionCache(deps.config.commands.permissionCacheTtl);
+    // Commands are short and on their own queue, so /stop is never stuck behind running stages.
+    commandConn = createRedis(deps.redisUrl, "worker");
+    commandWorker = new Worker(
+      COMMAND_QUEUE,
+      async (job) => {
+        const parsed = CommandJob.safeParse(job.data);
+        if (!parsed.success)
+          throw new UnrecoverableError(
+            `[runner] job ${job.id} is not a command job: ${parsed.error.issues[0]?.message}`,
+          );
+        const ref = parsed.data.ref;
+        const botLogin = deps.forges.botLogin(ref.repo.forge);
+        await handleCommandJob(parsed.data, {
+          config: deps.config,
+          forge: deps.forges.for(ref.repo.forge, ref.installationId),
+          ...(botLogin ? { botLogin } : {}),
+          permissions,
+          logger: logger.child({ commentId: parsed.data.commentId }),
+          ...callbacks,
+        });
+      },
+      { connection: commandConn, prefix: deps.prefix, concurrency: 4 },
+    );
+    commandWorker.on("error", (error) => logger.warn("command worker error", { error }));
+    commandWorker.on("failed", (job, error) => logger.error("command job failed", { jobId: job?.id, error }));
     logger.info("runner taking jobs", { concurrency: deps.concurrency ?? deps.config.runner.concurrency });
   }
 
@@ -166,7 +215,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     closing ??= (async () => {
       const graceMs = opts.graceMs ?? deps.config.runner.shutdownGrace;
       // Stop fetching; close() resolves once the active jobs' processors returned.
-      const closed = stageWorker?.close() ?? Promise.resolve();
+      const closed = Promise.all([stageWorker?.close(), commandWorker?.close()]);
       const deadline = Date.now() + graceMs;
       while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       if (live.size > 0) logger.info("shutdown grace over; stopping running agents", { runs: [...live.keys()] });
@@ -174,7 +223,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       await closed;
       await queue?.close();
       await watcher?.close();
-      for (const conn of [workerConn, redis]) await conn?.quit().catch(() => conn.disconnect());
+      for (const conn of [workerConn, commandConn, redis]) await conn?.quit().catch(() => conn.disconnect());
     })();
     return closing;
   }

@@ -3,5 +3,4 @@ export { createRunner, type Runner, type RunnerDeps, type RunnerTimings } from "
 export { enqueueStage } from "./enqueue-stage";
 export type { RunGateFn, StatusSink, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 export { renderPrompt } from "./render-prompt";
-export { createStatusComment, renderRunStatus, runMarker } from "./status-comment";
 export { stopRun } from "./stop-run";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Config, type IssueRef, type RunRecord, silentLogger } from "@forgehand/core";
-import { createRunStore, type RunStore, requestStop, STAGE_QUEUE } from "@forgehand/queue";
+import { COMMAND_QUEUE, createRunStore, type RunStore, requestStop, STAGE_QUEUE } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -251,6 +251,53 @@ describe("runner (in process)", () => {
     expect(() => process.kill(pid, 0)).toThrow();
     await start(config, { id: "r2" }).start();
     expect(await ended(runId)).toMatchObject({ state: "succeeded", runner: "r2", attempts: 2 });
+  });
+
+  it("carries out /stop and /retry from the command queue, resuming the agent session", async () => {
+    const log = join(dir, "agent.log");
+    const config = fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "30000", FIXTURE_WRITE: "out.txt" });
+    (config.agents.fixture as Config["agents"][string]).resumeArgs = ["--resume", "{sessionId}"];
+    await start(config).start();
+    const commands = new Queue(COMMAND_QUEUE, { connection: redis, prefix });
+    const command = (name: "stop" | "retry", id: number) =>
+      commands.add("c", {
+        kind: "command",
+        ref,
+        commentId: id,
+        sender: { login: "alice" },
+        commands: [{ name }],
+        deliveryId: `cmd-${id}`,
+        requestedAt: Date.now(),
+      });
+    const first = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("r1") });
+    await waitFor("agent start", async () => events(log).length > 0);
+    await command("stop", 1);
+    expect(await ended(first)).toMatchObject({ state: "stopped", stoppedBy: "alice" });
+    await store.update(first, { sessionId: "sess-123" });
+    await command("retry", 2);
+    const retried = await waitFor("retry run", async () => {
+      const r = await store.latestForIssue("github:acme/app#7");
+      return r && r.id !== first ? r : undefined;
+    });
+    await waitFor("retry agent start", async () => events(log).filter((e) => e.kind === "start").length > 1);
+    await stopRun(redis, prefix, retried.id, "operator");
+    expect((await ended(retried.id)).trigger).toBe("retry by alice");
+    await commands.close();
+    expect(forge.calls.filter((c) => c.method === "addReaction").map((c) => c.args[1])).toContain("+1");
+  });
+
+  it("passes resume arguments to the agent when a retry names a session", async () => {
+    const config = fixtureConfig({ FIXTURE_WRITE: "out.txt" });
+    (config.agents.fixture as Config["agents"][string]).resumeArgs = ["--resume", "{sessionId}"];
+    await start(config).start();
+    const runId = await enqueueStage(queue, store, {
+      ref,
+      stage: "develop",
+      trigger: { kind: "retry", by: "alice", deliveryId: "rs" },
+      resumeSessionId: "sess-9",
+    });
+    expect((await ended(runId)).state).toBe("succeeded");
+    expect(readFileSync(join(dir, "ws", "issue-7", "out.txt"), "utf8")).toContain('argv: ["--resume","sess-9"]');
   });
 
   it("lets running agents finish within the grace period", async () => {

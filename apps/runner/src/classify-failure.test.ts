@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { backoffMs, classifyAgentFailure, classifyError, parseRetryAfter } from "./classify-failure";
+
+describe("failure classes", () => {
+  it("treats rate limits, overload and network errors in agent output as transient", () => {
+    expect(classifyAgentFailure("API Error: 429 Retry-After: 2")).toEqual({
+      kind: "transient",
+      why: "rate limited (429)",
+      retryAfterMs: 2_000,
+    });
+    expect(classifyAgentFailure('{"type":"error","error":{"type":"overloaded_error"}}').kind).toBe("transient");
+    expect(classifyAgentFailure("Error: 529").kind).toBe("transient");
+    expect(classifyAgentFailure("fetch failed: read ECONNRESET").kind).toBe("transient");
+    expect(classifyAgentFailure("connect ETIMEDOUT 1.2.3.4:443").kind).toBe("transient");
+    expect(classifyAgentFailure("TypeError: x is not a function").kind).toBe("permanent");
+  });
+
+  it("reads Retry-After in seconds or ms", () => {
+    expect(parseRetryAfter("retry-after: 30")).toBe(30_000);
+    expect(parseRetryAfter("Retry after 1.5s")).toBe(1_500);
+    expect(parseRetryAfter("retry-after=250ms")).toBe(250);
+    expect(parseRetryAfter("no hint")).toBeUndefined();
+  });
+
+  it("treats forge 5xx and 429 as transient, 4xx as permanent", () => {
+    expect(classifyError(Object.assign(new Error("bad gateway"), { status: 502 }))).toEqual({
+      kind: "transient",
+      why: "forge answered 502",
+    });
+    expect(classifyError(Object.assign(new Error("slow down"), { status: 429, retryAfterMs: 7_000 }))).toMatchObject({
+      retryAfterMs: 7_000,
+    });
+    expect(classifyError(Object.assign(new Error("nope"), { status: 404 })).kind).toBe("permanent");
+    expect(classifyError(Object.assign(new Error("x"), { code: "ECONNRESET" })).kind).toBe("transient");
+    expect(classifyError(new Error("fatal: Could not resolve host: example.com")).kind).toBe("transient");
+  });
+
+  it("backs off exponentially, never below Retry-After", () => {
+    expect([1, 2, 3].map((n) => backoffMs(n, 1_000))).toEqual([1_000, 2_000, 4_000]);
+    expect(backoffMs(1, 1_000, 5_000)).toBe(5_000);
+    expect(backoffMs(40, 1_000)).toBe(3_600_000);
+  });
+});
