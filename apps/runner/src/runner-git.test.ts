@@ -1,0 +1,119 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Config, type IssueRef, type RunRecord, silentLogger } from "@forgehand/core";
+import { createRunStore, type RunStore, STAGE_QUEUE } from "@forgehand/queue";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { createRunner, type Runner } from "./create-runner";
+import { enqueueStage } from "./enqueue-stage";
+import { MemoryForge, memoryForges } from "./testing/memory-forge";
+import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@t",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@t",
+    },
+  }).trim();
+
+describe("runner with real git (bare origin)", () => {
+  let dir: string;
+  let origin: string;
+  let redis: Redis;
+  let store: RunStore;
+  let prefix: string;
+  let queue: Queue;
+  let forge: MemoryForge;
+  let runner: Runner | undefined;
+  let ref: IssueRef;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "fh-runner-git-"));
+    origin = join(dir, "origin.git");
+    git(dir, "init", "-q", "--bare", "-b", "main", origin);
+    const seed = join(dir, "seed");
+    git(dir, "clone", "-q", origin, seed);
+    git(seed, "checkout", "-q", "-b", "main");
+    execFileSync("sh", ["-c", "echo hello > README.md"], { cwd: seed });
+    git(seed, "add", "README.md");
+    git(seed, "commit", "-q", "-m", "init");
+    git(seed, "push", "-q", "origin", "main");
+    ref = { repo: fixtureRepo(`file://${origin}`), number: 12, isPr: false };
+    redis = testRedis();
+    prefix = uniquePrefix("rgit");
+    store = createRunStore(redis, prefix);
+    queue = new Queue(STAGE_QUEUE, { connection: redis, prefix });
+    forge = new MemoryForge();
+    forge.addIssue({ number: 12, title: "Add a greeting", body: "Please greet.", labels: ["agent:develop"] });
+  });
+  afterEach(async () => {
+    await runner?.close({ graceMs: 0 });
+    await queue.close();
+    await redis.quit();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(config: Config): Promise<RunRecord> {
+    runner = createRunner({
+      config,
+      configDir: dir,
+      redisUrl: testRedisUrl(),
+      prefix,
+      forges: memoryForges(forge),
+      logger: silentLogger,
+      dataDir: join(dir, "data"),
+      runnerId: "git-runner",
+      env: { PATH: process.env.PATH, HOME: dir },
+      timings: { stopPollMs: 200, progressIntervalMs: 100 },
+    });
+    await runner.start();
+    const runId = await enqueueStage(queue, store, {
+      ref,
+      stage: "develop",
+      trigger: { kind: "label", by: "a", deliveryId: "g1" },
+    });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await store.get(runId);
+      if (r && !["queued", "running"].includes(r.state)) return r;
+      if (Date.now() > deadline) throw new Error(`run ${runId} did not end: ${JSON.stringify(r)}`);
+      await sleep(100);
+    }
+  }
+
+  it("fails the stage when the gate fails: nothing pushed, no PR, forgehand:failed", async () => {
+    const gate = [process.execPath, "-e", "console.log('3 tests failed'); process.exit(4)"];
+    const record = await run(fixtureConfig({ FIXTURE_WRITE: "greeting.txt" }, { gate, openPullRequest: true }));
+    expect(record.state).toBe("failed");
+    expect(record.reason).toContain("exit 4");
+    expect(record.reason).toContain("3 tests failed");
+    expect(forge.labelsOf(12)).toEqual(["agent:develop", "forgehand:failed"]);
+    expect(forge.pulls).toEqual([]);
+    expect(git(dir, "--git-dir", origin, "branch", "--list")).not.toContain("forgehand/");
+  });
+
+  it("pushes the branch to the bare origin and requests a PR when the gate passes", async () => {
+    const gate = [process.execPath, "-e", "require('fs').accessSync('greeting.txt')"];
+    const record = await run(fixtureConfig({ FIXTURE_WRITE: "greeting.txt" }, { gate, openPullRequest: true }));
+    expect(record.state).toBe("succeeded");
+    const branch = record.branch as string;
+    expect(branch).toMatch(/^forgehand\/12-/);
+    const content = git(dir, "--git-dir", origin, "show", `${branch}:greeting.txt`);
+    expect(content).toContain(`written by ${record.id}`);
+    expect(content).toContain("Please greet.");
+    expect(forge.pulls).toMatchObject([{ head: branch, base: "main", title: "Add a greeting" }]);
+    expect(record.prUrl).toBe(forge.pulls[0]?.url);
+    expect(forge.labelsOf(12)).toEqual(["agent:review"]);
+  });
+});
