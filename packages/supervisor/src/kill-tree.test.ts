@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { killTree } from "./kill-tree";
 import { readProc } from "./proc";
 import { fixture, isAlive, killAll, makeWorktree, readPids, waitFor } from "./test-support";
+import type { KillReport } from "./types";
 
 describe("killTree", () => {
   let wt = makeWorktree();
@@ -61,6 +62,27 @@ describe("killTree", () => {
     const report = await killTree({ pid: child.pid!, cwdInside: wt.dir }, { graceMs: 100 });
     expect(report.killed).toEqual([escapee]);
     expect(isAlive(escapee!)).toBe(false);
+  });
+
+  it.runIf(process.getuid?.() === 0)("names survivors by pid and command when a process cannot be killed", async () => {
+    const victim = start("ignore-term.mjs");
+    await waitFor(() => readPids(wt.pidFile).length === 1, 10_000, "victim pid");
+    // killTree runs as `nobody`: every signal to the victim (ours, root's) fails with EPERM.
+    const killer = spawnSync(process.execPath, ["--import", "tsx", fixture("kill-as-is.mjs"), String(victim.pid)], {
+      uid: 65534,
+      gid: 65534,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(killer.status, killer.stderr).toBe(0);
+    const report = JSON.parse(killer.stdout) as KillReport;
+    expect(report.survivors).toEqual([
+      { pid: victim.pid, command: `${process.execPath} ${fixture("ignore-term.mjs")}` },
+    ]);
+    expect(report.killed).toEqual([]);
+    expect(report.escalated).toBe(true);
+    expect(report.durationMs).toBeGreaterThanOrEqual(350);
+    expect(isAlive(victim.pid!)).toBe(true);
   });
 
   it("rejects a bad grace period with the value echoed", async () => {

@@ -1,10 +1,11 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import type { PidEntry } from "./pid-registry";
 import { supervise } from "./supervise";
 import { fixture, isAlive, killAll, makeWorktree, readPids } from "./test-support";
-import type { AgentEvent, RunOutcome, SuperviseOptions } from "./types";
+import type { AgentEvent, RunOutcome, RunProgress, SuperviseOptions } from "./types";
 
 let wt = makeWorktree();
 afterEach(() => {
@@ -38,7 +39,10 @@ async function run(opts: SuperviseOptions): Promise<{ outcome: RunOutcome; pids:
 describe("supervise: normal exits", () => {
   it("succeeds on exit 0 with a success result; prompt on stdin; env is exactly options.env", async () => {
     const events: AgentEvent[] = [];
-    const { outcome, pids, aliveAtResolve } = await run(options("clean-exit.mjs", { onEvent: (e) => events.push(e) }));
+    const progress: RunProgress[] = [];
+    const { outcome, pids, aliveAtResolve } = await run(
+      options("clean-exit.mjs", { onEvent: (e) => events.push(e), onProgress: (p) => progress.push(p) }),
+    );
 
     expect(outcome.reason).toBe("succeeded");
     expect(outcome.exitCode).toBe(0);
@@ -49,6 +53,12 @@ describe("supervise: normal exits", () => {
     expect(outcome.stderrTail).toContain("env keys: FOO,PID_FILE\n");
     expect(outcome.stderrTail).toContain(`cwd: ${wt.dir}`);
     expect(events.map((e) => e.type)).toEqual(["session", "assistant", "usage", "tool_result", "result"]);
+    expect(progress.map(({ turns, costUsd, sessionId }) => ({ turns, costUsd, sessionId }))).toEqual([
+      { turns: 0, costUsd: 0, sessionId: "sess-clean" },
+      { turns: 1, costUsd: 0, sessionId: "sess-clean" },
+      { turns: 1, costUsd: (100 * 3 + 20 * 15) / 1e6, sessionId: "sess-clean" },
+      { turns: 1, costUsd: 0.0123, sessionId: "sess-clean" },
+    ]);
     expect(pids).toHaveLength(1);
     expect(aliveAtResolve).toEqual([]);
   });
@@ -179,7 +189,7 @@ describe("supervise: limits and cancel end in a verified kill", () => {
 
   it("kills a running setsid escapee found only by its cwd, and keeps the registry until then", async () => {
     const registryDir = join(wt.dir, "pids");
-    let listedWhileRunning = false;
+    let listedWhileRunning: PidEntry | undefined;
     const controller = new AbortController();
     const { outcome, pids, aliveAtResolve } = await run(
       options("escapee.mjs", {
@@ -188,7 +198,7 @@ describe("supervise: limits and cancel end in a verified kill", () => {
         runId: "run-escapee",
         signal: controller.signal,
         onLog: () => {
-          listedWhileRunning = existsSync(join(registryDir, "run-escapee.json"));
+          listedWhileRunning = JSON.parse(readFileSync(join(registryDir, "run-escapee.json"), "utf8"));
           controller.abort();
         },
       }),
@@ -197,7 +207,8 @@ describe("supervise: limits and cancel end in a verified kill", () => {
     expect(outcome.kill?.killed.sort()).toEqual([...pids].sort());
     expect(pids).toHaveLength(2);
     expect(aliveAtResolve).toEqual([]);
-    expect(listedWhileRunning).toBe(true);
+    expect(listedWhileRunning).toMatchObject({ runId: "run-escapee", pid: pids[0], pgid: pids[0], cwd: wt.dir });
+    expect(listedWhileRunning?.startTime).toBeGreaterThan(0);
     expect(existsSync(join(registryDir, "run-escapee.json"))).toBe(false);
   });
 });
