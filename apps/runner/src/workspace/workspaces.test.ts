@@ -62,6 +62,16 @@ describe("prepare", () => {
     console.log(`[workspace] warm prepare (reused worktree) ms: ${timings.map((t) => t.toFixed(1)).join(", ")}`);
   });
 
+  it("recovers from ref locks a killed fetch left in the mirror", async () => {
+    await ws.prepare({ repo, issue: 1, title: "first", credentials: null });
+    const mirror = join(dir, "data", "mirrors", "gitea", "acme", "widgets.git");
+    await writeFile(join(mirror, "refs", "remotes", "origin", "main.lock"), "");
+    const newSha = await origin.commit({ "b.txt": "b\n" }, "add b");
+    const again = await ws.prepare({ repo, issue: 1, title: "first", credentials: null });
+    expect(again.baseSha).toBe(newSha);
+    expect(await exists(join(mirror, "refs", "remotes", "origin", "main.lock"))).toBe(false);
+  });
+
   it("uses an explicit baseBranch and reports a missing one clearly", async () => {
     const devSha = await origin.commit({ "dev.txt": "dev\n" }, "dev work", "develop");
     const ws1 = await ws.prepare({ repo, issue: 3, title: "x", credentials: null, baseBranch: "develop" });

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { type Logger, type RepoRef, silentLogger } from "@forgehand/core";
 import { ensureAskpass } from "./askpass";
 import { branchName, validateBranchPrefix } from "./branch-name";
 import { withMirrorLock } from "./mirror-lock";
 import { normaliseRemoteUrl } from "./remote-url";
-import { type GitCredentials, type RunGitOptions, runGit } from "./run-git";
+import { type GitCredentials, GitError, type RunGitOptions, runGit } from "./run-git";
 import { locateWorktree, type WorkspacePaths, workspacePaths } from "./workspace-paths";
 
 export interface WorkspacesOptions {
@@ -104,6 +104,25 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
     return head;
   }
 
+  /**
+   * Fetches every branch into `refs/remotes/origin/*`. A runner killed mid-fetch leaves ref lock files
+   * behind that would fail every later fetch; since only fetches (which hold the mirror lock, as we do
+   * now) write those refs, such a lock is stale: remove it and retry once.
+   */
+  async function fetchMirror(mirror: string, url: string, credentials: GitCredentials | null): Promise<void> {
+    const args = ["fetch", "--quiet", "--no-tags", "--prune", "--", url, `+refs/heads/*:${ORIGIN}*`];
+    const run = () => git(args, mirror, { credentials, timeoutMs: networkTimeoutMs });
+    try {
+      await run();
+    } catch (error) {
+      const stale = error instanceof GitError ? staleFetchLocks(mirror, error.stderr) : [];
+      if (stale.length === 0) throw error;
+      log.warn("removing stale ref locks left by an interrupted fetch", { mirror, locks: stale });
+      await Promise.all(stale.map((file) => rm(file, { force: true })));
+      await run();
+    }
+  }
+
   /** Remote-tracking tips of the base branch and of the bot's branches, by short name. */
   async function listRefs(mirror: string, baseBranch: string): Promise<Map<string, string>> {
     const out = await git(
@@ -183,14 +202,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
     return withMirrorLock(paths.lock, async () => {
       await ensureMirror(paths.mirror);
       const cleaning = cleanWorktree(paths.worktree);
-      const fetching = git(
-        ["fetch", "--quiet", "--no-tags", "--prune", "--", url, `+refs/heads/*:${ORIGIN}*`],
-        paths.mirror,
-        {
-          credentials,
-          timeoutMs: networkTimeoutMs,
-        },
-      );
+      const fetching = fetchMirror(paths.mirror, url, credentials);
       // Settle both before throwing, so no clean is still running in the worktree once the lock is released.
       const [cleaned, fetched] = await Promise.allSettled([cleaning, fetching]);
       if (fetched.status === "rejected") throw fetched.reason;
@@ -282,6 +294,11 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
       if (branch?.startsWith(`${opts.branchPrefix}/`)) {
         await git(["branch", "--quiet", "-D", branch], paths.mirror, { okExitCodes: [0, 1] });
       }
+      // Auto-gc is off on every other call (see run-git.ts); housekeeping happens here, off the dispatch
+      // path, in the foreground and under the mirror lock. Objects in other live worktrees stay reachable.
+      await git(["-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], paths.mirror).catch(
+        (error: unknown) => log.warn("mirror gc failed", { mirror: paths.mirror, error }),
+      );
     });
   }
 
@@ -319,6 +336,17 @@ async function readLease(worktree: string): Promise<string | undefined> {
   const file = join(await worktreeGitDir(worktree), LEASE_FILE);
   const sha = (await readFile(file, "utf8").catch(() => "")).trim();
   return /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
+}
+
+/** Lock files named in git's "Unable to create '…lock': File exists" that only a fetch would hold. */
+function staleFetchLocks(mirror: string, stderr: string): string[] {
+  const files: string[] = [];
+  for (const match of stderr.matchAll(/Unable to create '([^']+\.lock)': File exists/g)) {
+    const file = resolve(match[1] ?? "");
+    const rel = relative(mirror, file);
+    if (rel.startsWith(ORIGIN) || rel === "packed-refs.lock" || rel === "shallow.lock") files.push(file);
+  }
+  return files;
 }
 
 async function exists(path: string): Promise<boolean> {
