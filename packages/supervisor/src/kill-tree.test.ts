@@ -85,6 +85,14 @@ describe("killTree", () => {
     expect(isAlive(victim.pid!)).toBe(true);
   });
 
+  it("reports nothing killed for a process that is already gone", async () => {
+    const child = spawn(process.execPath, ["-e", "0"], { stdio: "ignore" });
+    await new Promise((resolve) => child.once("exit", resolve));
+    const report = await killTree({ pid: child.pid!, pgid: child.pid!, cwdInside: wt.dir }, { graceMs: 1000 });
+    expect(report).toMatchObject({ killed: [], survivors: [], escalated: false });
+    expect(report.durationMs).toBeLessThan(1000);
+  });
+
   it("rejects a bad grace period with the value echoed", async () => {
     await expect(killTree({ pid: 123 }, { graceMs: -1 })).rejects.toThrow(
       "[supervisor] Expected `graceMs` >= 0, got `-1`",
