@@ -27,7 +27,20 @@ export const DEVELOP_STAGE: E2eStage = {
  * Writes a forgehand.yml whose only agent is the real Claude Code CLI pointed at the model server.
  * The agent env is exactly what the CLI needs offline; HOME comes from the runner (the e2e HOME).
  */
-export function writeE2eConfig(dir: string, modelUrl: string, stages: E2eStage[] = [DEVELOP_STAGE]): string {
+/** Knobs a scenario may turn besides its stages. */
+export interface E2eConfigExtras {
+  /** Merged into the claude agent's env. */
+  agentEnv?: Record<string, string>;
+  /** Merged into `runner:`. */
+  runner?: Record<string, unknown>;
+}
+
+export function writeE2eConfig(
+  dir: string,
+  modelUrl: string,
+  stages: E2eStage[] = [DEVELOP_STAGE],
+  extras: E2eConfigExtras = {},
+): string {
   const config = {
     agents: {
       claude: {
@@ -38,6 +51,7 @@ export function writeE2eConfig(dir: string, modelUrl: string, stages: E2eStage[]
           ANTHROPIC_API_KEY: "test",
           CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
           CLAUDE_CODE_MAX_RETRIES: "2",
+          ...extras.agentEnv,
         },
         resumeArgs: ["--resume", "{sessionId}"],
       },
@@ -48,7 +62,14 @@ export function writeE2eConfig(dir: string, modelUrl: string, stages: E2eStage[]
       ...stage,
     })),
     commands: { allow: ["write", "maintain", "admin"], permissionCacheTtl: "1s" },
-    runner: { concurrency: 2, killGrace: "1s", shutdownGrace: "2s", transientRetries: 2, retryBackoff: "1s" },
+    runner: {
+      concurrency: 2,
+      killGrace: "1s",
+      shutdownGrace: "2s",
+      transientRetries: 2,
+      retryBackoff: "1s",
+      ...extras.runner,
+    },
     status: { interval: "1s", actions: 5 },
     prices: { "claude-opus-4": { input: 5, output: 25 } },
   };

@@ -5,21 +5,27 @@ import { freePort } from "@forgehand/queue";
 import { type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
 import { type ModelServer, type Script, startModelServer } from "../../support/model-server";
 import { type BareOrigin, createBareOrigin } from "./bare-origin";
-import { type E2eStage, writeE2eConfig } from "./e2e-config";
+import { type E2eConfigExtras, type E2eStage, writeE2eConfig } from "./e2e-config";
 import { type ForgehandProcess, startForgehand } from "./forgehand-process";
 import { processesUnder, type ScannedProcess } from "./process-scan";
 import { waitFor } from "./wait-for";
 
 export const REPO = "acme/widgets";
 const SECRET = "e2e-webhook-secret";
-/** Forge tokens: the bot's, a maintainer's (write) and an outsider's (read). */
-export const TOKENS = { "bot-token": "forgehand-bot", "alice-token": "alice", "mallory-token": "mallory" } as const;
-type User = "alice" | "mallory";
+/** Forge tokens: the bot's, the repo owner's (admin), a collaborator's (write) and an outsider's (read). */
+export const TOKENS = {
+  "bot-token": "forgehand-bot",
+  "acme-token": "acme",
+  "alice-token": "alice",
+  "mallory-token": "mallory",
+} as const;
+type User = "acme" | "alice" | "mallory";
 
 /** Options for {@link startE2eWorld}. */
 export interface E2eWorldOptions {
   script: Script;
   stages?: E2eStage[];
+  config?: E2eConfigExtras;
   redisUrl: string;
   prefix: string;
 }
@@ -81,7 +87,7 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
       join(home, ".gitconfig"),
       `[url "${origin.path}"]\n\tinsteadOf = ${emulator.url}/${REPO}.git\n[user]\n\tname = e2e\n\temail = e2e@example.test\n`,
     );
-    const configPath = writeE2eConfig(dir, model.url, options.stages);
+    const configPath = writeE2eConfig(dir, model.url, options.stages, options.config);
     const forgehand = await startForgehand({
       args: ["start", "--config", configPath],
       port,

@@ -1,6 +1,7 @@
 export { type ModelServer, type ModelServerOptions, startModelServer } from "./model-server";
-export { countToolResults, isMainLoopRequest, systemText, workingDirectoryOf } from "./request-info";
+export { countToolResults, isMainLoopRequest, systemText, userText, workingDirectoryOf } from "./request-info";
 export {
+  byPromptScript,
   type LoopToolsOptions,
   loopToolsScript,
   pathInWorkdir,

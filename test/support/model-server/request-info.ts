@@ -33,3 +33,14 @@ export function countToolResults(req: MessagesRequest): number {
 export function isMainLoopRequest(req: MessagesRequest): boolean {
   return Array.isArray(req.tools) && req.tools.length > 0;
 }
+
+/** The text of the conversation's user messages (the agent's prompt comes first), for scripts that branch on it. */
+export function userText(req: MessagesRequest): string {
+  const parts: string[] = [];
+  for (const message of req.messages ?? []) {
+    if (message.role !== "user") continue;
+    if (typeof message.content === "string") parts.push(message.content);
+    else for (const block of message.content) if (block.type === "text") parts.push(String(block.text ?? ""));
+  }
+  return parts.join("\n");
+}

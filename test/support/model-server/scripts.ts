@@ -1,4 +1,5 @@
 import { isAbsolute, join } from "node:path";
+import { userText } from "./request-info";
 import type { Script, ScriptContext, Turn, TurnUsage } from "./types";
 
 /** The absolute path of `relPath` inside the agent's working directory. */
@@ -54,4 +55,14 @@ export function sequenceScript(turns: Turn[]): Script {
   if (turns.length === 0) throw new Error("[model-server] sequenceScript needs at least one turn");
   let next = 0;
   return () => turns[Math.min(next++, turns.length - 1)]!;
+}
+
+/** Picks a script by a marker word in the user's prompt (e.g. one per stage or per issue); `fallback` otherwise. */
+export function byPromptScript(routes: Record<string, Script>, fallback?: Script): Script {
+  return (req, ctx) => {
+    const text = userText(req);
+    for (const [marker, script] of Object.entries(routes)) if (text.includes(marker)) return script(req, ctx);
+    if (fallback) return fallback(req, ctx);
+    return { text: `[model-server] no script for this prompt (markers: ${Object.keys(routes).join(", ")})` };
+  };
 }
