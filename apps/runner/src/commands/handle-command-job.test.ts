@@ -303,3 +303,29 @@ describe("GitHub author_association", () => {
     expect(t.calls.refresh).toBe(2);
   });
 });
+
+describe("permission lookup failures", () => {
+  it("reacts 😕 and rethrows so the job is retried, without acting", async () => {
+    const t = await setup("gitea");
+    t.emu.setPermission("acme/app", "alice", "write");
+    t.setRunning(true);
+    t.emu.failNext("GET /repos/acme/app/collaborators/alice/permission", { status: 502, times: 5 });
+    const { commentId } = t.emu.commentAsUser("acme/app", 3, "alice", "/stop");
+    const job: CommandJob = {
+      kind: "command",
+      ref: {
+        repo: { forge: "gitea", fullName: "acme/app", owner: "acme", name: "app", cloneUrl: "x" },
+        number: 3,
+        isPr: false,
+      },
+      commentId,
+      sender: { login: "alice" },
+      commands: [{ name: "stop" }],
+      deliveryId: "d1",
+      requestedAt: Date.now(),
+    };
+    await expect(handleCommandJob(job, t.deps)).rejects.toMatchObject({ status: 502 });
+    expect(t.calls.stop).toEqual([]);
+    expect(t.reactionsOn(commentId)).toEqual(["eyes", "confused"]);
+  });
+});
