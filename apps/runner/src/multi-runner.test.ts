@@ -1,0 +1,253 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { IssueRef } from "@forgehand/core";
+import { createRunStore, type RedisServerHandle, type RunStore, STAGE_QUEUE, startRedisServer } from "@forgehand/queue";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { enqueueStage } from "./enqueue-stage";
+import { fixtureRepo } from "./testing/runner-fixture";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+const SCRIPT = resolve(import.meta.dirname, "../fixtures/runner-process.ts");
+
+interface AgentEvent {
+  kind: string;
+  runId: string;
+  pid: number;
+  at: number;
+}
+
+function agentEvents(file: string): AgentEvent[] {
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {}
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [kind, runId, pid, at] = l.split(" ");
+      return { kind: kind as string, runId: runId as string, pid: Number(pid), at: Number(at) };
+    });
+}
+
+/** Asserts that no two agent runs overlapped in time, and returns the runs as intervals. */
+function expectNoOverlap(events: AgentEvent[]) {
+  const byPid = new Map<number, { runId: string; start: number; end?: number }>();
+  for (const e of events) {
+    if (e.kind === "start") byPid.set(e.pid, { runId: e.runId, start: e.at });
+    else {
+      const run = byPid.get(e.pid);
+      if (run) run.end = e.at;
+    }
+  }
+  const runs = [...byPid.values()].sort((a, b) => a.start - b.start);
+  for (let i = 1; i < runs.length; i++) {
+    const prev = runs[i - 1] as { start: number; end?: number; runId: string };
+    const cur = runs[i] as { start: number; runId: string };
+    expect(prev.end, `run ${prev.runId} never ended before ${cur.runId} started`).toBeDefined();
+    expect(cur.start, `${cur.runId} started while ${prev.runId} ran`).toBeGreaterThanOrEqual(prev.end as number);
+  }
+  return runs;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false> | T,
+  limitMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe("several runner processes on one Redis", () => {
+  const children: ChildProcess[] = [];
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  afterEach(async () => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+
+  function setup(redisUrl: string) {
+    const dir = mkdtempSync(join(tmpdir(), "fh-multi-"));
+    const prefix = uniquePrefix("multi");
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    redis.on("error", () => {});
+    const store = createRunStore(redis, prefix);
+    const queue = new Queue(STAGE_QUEUE, { connection: redis, prefix });
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
+    cleanups.push(() => queue.close());
+    return { dir, prefix, redis, store, queue, log: join(dir, "agents.log") };
+  }
+
+  async function spawnRunner(opts: {
+    id: string;
+    redisUrl: string;
+    prefix: string;
+    dataDir: string;
+    agentEnv: Record<string, string>;
+    timings: object;
+    concurrency?: number;
+  }): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ["--import", "tsx", SCRIPT], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        FH_REDIS_URL: opts.redisUrl,
+        FH_PREFIX: opts.prefix,
+        FH_DATA_DIR: opts.dataDir,
+        FH_RUNNER_ID: opts.id,
+        FH_AGENT_ENV: JSON.stringify(opts.agentEnv),
+        FH_TIMINGS: JSON.stringify(opts.timings),
+        FH_CONCURRENCY: String(opts.concurrency ?? 2),
+      },
+    });
+    children.push(child);
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+    });
+    child.stderr?.on("data", (d) => {
+      out += d;
+    });
+    await waitFor(
+      `runner ${opts.id} ready`,
+      () => out.includes("ready") || (child.exitCode !== null && Promise.reject(new Error(out))),
+    );
+    return child;
+  }
+
+  const ref = (): IssueRef => ({ repo: fixtureRepo(), number: 7, isPr: false });
+  const terminal = (store: RunStore, id: string) =>
+    store.get(id).then((r) => (r && !["queued", "running"].includes(r.state) ? r : undefined));
+
+  it("100 triggers for one issue over 3 runner processes: agents never overlap, none is lost", async () => {
+    const { dir, prefix, store, queue, log } = setup(testRedisUrl());
+    const timings = { leaseTtlMs: 5_000, lockedRetryMs: 100, stopPollMs: 500, progressIntervalMs: 500 };
+    await Promise.all(
+      ["a", "b", "c"].map((id) =>
+        spawnRunner({
+          id,
+          redisUrl: testRedisUrl(),
+          prefix,
+          dataDir: join(dir, id),
+          agentEnv: { FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "10" },
+          timings,
+        }),
+      ),
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++)
+      ids.push(
+        await enqueueStage(queue, store, {
+          ref: ref(),
+          stage: "develop",
+          trigger: { kind: "label", by: "x", deliveryId: `d${i}` },
+        }),
+      );
+    expect(new Set(ids).size).toBe(100);
+    const records = await waitFor(
+      "all 100 runs to end",
+      async () => {
+        const all = await Promise.all(ids.map((id) => terminal(store, id)));
+        return all.every(Boolean) ? all : undefined;
+      },
+      150_000,
+    );
+    expect(records.map((r) => r?.state)).toEqual(ids.map(() => "succeeded"));
+    const runs = expectNoOverlap(agentEvents(log));
+    expect(runs).toHaveLength(100);
+    expect(new Set(runs.map((r) => r.runId))).toEqual(new Set(ids));
+    expect(new Set(records.map((r) => r?.runner)).size).toBeGreaterThan(1);
+  }, 180_000);
+
+  it("a SIGKILLed runner's job is finished by another after the lease lapses; a restart reaps its agent", async () => {
+    const { dir, prefix, store, queue, log } = setup(testRedisUrl());
+    const timings = {
+      leaseTtlMs: 2_000,
+      lockDurationMs: 2_000,
+      stalledIntervalMs: 1_000,
+      lockedRetryMs: 300,
+      stopPollMs: 500,
+    };
+    const agentEnv = {
+      FIXTURE_LOG: log,
+      FIXTURE_COUNT: join(dir, "count"),
+      FIXTURE_SLEEP_FIRST_MS: "120000",
+      FIXTURE_SLEEP_MS: "100",
+    };
+    const base = { redisUrl: testRedisUrl(), prefix, agentEnv, timings, concurrency: 1 };
+    const a = await spawnRunner({ ...base, id: "a", dataDir: join(dir, "a") });
+    const runId = await enqueueStage(queue, store, {
+      ref: ref(),
+      stage: "develop",
+      trigger: { kind: "label", by: "x", deliveryId: "k1" },
+    });
+    const first = await waitFor("first agent", () => agentEvents(log)[0]);
+    await spawnRunner({ ...base, id: "b", dataDir: join(dir, "b") });
+    a.kill("SIGKILL");
+    const record = await waitFor("run to end on runner b", () => terminal(store, runId), 60_000);
+    expect(record).toMatchObject({ state: "succeeded", runner: "b", attempts: 2 });
+    expect(agentEvents(log).filter((e) => e.kind === "start")).toHaveLength(2);
+    // The dead runner's agent is still there until a runner starts on its data dir.
+    expect(alive(first.pid)).toBe(true);
+    await spawnRunner({ ...base, id: "a2", dataDir: join(dir, "a") });
+    await waitFor("orphan agent reaped", () => !alive(first.pid), 15_000);
+    expect((await queue.getJobCounts("completed", "failed", "active", "delayed", "wait")).failed).toBe(0);
+  }, 120_000);
+
+  it("Redis restarted mid-run (AOF on): the run completes, once", async () => {
+    const redisDir = mkdtempSync(join(tmpdir(), "fh-multi-redis-"));
+    let server: RedisServerHandle = await startRedisServer({ dataDir: redisDir, persistence: true });
+    cleanups.push(() => rmSync(redisDir, { recursive: true, force: true }));
+    cleanups.push(() => server.stop());
+    const { dir, prefix, store, queue, log } = setup(server.url);
+    const timings = { leaseTtlMs: 10_000, lockedRetryMs: 300, stopPollMs: 500, progressIntervalMs: 200 };
+    await spawnRunner({
+      id: "r",
+      redisUrl: server.url,
+      prefix,
+      dataDir: join(dir, "r"),
+      agentEnv: { FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "3000" },
+      timings,
+    });
+    const runId = await enqueueStage(queue, store, {
+      ref: ref(),
+      stage: "develop",
+      trigger: { kind: "label", by: "x", deliveryId: "rr" },
+    });
+    await waitFor("agent start", () => agentEvents(log)[0]);
+    await server.stop();
+    await sleep(500);
+    server = await startRedisServer({ dataDir: redisDir, persistence: true, port: server.port });
+    const record = await waitFor("run to end", () => terminal(store, runId), 60_000);
+    expect(record.state).toBe("succeeded");
+    expectNoOverlap(agentEvents(log));
+    await sleep(1_000);
+    const counts = await queue.getJobCounts("completed", "failed", "active", "delayed", "wait");
+    expect(counts).toMatchObject({ completed: 1, failed: 0, active: 0, delayed: 0, wait: 0 });
+    expect((await store.list()).map((r) => r.id)).toEqual([runId]);
+  }, 120_000);
+});
