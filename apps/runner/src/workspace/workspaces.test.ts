@@ -6,7 +6,7 @@ import type { RepoRef } from "@forgehand/core";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createGitOrigin, type GitOrigin } from "./create-git-origin";
-import { createWorkspaces, type Workspaces } from "./workspaces";
+import { createWorkspaces, parseFetchHead, type Workspaces } from "./workspaces";
 
 const AUTHOR = { name: "forgehand[bot]", email: "bot@forgehand.test" };
 
@@ -248,5 +248,23 @@ describe("remove", () => {
     await expect(ws.remove(join(dir, "data", "worktrees", "..", "..", "etc", "x", "y", "1"))).rejects.toThrow(
       /Not a forgehand worktree/,
     );
+  });
+});
+
+describe("parseFetchHead", () => {
+  it("maps branch names to shas and skips anything else", () => {
+    const a = "a".repeat(40);
+    const b = "b".repeat(40);
+    const text = [
+      `${a}\t\tbranch 'main' of https://example.test/acme/widgets`,
+      `${b}\tnot-for-merge\tbranch 'forgehand/12-it's odd' of /srv/o`,
+      `${a}\t\ttag 'v1' of /srv/o`,
+      "garbage",
+      "",
+    ].join("\n");
+    expect([...parseFetchHead(text)]).toEqual([
+      ["main", a],
+      ["forgehand/12-it's odd", b],
+    ]);
   });
 });

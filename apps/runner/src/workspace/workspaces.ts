@@ -123,8 +123,14 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
     }
   }
 
-  /** Remote-tracking tips of the base branch and of the bot's branches, by short name. */
+  /**
+   * Remote branch tips by short name. Read from the FETCH_HEAD the fetch just wrote (under the mirror
+   * lock, and linked worktrees keep their own FETCH_HEAD), which saves a git process on every prepare;
+   * `for-each-ref` is the fallback when the file does not name the base branch.
+   */
   async function listRefs(mirror: string, baseBranch: string): Promise<Map<string, string>> {
+    const fromFetchHead = parseFetchHead(await readFile(join(mirror, "FETCH_HEAD"), "utf8").catch(() => ""));
+    if (fromFetchHead.has(baseBranch)) return fromFetchHead;
     const out = await git(
       ["for-each-ref", "--format=%(objectname) %(refname)", `${ORIGIN}${baseBranch}`, `${ORIGIN}${opts.branchPrefix}`],
       mirror,
@@ -336,6 +342,18 @@ async function readLease(worktree: string): Promise<string | undefined> {
   const file = join(await worktreeGitDir(worktree), LEASE_FILE);
   const sha = (await readFile(file, "utf8").catch(() => "")).trim();
   return /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
+}
+
+/** `<sha>\t[not-for-merge]\tbranch '<name>' of <url>` lines → name → sha. */
+export function parseFetchHead(text: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const [sha, , what] = line.split("\t");
+    if (!sha || !/^[0-9a-f]{40,64}$/.test(sha) || !what?.startsWith("branch '")) continue;
+    const end = what.lastIndexOf("' of ");
+    if (end > "branch '".length) refs.set(what.slice("branch '".length, end), sha);
+  }
+  return refs;
 }
 
 /** Lock files named in git's "Unable to create '…lock': File exists" that only a fetch would hold. */
