@@ -29,7 +29,9 @@ export async function startRunner(options: {
     env: ctx.env,
     ...(config.status.publicUrl ? { publicUrl: config.status.publicUrl } : {}),
   });
-  cleanup.push("runner", () => runner.close({ graceMs: config.runner.shutdownGrace }));
+  // Agents get shutdownGrace, then the verified kill (killGrace) and re-queueing need a little more.
+  const closeBudget = config.runner.shutdownGrace + config.runner.killGrace + 15_000;
+  cleanup.push("runner", () => runner.close({ graceMs: config.runner.shutdownGrace }), closeBudget);
   await runner.start();
   ctx.logger.info("runner started", {
     concurrency: options.concurrency ?? config.runner.concurrency,

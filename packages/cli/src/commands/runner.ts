@@ -17,7 +17,7 @@ export async function runnerCommand(args: string[]): Promise<number> {
   announceConfig(loaded, ctx.logger);
   const forges = await loadForgeClients(ctx.env);
   const cleanup = new CleanupStack(ctx.logger);
-  const shutdown = waitForShutdownSignal(ctx.logger, () => void cleanup.runAll());
+  const shutdown = waitForShutdownSignal(ctx.logger);
   try {
     await startRunner({
       ctx,

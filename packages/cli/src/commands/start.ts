@@ -17,7 +17,7 @@ export async function startCommand(args: string[]): Promise<number> {
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
   const cleanup = new CleanupStack(ctx.logger);
-  const shutdown = waitForShutdownSignal(ctx.logger, () => void cleanup.runAll());
+  const shutdown = waitForShutdownSignal(ctx.logger);
   try {
     const redisUrl = ctx.env.REDIS_URL || (await startEmbeddedRedis(ctx.dataDir, ctx.logger, cleanup)).url;
     if (ctx.env.REDIS_URL) ctx.logger.info("using redis", { url: redactUrl(redisUrl) });

@@ -15,7 +15,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
   const cleanup = new CleanupStack(ctx.logger);
-  const shutdown = waitForShutdownSignal(ctx.logger, () => void cleanup.runAll());
+  const shutdown = waitForShutdownSignal(ctx.logger);
   // Forge clients only tell the webhook the bot's own logins (to ignore its own events).
   const forges = await loadForgeClients(ctx.env).catch((error) => {
     if (error instanceof NotAvailableError) return undefined;
