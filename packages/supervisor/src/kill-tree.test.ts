@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { killTree } from "./kill-tree";
 import { readProc } from "./proc";
 import { fixture, isAlive, killAll, makeWorktree, readPids, waitFor } from "./test-support";
@@ -12,6 +12,7 @@ describe("killTree", () => {
     wt.cleanup();
     wt = makeWorktree();
   });
+  afterAll(() => wt.cleanup());
 
   const start = (name: string, args: string[] = []): ChildProcess =>
     spawn(process.execPath, [fixture(name), ...args], {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "@forgehand/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { writePidEntry } from "./pid-registry";
 import { readProc } from "./proc";
 import { reapOrphans } from "./reap-orphans";
@@ -14,6 +14,7 @@ afterEach(() => {
   wt.cleanup();
   wt = makeWorktree();
 });
+afterAll(() => wt.cleanup());
 
 function captureLogger() {
   const lines: Record<string, unknown>[] = [];

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { PidEntry } from "./pid-registry";
 import { supervise } from "./supervise";
 import { fixture, isAlive, killAll, makeWorktree, readPids } from "./test-support";
@@ -13,6 +13,7 @@ afterEach(() => {
   wt.cleanup();
   wt = makeWorktree();
 });
+afterAll(() => wt.cleanup());
 
 function options(name: string, extra: Partial<SuperviseOptions> = {}): SuperviseOptions {
   return {
