@@ -10,12 +10,16 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY . .
-RUN npm ci --no-audit --no-fund && npm run build
+# npm install rather than npm ci: the lock file may lack another platform's optional binaries
+# (esbuild, turbo, biome), the same reason scripts/prereqs.mjs uses it.
+RUN npm install --no-audit --no-fund && npm run build
 
 # Run as the unprivileged `node` user; its HOME holds agent CLI credentials (e.g. ~/.claude).
 RUN mkdir -p /data && chown -R node:node /data /app
 USER node
-ENV NODE_ENV=production \
+# node_modules/.bin holds the bundled Claude Code CLI (`claude`) that the example config runs.
+ENV PATH=/app/node_modules/.bin:$PATH \
+    NODE_ENV=production \
     FORGEHAND_DATA_DIR=/data \
     PORT=3000
 VOLUME ["/data"]

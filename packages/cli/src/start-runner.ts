@@ -1,8 +1,20 @@
+import { delimiter, join } from "node:path";
 import type { Config } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
 import type { CliContext } from "./cli-context";
+import { repoRoot } from "./package-root";
 import { loadRunner } from "./parts";
 import type { CleanupStack } from "./shutdown";
+
+/**
+ * Agents are found on PATH, then in the checkout's node_modules/.bin (the bundled Claude Code
+ * CLI), the same order `forgehand doctor` checks, whether or not npm put .bin on PATH.
+ */
+export function agentSearchEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const bin = join(repoRoot(), "node_modules", ".bin");
+  const parts = (env.PATH ?? "").split(delimiter).filter(Boolean);
+  return parts.includes(bin) ? env : { ...env, PATH: [...parts, bin].join(delimiter) };
+}
 
 /** Creates and starts one runner; on shutdown it gets `runner.shutdownGrace` to let agents finish. */
 export async function startRunner(options: {
@@ -26,7 +38,7 @@ export async function startRunner(options: {
     dataDir: ctx.dataDir,
     concurrency: options.concurrency ?? config.runner.concurrency,
     ...(ctx.env.FORGEHAND_RUNNER_ID ? { runnerId: ctx.env.FORGEHAND_RUNNER_ID } : {}),
-    env: ctx.env,
+    env: agentSearchEnv(ctx.env),
     ...(config.status.publicUrl ? { publicUrl: config.status.publicUrl } : {}),
   });
   // Agents get shutdownGrace, then the verified kill (killGrace) and re-queueing need a little more.
