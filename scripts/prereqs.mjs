@@ -53,7 +53,7 @@ if (needsRedis && !has("redis-server")) {
   // Debian starts a system service on install; forgehand uses its own private server.
   if (has("service")) spawnSync("service", ["redis-server", "stop"], { stdio: "ignore" });
 }
-say("ok: node, npm dependencies, git" + (needsRedis ? ", redis-server" : ""));
+say(`ok: node, npm dependencies, git${needsRedis ? ", redis-server" : ""}`);
 
 function tryApt(pkg) {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
