@@ -205,7 +205,7 @@ describe("several runner processes on one Redis", () => {
       stage: "develop",
       trigger: { kind: "label", by: "x", deliveryId: "k1" },
     });
-    const first = await waitFor("first agent", () => agentEvents(log)[0]);
+    const first = await waitFor<AgentEvent>("first agent", () => agentEvents(log)[0]);
     await spawnRunner({ ...base, id: "b", dataDir: join(dir, "b") });
     a.kill("SIGKILL");
     const record = await waitFor("run to end on runner b", () => terminal(store, runId), 60_000);
