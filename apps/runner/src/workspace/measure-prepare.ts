@@ -13,7 +13,7 @@ const runs = Number(process.argv[2] ?? 30);
 const dir = await mkdtemp(join(tmpdir(), "fh-measure-"));
 try {
   const origin = await createGitOrigin(dir);
-  for (let i = 0; i < 200; i++) await origin.commit({ [`src/file-${i % 50}.ts`]: `export const v = ${i};\n` }, `c${i}`);
+  for (let i = 0; i < 60; i++) await origin.commit({ [`src/file-${i % 50}.ts`]: `export const v = ${i};\n` }, `c${i}`);
   const repo: RepoRef = { forge: "gitea", fullName: "acme/w", owner: "acme", name: "w", cloneUrl: origin.path };
   const ws = createWorkspaces({
     rootDir: join(dir, "data"),

@@ -231,6 +231,7 @@ describe("commitAll and push", () => {
     await ws.commitAll(w.worktree, "mine");
     const theirs = await origin.commit({ "theirs.txt": "theirs\n" }, "theirs", w.branch);
     await expect(ws.push(w.worktree, w.branch, repo, null)).rejects.toThrow(/\[workspace\] `git push/);
+    await expect(ws.push(w.worktree, "main", repo, null)).rejects.toThrow(/Refusing to push `main`/);
     expect(await origin.git("rev-parse", `refs/heads/${w.branch}`)).toBe(theirs);
   });
 });

@@ -263,6 +263,10 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
   async function push(worktree: string, branch: string, repo: RepoRef, creds: GitCredentials | null): Promise<void> {
     const wt = locateWorktree(rootDir, worktree).worktree;
     validateBranch("branch", branch);
+    if (!branch.startsWith(`${opts.branchPrefix}/`)) {
+      // The force-with-lease push is only ever meant for the bot's own branches, never `main`.
+      throw new Error(`[workspace] Refusing to push \`${branch}\`: not under \`${opts.branchPrefix}/\``);
+    }
     const { url, credentials } = normaliseRemoteUrl(repo.cloneUrl, creds);
     // Lease on the tip we started from (empty: the branch must not exist yet), so a commit someone else
     // pushed to the bot's branch meanwhile is never overwritten.
