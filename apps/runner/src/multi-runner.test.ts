@@ -67,7 +67,7 @@ function alive(pid: number): boolean {
 
 async function waitFor<T>(
   what: string,
-  fn: () => Promise<T | undefined | null | false> | T,
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
   limitMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + limitMs;
