@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "@forgehand/queue";
@@ -151,6 +152,31 @@ describe("forgehand start without REDIS_URL", () => {
       expect(await exited).toBe(0);
     } finally {
       child.kill("SIGKILL");
+    }
+  }, 120_000);
+
+  it("a start that fails after Redis is up (port taken) stops its redis-server and exits 1", async () => {
+    const dir = tempDir("start-busy");
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "0.0.0.0", r));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const child = spawnForgehand(["start", "--port", String(port)], {
+        cwd: dir,
+        env: cleanEnv({ FORGEHAND_DATA_DIR: join(dir, "data") }),
+      });
+      let stderr = "";
+      child.stderr?.on("data", (d) => {
+        stderr += d;
+      });
+      const code = await new Promise((r) => child.on("exit", r));
+      expect(code).toBe(1);
+      expect(stderr).toContain("EADDRINUSE");
+      const pid = Number(stderr.match(/embedded redis started.*"pid":(\d+)/)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      await poll("redis-server to exit", () => (alive(pid) ? undefined : true), 15_000);
+    } finally {
+      blocker.close();
     }
   }, 120_000);
 });

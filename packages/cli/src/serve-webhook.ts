@@ -44,7 +44,10 @@ async function runsApi(
   redis: ReturnType<typeof createRedis>,
   ctx: CliContext,
 ): Promise<HonoLike | undefined> {
-  if (!createRunsApi) return undefined;
+  if (!createRunsApi) {
+    ctx.logger.warn("runs API not mounted", { reason: "@forgehand/webhook does not export createRunsApi yet" });
+    return undefined;
+  }
   try {
     const store = await loadRunStore(redis, ctx.prefix);
     return createRunsApi({ store: store as never, token: ctx.env.FORGEHAND_API_TOKEN || undefined });
