@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "@forgehand/queue";
+import type { RunRecord } from "@forgehand/core";
+import { createRunStore, freePort } from "@forgehand/queue";
+import { Redis } from "ioredis";
 import { type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
 import { type ModelServer, type Script, startModelServer } from "../../support/model-server";
 import { type BareOrigin, createBareOrigin } from "./bare-origin";
@@ -12,6 +14,7 @@ import { waitFor } from "./wait-for";
 
 export const REPO = "acme/widgets";
 const SECRET = "e2e-webhook-secret";
+const API_TOKEN = "e2e-api-token";
 /** Forge tokens: the bot's, the repo owner's (admin), a collaborator's (write) and an outsider's (read). */
 export const TOKENS = {
   "bot-token": "forgehand-bot",
@@ -48,6 +51,8 @@ export interface E2eWorld {
   /** The bot's status comment for an issue (the one with the run marker), latest first. */
   statusComments(issue: number): string[];
   labels(issue: number): string[];
+  /** Run records as forgehand stored them, newest first. */
+  runs(): Promise<RunRecord[]>;
   /** Agent/git processes still alive under the world's directory. */
   survivors(): ScannedProcess[];
   /** A readable dump for a failed scenario: deliveries, model requests, forge calls, forgehand's log tail. */
@@ -68,6 +73,9 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
     for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
   };
   try {
+    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    cleanups.push(() => redis.quit());
+    const store = createRunStore(redis, options.prefix);
     const model = await startModelServer({ script: options.script });
     cleanups.push(() => model.close());
     const origin = createBareOrigin(dir);
@@ -104,6 +112,7 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
         GITHUB_TOKEN: "bot-token",
         GITHUB_API_URL: emulator.apiUrl,
         GITHUB_WEBHOOK_SECRET: SECRET,
+        FORGEHAND_API_TOKEN: API_TOKEN,
       },
     });
     cleanups.push(() => forgehand.stop());
@@ -137,6 +146,8 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
           .map((c) => c.body)
           .reverse(),
       labels: (issue) => [...(repo().issues.get(issue)?.labels ?? [])],
+      // Straight from the run store forgehand writes (the same records /api/runs serves).
+      runs: () => store.list({ limit: 100 }),
       diagnose: () =>
         [
           `dir: ${dir}`,
