@@ -112,6 +112,12 @@ export function createRunner(deps: RunnerDeps): Runner {
       }));
 
   async function start() {
+    // A runner that loses Redis stops its agent at 60% of the lease; the kill must fit in the rest.
+    if (t.leaseTtlMs * 0.4 < deps.config.runner.killGrace + 1_000)
+      logger.warn("lease time is short for runner.killGrace; a lost lease could lapse before the agent is gone", {
+        leaseTtlMs: t.leaseTtlMs,
+        killGraceMs: deps.config.runner.killGrace,
+      });
     mkdirSync(registryDir, { recursive: true });
     const reports = await (deps.overrides?.reapOrphans ?? reapOrphans)(registryDir, logger);
     if (reports.length) logger.warn("killed agents left by an earlier runner", { count: reports.length });

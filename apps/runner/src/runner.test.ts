@@ -164,6 +164,34 @@ describe("runner (in process)", () => {
     expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toMatch(/transient failure \(rate limited/);
   });
 
+  it("retries a run whose forge call failed with a 5xx", async () => {
+    await start(fixtureConfig({})).start();
+    forge.failNext("getIssue", Object.assign(new Error("Bad Gateway"), { status: 502 }));
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("f5") });
+    const run = await ended(runId);
+    expect(run).toMatchObject({ state: "succeeded", attempts: 2 });
+    expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toContain("forge answered 502");
+    expect(forge.calls.filter((c) => c.method === "getIssue")).toHaveLength(2);
+  });
+
+  it("stops its agent and re-queues the run when another token takes the issue lease", async () => {
+    const log = join(dir, "agent.log");
+    const env = {
+      FIXTURE_LOG: log,
+      FIXTURE_COUNT: join(dir, "count"),
+      FIXTURE_SLEEP_FIRST_MS: "30000",
+      FIXTURE_SLEEP_MS: "50",
+    };
+    await start(fixtureConfig(env)).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("ls") });
+    const first = await waitFor("agent start", async () => events(log)[0]);
+    await redis.set(`${prefix}:lease:github:acme/app#7`, "intruder", "PX", 1_500);
+    const run = await ended(runId);
+    expect(run).toMatchObject({ state: "succeeded", attempts: 2 });
+    expect(() => process.kill(first.pid, 0)).toThrow();
+    expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toContain("issue lease lost");
+  });
+
   it("gives up after the transient retry budget and fails the run", async () => {
     const env = {
       FIXTURE_MODE: "ratelimit",
