@@ -7,7 +7,6 @@ import { startCommand } from "./commands/start";
 import { stopCommand } from "./commands/stop";
 import { webhookCommand } from "./commands/webhook";
 import { UsageError } from "./parse-flags";
-import { NotAvailableError } from "./parts";
 
 /** Usage text for `forgehand --help`. */
 export const USAGE = `forgehand — run AI coding agents on GitHub and Gitea/Forgejo issues
@@ -74,10 +73,6 @@ function reportError(error: unknown): number {
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\nRun \`forgehand --help\` for usage.\n`);
     return 2;
-  }
-  if (error instanceof NotAvailableError) {
-    process.stderr.write(`${error.message}\n`);
-    return 3;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`${message.startsWith("[") ? message : `[cli] ${message}`}\n`);

@@ -1,9 +1,9 @@
 import { delimiter, join } from "node:path";
 import type { Config } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
+import { createRunner } from "@forgehand/runner";
 import type { CliContext } from "./cli-context";
 import { repoRoot } from "./package-root";
-import { loadRunner } from "./parts";
 import type { CleanupStack } from "./shutdown";
 
 /**
@@ -27,7 +27,6 @@ export async function startRunner(options: {
   cleanup: CleanupStack;
 }): Promise<void> {
   const { ctx, config, cleanup } = options;
-  const { createRunner } = await loadRunner();
   const runner = createRunner({
     config,
     configDir: options.configDir,

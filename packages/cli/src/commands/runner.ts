@@ -1,6 +1,6 @@
+import { createForgeClients, forgeOptionsFromEnv } from "@forgehand/forge";
 import { createCliContext } from "../cli-context";
 import { parseFlags, positiveInt } from "../parse-flags";
-import { loadForgeClients } from "../parts";
 import { loadCliConfig } from "../resolve-config";
 import { CleanupStack, waitForShutdownSignal } from "../shutdown";
 import { startRunner } from "../start-runner";
@@ -15,7 +15,7 @@ export async function runnerCommand(args: string[]): Promise<number> {
   const concurrency = positiveInt("--concurrency", values.concurrency);
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
-  const forges = await loadForgeClients(ctx.env);
+  const forges = createForgeClients(forgeOptionsFromEnv(ctx.env));
   const cleanup = new CleanupStack(ctx.logger);
   const shutdown = waitForShutdownSignal(ctx.logger);
   try {

@@ -1,8 +1,8 @@
+import { createRunStore } from "@forgehand/queue";
 import { createCliContext } from "../cli-context";
 import { connectRedis } from "../connect-redis";
 import { formatRunsTable, parseRuns } from "../format-runs";
 import { parseFlags, positiveInt } from "../parse-flags";
-import { loadRunStore } from "../parts";
 import { requireRedisTarget } from "../redis-target";
 
 /** `forgehand runs [--json] [--limit N]`: recent runs from the run store in Redis. */
@@ -12,7 +12,7 @@ export async function runsCommand(args: string[]): Promise<number> {
   const limit = positiveInt("--limit", values.limit) ?? 20;
   const redis = await connectRedis(requireRedisTarget("runs", ctx.env, ctx.dataDir));
   try {
-    const store = await loadRunStore(redis, ctx.prefix);
+    const store = createRunStore(redis, ctx.prefix);
     const { runs, invalid } = parseRuns(await store.list({ limit }));
     if (values.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
     else process.stdout.write(runs.length ? `${formatRunsTable(runs)}\n` : "no runs yet\n");

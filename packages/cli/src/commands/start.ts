@@ -1,8 +1,7 @@
-import type { CliContext } from "../cli-context";
+import { createForgeClients, forgeOptionsFromEnv } from "@forgehand/forge";
 import { createCliContext } from "../cli-context";
 import { startEmbeddedRedis } from "../embedded-redis";
 import { parseFlags, portNumber } from "../parse-flags";
-import { loadForgeClients, NotAvailableError } from "../parts";
 import { loadCliConfig } from "../resolve-config";
 import { serveWebhook } from "../serve-webhook";
 import { CleanupStack, waitForShutdownSignal } from "../shutdown";
@@ -21,23 +20,9 @@ export async function startCommand(args: string[]): Promise<number> {
   try {
     const redisUrl = ctx.env.REDIS_URL || (await startEmbeddedRedis(ctx.dataDir, ctx.logger, cleanup)).url;
     if (ctx.env.REDIS_URL) ctx.logger.info("using redis", { url: redactUrl(redisUrl) });
-    const forges = await optionalForges(ctx);
-    const bound = await serveWebhook({
-      ctx,
-      config: loaded.config,
-      redisUrl,
-      port,
-      cleanup,
-      ...(forges ? { forges } : {}),
-    });
-    if (forges) {
-      await startRunner({ ctx, config: loaded.config, configDir: loaded.baseDir, redisUrl, forges, cleanup }).catch(
-        (error) => {
-          if (!(error instanceof NotAvailableError)) throw error;
-          ctx.logger.warn("runner not started: only the webhook is running", { reason: error.message });
-        },
-      );
-    }
+    const forges = createForgeClients(forgeOptionsFromEnv(ctx.env));
+    const bound = await serveWebhook({ ctx, config: loaded.config, redisUrl, port, cleanup, forges });
+    await startRunner({ ctx, config: loaded.config, configDir: loaded.baseDir, redisUrl, forges, cleanup });
     ctx.logger.info("forgehand is up", { url: `http://127.0.0.1:${bound}`, health: "/healthz", ready: "/readyz" });
   } catch (error) {
     await cleanup.runAll();
@@ -46,17 +31,6 @@ export async function startCommand(args: string[]): Promise<number> {
   await shutdown;
   await cleanup.runAll();
   return 0;
-}
-
-// Without forge clients the webhook can still take deliveries; the runner cannot post results.
-async function optionalForges(ctx: CliContext) {
-  try {
-    return await loadForgeClients(ctx.env);
-  } catch (error) {
-    if (!(error instanceof NotAvailableError)) throw error;
-    ctx.logger.warn("forge clients unavailable: runner not started", { reason: error.message });
-    return undefined;
-  }
 }
 
 /** Hides a password in a redis:// URL before logging it. */

@@ -1,9 +1,8 @@
-import { isTerminal, RunState } from "@forgehand/core";
-import { requestStop } from "@forgehand/queue";
+import { isTerminal } from "@forgehand/core";
+import { stopRun } from "@forgehand/runner";
 import { createCliContext } from "../cli-context";
-import { type CliRedis, connectRedis } from "../connect-redis";
+import { connectRedis } from "../connect-redis";
 import { parseFlags, UsageError } from "../parse-flags";
-import { loadRunStore, loadStopRun, NotAvailableError } from "../parts";
 import { requireRedisTarget } from "../redis-target";
 
 /** `forgehand stop RUN_ID`: the same as a `/stop` comment, from the operator's shell. */
@@ -14,35 +13,17 @@ export async function stopCommand(args: string[]): Promise<number> {
   const ctx = createCliContext();
   const redis = await connectRedis(requireRedisTarget("stop", ctx.env, ctx.dataDir));
   try {
-    const result = await stopWith(redis, ctx.prefix, runId);
+    // stopRun persists the stop flag and announces it; the runner holding the run kills it (verified).
+    const result = await stopRun(redis, ctx.prefix, runId, "operator");
     if (!result.found) {
       process.stderr.write(`[cli] no run \`${runId}\` (see \`forgehand runs\`)\n`);
       return 1;
     }
-    const parsed = RunState.safeParse(result.state);
-    if (parsed.success && isTerminal(parsed.data))
-      process.stdout.write(`run ${runId} already ended (${parsed.data}); nothing to stop\n`);
+    if (result.state && isTerminal(result.state))
+      process.stdout.write(`run ${runId} already ended (${result.state}); nothing to stop\n`);
     else process.stdout.write(`stop requested for ${runId}${result.state ? ` (was ${result.state})` : ""}\n`);
     return 0;
   } finally {
     redis.disconnect();
   }
-}
-
-// Prefer the runner's stopRun (it knows run states); without it, check the run store and
-// publish the persisted stop request ourselves, which every runner also honours.
-async function stopWith(redis: CliRedis, prefix: string, runId: string) {
-  try {
-    const stopRun = await loadStopRun();
-    return await stopRun(redis, prefix, runId, "operator");
-  } catch (error) {
-    if (!(error instanceof NotAvailableError)) throw error;
-  }
-  const store = await loadRunStore(redis, prefix);
-  const record = (await store.get(runId)) as { state?: string } | null | undefined;
-  if (!record) return { found: false };
-  const state = RunState.safeParse(record.state);
-  if (state.success && isTerminal(state.data)) return { found: true, state: state.data };
-  await requestStop(redis, prefix, { runId, by: "operator", reason: "operator", at: Date.now() });
-  return { found: true, ...(record.state ? { state: record.state } : {}) };
 }

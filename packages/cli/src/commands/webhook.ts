@@ -1,6 +1,6 @@
+import { createForgeClients, forgeOptionsFromEnv } from "@forgehand/forge";
 import { createCliContext } from "../cli-context";
 import { parseFlags, portNumber } from "../parse-flags";
-import { loadForgeClients, NotAvailableError } from "../parts";
 import { loadCliConfig } from "../resolve-config";
 import { serveWebhook } from "../serve-webhook";
 import { CleanupStack, waitForShutdownSignal } from "../shutdown";
@@ -17,10 +17,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
   const cleanup = new CleanupStack(ctx.logger);
   const shutdown = waitForShutdownSignal(ctx.logger);
   // Forge clients only tell the webhook the bot's own logins (to ignore its own events).
-  const forges = await loadForgeClients(ctx.env).catch((error) => {
-    if (error instanceof NotAvailableError) return undefined;
-    throw error;
-  });
+  const forges = createForgeClients(forgeOptionsFromEnv(ctx.env));
   try {
     await serveWebhook({
       ctx,
@@ -28,7 +25,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
       redisUrl,
       port: portNumber("--port", values.port) ?? ctx.port,
       cleanup,
-      ...(forges ? { forges } : {}),
+      forges,
     });
   } catch (error) {
     await cleanup.runAll();
