@@ -1,10 +1,11 @@
+import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunRecord } from "@forgehand/core";
 import { createRunStore, freePort } from "@forgehand/queue";
 import { Redis } from "ioredis";
-import { type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
+import { type EmulatedDelivery, type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
 import { type ModelServer, type Script, startModelServer } from "../../support/model-server";
 import { type BareOrigin, createBareOrigin } from "./bare-origin";
 import { type E2eConfigExtras, type E2eStage, writeE2eConfig } from "./e2e-config";
@@ -46,6 +47,8 @@ export interface E2eWorld {
   addLabel(issue: number, label: string, as?: User): Promise<void>;
   /** A user comments through the forge API, which sends the signed `issue_comment.created` delivery. */
   comment(issue: number, body: string, as?: User): Promise<void>;
+  /** Posts an earlier delivery again with the same delivery id and signature, as a forge redelivery does. */
+  redeliver(delivery: EmulatedDelivery): Promise<{ status: number; body: unknown }>;
   /** Comment bodies on an issue, oldest first. */
   comments(issue: number): Array<{ author: string; body: string }>;
   /** The bot's status comment for an issue (the one with the run marker), latest first. */
@@ -136,6 +139,20 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
       addLabel: (issue, label, as = "alice") =>
         api(as, "POST", `/repos/${REPO}/issues/${issue}/labels`, { labels: [label] }),
       comment: (issue, body, as = "alice") => api(as, "POST", `/repos/${REPO}/issues/${issue}/comments`, { body }),
+      async redeliver(delivery) {
+        const body = JSON.stringify(delivery.payload);
+        const res = await fetch(`${forgehand.url}/webhooks/github`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-github-event": delivery.event,
+            "x-github-delivery": delivery.id,
+            "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`,
+          },
+          body,
+        });
+        return { status: res.status, body: await res.json().catch(() => undefined) };
+      },
       comments: (issue) =>
         repo()
           .comments.filter((c) => c.issue === issue)
