@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { figures } from "./figures";
+import { killTrackedOnSignal } from "./harness/child";
 import { renderMarkdown, renderTable } from "./harness/report";
 import { runFigures } from "./harness/run-figures";
 
@@ -11,6 +12,7 @@ const onlyArg = args.find((a) => a.startsWith("--only"));
 const only = onlyArg ? (onlyArg.split("=")[1] ?? args[args.indexOf(onlyArg) + 1] ?? "").split(",").filter(Boolean) : [];
 const size = args.includes("--smoke") ? "smoke" : "full";
 
+killTrackedOnSignal();
 const run = await runFigures(figures, { size, only, note: (m) => process.stderr.write(`[bench] ${m}\n`) });
 console.log(renderTable(run.results, run.machine));
 if (size === "full" && only.length === 0) {

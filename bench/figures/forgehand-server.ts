@@ -6,10 +6,11 @@ import { createLogger, silentLogger } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
 import { createRedis } from "@forgehand/queue";
 import { serve } from "@hono/node-server";
-import { report } from "../harness/child";
+import { onParentGone, report } from "../harness/child";
 import { NotMeasuredError } from "../harness/figure";
 import { loadPart } from "../harness/load-part";
 import { benchConfig } from "./bench-config";
+import { untilReady } from "./until-ready";
 
 /** What the parent passes. */
 export interface ServerOptions {
@@ -61,9 +62,11 @@ async function main() {
   const forges = mem.memoryForges(forge);
   const forgesWithBot: ForgeClients = { for: (f, i) => forges.for(f, i), botLogin: () => BOT };
   const config = benchConfig({ command: o.command, env: o.agentEnv, killGraceMs: o.killGraceMs, concurrency: 4 });
+  const redis = createRedis(o.redisUrl, "webhook");
+  await untilReady(redis);
   const app = webhook.createApp({
     config,
-    redis: createRedis(o.redisUrl, "webhook"),
+    redis,
     prefix: o.prefix,
     secrets: { github: o.secret },
     botLogins: { github: BOT },
@@ -81,11 +84,15 @@ async function main() {
   });
   await runner.start();
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => report({ port: info.port }));
-  process.on("SIGTERM", async () => {
+  const shutdown = async () => {
     server.close();
+    // Grace 0: running agents are stopped with the verified kill, so none outlives the bench.
     await runner.close({ graceMs: 0 }).catch(() => {});
+    redis.disconnect();
     process.exit(0);
-  });
+  };
+  process.on("SIGTERM", shutdown);
+  onParentGone(shutdown);
 }
 
 try {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isTerminal, type RunRecord } from "@forgehand/core";
 import { createRedis, createRunStore, type RunStore, startRedisServer } from "@forgehand/queue";
 import type { Redis } from "ioredis";
-import { type BenchChild, startChild } from "../harness/child";
+import { type BenchChild, startChild, track } from "../harness/child";
 import type { FigureContext } from "../harness/figure";
 import type { ServerOptions } from "./forgehand-server";
 import { createBareOrigin } from "./git-origin";
@@ -48,6 +48,7 @@ export async function startForgehand(
   const outDir = join(dir, "out");
   mkdirSync(outDir, { recursive: true });
   const redisServer = await startRedisServer({ dataDir: join(dir, "redis"), persistence: true });
+  track(redisServer.child);
   let redis: Redis | undefined;
   let child: BenchChild<{ port: number }> | undefined;
   try {

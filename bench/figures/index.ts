@@ -3,6 +3,7 @@ import { dispatchFigure } from "./dispatch";
 import { ingestFigure } from "./ingest";
 import { parserFigure } from "./parser";
 import { scaleFigure } from "./scale";
+import { stopFigure } from "./stop";
 
 /** Every figure, in report order. */
-export const figures: readonly Figure[] = [ingestFigure, dispatchFigure, scaleFigure, parserFigure];
+export const figures: readonly Figure[] = [ingestFigure, dispatchFigure, stopFigure, scaleFigure, parserFigure];

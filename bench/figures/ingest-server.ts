@@ -6,10 +6,11 @@ import { silentLogger } from "@forgehand/core";
 import { createRedis } from "@forgehand/queue";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { report } from "../harness/child";
+import { onParentGone, report } from "../harness/child";
 import { NotMeasuredError } from "../harness/figure";
 import { loadPart } from "../harness/load-part";
 import { benchConfig } from "./bench-config";
+import { untilReady } from "./until-ready";
 
 interface FetchApp {
   fetch: (request: Request, ...rest: unknown[]) => Response | Promise<Response>;
@@ -41,6 +42,7 @@ function bareApp(): Hono {
 async function forgehandApp(): Promise<FetchApp> {
   const mod = await loadPart<WebhookModule>("@forgehand/webhook", ["createApp"]);
   const redis = createRedis(redisUrl, "webhook");
+  await untilReady(redis);
   return mod.createApp({
     config: benchConfig(),
     redis,
@@ -55,9 +57,9 @@ try {
   const app: { fetch: (request: Request) => Response | Promise<Response> } =
     mode === "bare" ? bareApp() : await forgehandApp();
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => report({ port: info.port }));
-  process.on("SIGTERM", () => {
+  process.on("SIGTERM", () => process.exit(0));
+  onParentGone(() => {
     server.close();
-    process.exit(0);
   });
 } catch (error) {
   if (error instanceof NotMeasuredError) report({ notMeasured: error.message });

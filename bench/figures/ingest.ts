@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { createRedis, STAGE_QUEUE, startRedisServer } from "@forgehand/queue";
 import { Queue } from "bullmq";
-import { type BenchChild, startChild } from "../harness/child";
+import { type BenchChild, startChild, track } from "../harness/child";
 import type { Figure } from "../harness/figure";
 import { type CannonResult, loadTest } from "../harness/load-test";
 import { fmt, median } from "../harness/stats";
@@ -44,6 +44,7 @@ export const ingestFigure: Figure = {
     const secret = `bench-${randomUUID()}`;
     const prefix = `fhbench-${randomUUID().slice(0, 8)}`;
     const redisServer = await startRedisServer({ dataDir: join(ctx.tmpDir, "redis"), persistence: true });
+    track(redisServer.child);
     const children: BenchChild<{ port: number }>[] = [];
     try {
       const bare = await startChild<{ port: number }>(SERVER, ["bare"]);

@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { report } from "../harness/child";
+import { onParentGone, report } from "../harness/child";
 import { NotMeasuredError } from "../harness/figure";
 import { loadPart } from "../harness/load-part";
 import { FIXTURES } from "./bench-config";
@@ -18,6 +18,14 @@ interface SupervisorModule {
 const [configsArg = "1:idle", windowArg = "1000", settleArg = "500", dir = "/tmp"] = process.argv.slice(2);
 const windowMs = Number(windowArg);
 const settleMs = Number(settleArg);
+
+/** Every run's abort controller and outcome, so a parent that goes away still gets its agents killed. */
+const live: { ac: AbortController; outcome: Promise<unknown> }[] = [];
+async function killLive(why: string) {
+  for (const run of live) run.ac.abort(new Error(why));
+  await Promise.allSettled(live.map((run) => run.outcome));
+}
+onParentGone(() => killLive("bench parent gone"));
 
 async function main() {
   const { supervise } = await loadPart<SupervisorModule>("@forgehand/supervisor", ["supervise"]);
@@ -65,6 +73,7 @@ async function measure(supervise: SupervisorModule["supervise"], count: number, 
         },
       }),
     );
+    live.push({ ac, outcome: outcomes[i]! });
   }
   const deadline = performance.now() + 120_000;
   while (started < count) {
@@ -84,6 +93,7 @@ async function measure(supervise: SupervisorModule["supervise"], count: number, 
   const rssMiB = process.memoryUsage().rss / 2 ** 20;
   const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
   const linesPerS = ((lines - lines0) / wall) * 1000;
+  live.length = 0;
   const k0 = performance.now();
   for (const ac of controllers) ac.abort(new Error("bench done"));
   const results = await Promise.all(outcomes);
@@ -110,6 +120,7 @@ try {
   await main();
   process.exit(0);
 } catch (error) {
+  await killLive("bench failed");
   if (error instanceof NotMeasuredError) report({ notMeasured: error.message });
   else report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(0);

@@ -2,6 +2,26 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { NotMeasuredError } from "./figure";
 
+/** Every child the bench started and has not seen exit, killed if the bench itself is interrupted. */
+const tracked = new Set<ChildProcess>();
+
+/** Registers a child (a bench server, a redis-server) to be killed if the bench is interrupted. */
+export function track(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  tracked.add(child);
+  child.once("exit", () => tracked.delete(child));
+}
+
+/** On SIGINT/SIGTERM: SIGTERM every tracked child (servers stop their agents with a verified kill), then exit. */
+export function killTrackedOnSignal(): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const child of tracked) child.kill("SIGTERM");
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+}
+
 /** A child process (a TypeScript entry run through tsx) that reports readiness as one JSON line on stdout. */
 export interface BenchChild<T> {
   child: ChildProcess;
@@ -28,6 +48,7 @@ export async function startChild<T>(
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
   });
+  track(child);
   let stderr = "";
   child.stderr?.on("data", (d) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -100,4 +121,21 @@ export async function startChild<T>(
 /** For child entry points: print one JSON line on stdout for the parent. */
 export function report(message: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+/**
+ * For child entry points: runs `cleanup` and exits when the parent goes away (its end of our stdin
+ * closes), so a bench killed half-way leaves no server or agent behind.
+ */
+export function onParentGone(cleanup: () => Promise<void> | void): void {
+  const leave = async () => {
+    try {
+      await cleanup();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.stdin.on("end", leave);
+  process.stdin.on("error", leave);
+  process.stdin.resume();
 }
