@@ -8,7 +8,7 @@ export type CliRedis = ReturnType<typeof createRedis>;
  * silent Redis gives a clear error instead of a hang or an "offline queue" message.
  */
 export async function connectRedis(url: string, timeoutMs = 3_000): Promise<CliRedis> {
-  const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  const shown = redactUrl(url);
   const redis = createRedis(url, "client", {
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -37,4 +37,9 @@ export async function connectRedis(url: string, timeoutMs = 3_000): Promise<CliR
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Hides a password in a redis:// URL before it is logged or printed. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }

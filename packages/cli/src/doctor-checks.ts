@@ -3,7 +3,7 @@ import { createPrivateKey } from "node:crypto";
 import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { ConfigError, type LoadedConfig } from "@forgehand/core";
-import { connectRedis } from "./connect-redis";
+import { connectRedis, redactUrl } from "./connect-redis";
 import { findExecutable } from "./find-executable";
 import { findRedisUrl } from "./redis-target";
 import { type ConfigSource, loadCliConfig } from "./resolve-config";
@@ -56,7 +56,7 @@ export async function checkRedis(env: Env, dataDir: string, timeoutMs = 3_000): 
   try {
     const redis = await connectRedis(target.url, timeoutMs);
     redis.disconnect();
-    const shown = target.url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+    const shown = redactUrl(target.url);
     return ok(
       "redis",
       target.from === "embedded"

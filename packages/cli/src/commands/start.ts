@@ -1,5 +1,6 @@
 import { createForgeClients, forgeOptionsFromEnv } from "@forgehand/forge";
 import { createCliContext } from "../cli-context";
+import { redactUrl } from "../connect-redis";
 import { startEmbeddedRedis } from "../embedded-redis";
 import { parseFlags, portNumber } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
@@ -31,9 +32,4 @@ export async function startCommand(args: string[]): Promise<number> {
   await shutdown;
   await cleanup.runAll();
   return 0;
-}
-
-/** Hides a password in a redis:// URL before logging it. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }
