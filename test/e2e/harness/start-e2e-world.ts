@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunRecord } from "@forgehand/core";
-import { createRunStore, freePort } from "@forgehand/queue";
+import { createRunStore, freePort, type RunStore } from "@forgehand/queue";
 import { Redis } from "ioredis";
 import { type EmulatedDelivery, type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
 import { type ModelServer, type Script, startModelServer } from "../../support/model-server";
@@ -30,8 +30,12 @@ export interface E2eWorldOptions {
   script: Script;
   stages?: E2eStage[];
   config?: E2eConfigExtras;
-  redisUrl: string;
-  prefix: string;
+  /** Redis for forgehand; without it `forgehand start` runs its embedded redis-server (the demo does). */
+  redisUrl?: string;
+  /** Redis key prefix; @defaultValue "forgehand" */
+  prefix?: string;
+  /** forgehand's LOG_LEVEL; @defaultValue E2E_LOG_LEVEL or "debug" */
+  logLevel?: string;
 }
 
 /** Everything one scenario runs against: real forgehand process, emulated forge, bare origin, scripted model. */
@@ -76,9 +80,13 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
     for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
   };
   try {
-    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    cleanups.push(() => redis.quit());
-    const store = createRunStore(redis, options.prefix);
+    const prefix = options.prefix ?? "forgehand";
+    let store: RunStore | undefined;
+    if (options.redisUrl) {
+      const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+      cleanups.push(() => redis.quit());
+      store = createRunStore(redis, prefix);
+    }
     const model = await startModelServer({ script: options.script });
     cleanups.push(() => model.close());
     const origin = createBareOrigin(dir);
@@ -108,10 +116,10 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: home,
         PORT: String(port),
-        REDIS_URL: options.redisUrl,
-        FORGEHAND_PREFIX: options.prefix,
+        ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+        FORGEHAND_PREFIX: prefix,
         FORGEHAND_DATA_DIR: join(dir, "data"),
-        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "debug",
+        LOG_LEVEL: options.logLevel ?? process.env.E2E_LOG_LEVEL ?? "debug",
         GITHUB_TOKEN: "bot-token",
         GITHUB_API_URL: emulator.apiUrl,
         GITHUB_WEBHOOK_SECRET: SECRET,
@@ -164,7 +172,10 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
           .reverse(),
       labels: (issue) => [...(repo().issues.get(issue)?.labels ?? [])],
       // Straight from the run store forgehand writes (the same records /api/runs serves).
-      runs: () => store.list({ limit: 100 }),
+      async runs() {
+        if (!store) throw new Error("[e2e] runs() needs the world started with a redisUrl");
+        return store.list({ limit: 100 });
+      },
       diagnose: () =>
         [
           `dir: ${dir}`,
