@@ -2,16 +2,12 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RunRecord } from "@forgehand/core";
 import { createRunStore, freePort } from "@forgehand/queue";
-import * as webhook from "@forgehand/webhook";
 import { describe, expect, it } from "vitest";
 import { testRedis, testRedisUrl, uniquePrefix } from "../helpers/redis";
 import { cleanEnv, spawnForgehand, tempDir } from "./run-forgehand";
 
-// Skipped (not faked) until @forgehand/webhook exports createRunsApi; it then runs unchanged.
-const exported = typeof Reflect.get(webhook, "createRunsApi") === "function";
-
 describe("the runs API through forgehand start", { timeout: 120_000 }, () => {
-  it.skipIf(!exported)("serves /api/runs with the bearer FORGEHAND_API_TOKEN and refuses without it", async () => {
+  it("serves /api/runs with the bearer FORGEHAND_API_TOKEN and refuses without it", async () => {
     const prefix = uniquePrefix("cli-api");
     const redis = testRedis();
     const run: RunRecord = {

@@ -1,3 +1,4 @@
+export { createRunsApi, type RunsApiOptions } from "./api/runs";
 export { type CommitResult, RedisUnavailableError } from "./commit-route";
 export { createApp } from "./create-app";
 export { createFetchHandler, type DepsFactory } from "./fetch-handler";

@@ -1,11 +1,9 @@
 import type { Config } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
-import { createRedis, createRunStore, type RunStore } from "@forgehand/queue";
+import { createRedis, createRunStore } from "@forgehand/queue";
 import * as webhook from "@forgehand/webhook";
 import type { CliContext } from "./cli-context";
 import type { CleanupStack } from "./shutdown";
-
-type Api = NonNullable<webhook.WebhookDeps["api"]>;
 
 /** Starts the webhook HTTP server on `port` and registers its shutdown. Resolves with the bound port. */
 export async function serveWebhook(options: {
@@ -23,7 +21,10 @@ export async function serveWebhook(options: {
   cleanup.push("webhook redis", async () => {
     await redis.quit().catch(() => redis.disconnect());
   });
-  const api = runsApi(createRunStore(redis, ctx.prefix), ctx);
+  const api = webhook.createRunsApi({
+    store: createRunStore(redis, ctx.prefix),
+    ...(ctx.env.FORGEHAND_API_TOKEN ? { token: ctx.env.FORGEHAND_API_TOKEN } : {}),
+  });
   const app = webhook.createApp({
     config,
     redis,
@@ -31,22 +32,26 @@ export async function serveWebhook(options: {
     secrets: { github: ctx.env.GITHUB_WEBHOOK_SECRET || undefined, gitea: ctx.env.GITEA_WEBHOOK_SECRET || undefined },
     botLogins: { github: forges.botLogin("github"), gitea: forges.botLogin("gitea") },
     logger: ctx.logger.child({ part: "webhook" }),
-    ...(api ? { api } : {}),
+    api,
   });
+  // Wait (bounded) for the first connection so the first deliveries after boot are not refused;
+  // if Redis is down the server still starts and answers /healthz, and 503 for the rest.
+  await waitForReady(redis, 5_000);
   const server = await webhook.serveNode(app, options.port);
   cleanup.push("webhook server", () => server.close(), 10_000);
   ctx.logger.info("webhook listening", { url: `http://127.0.0.1:${server.port}`, routes: "/webhooks/github|gitea" });
   return server.port;
 }
 
-// The runs API (apps/webhook/src/api/runs.ts) is mounted at /api once the webhook package exports it.
-function runsApi(store: RunStore, ctx: CliContext): Api | undefined {
-  const create = Reflect.get(webhook, "createRunsApi") as
-    | ((deps: { store: RunStore; token?: string }) => Api)
-    | undefined;
-  if (typeof create !== "function") {
-    ctx.logger.warn("runs API not mounted", { reason: "@forgehand/webhook does not export createRunsApi yet" });
-    return undefined;
-  }
-  return create({ store, ...(ctx.env.FORGEHAND_API_TOKEN ? { token: ctx.env.FORGEHAND_API_TOKEN } : {}) });
+function waitForReady(redis: ReturnType<typeof createRedis>, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    redis.once("ready", done);
+    function done() {
+      clearTimeout(timer);
+      redis.off("ready", done);
+      resolve();
+    }
+  });
 }

@@ -41,6 +41,8 @@ export function createRunsApi(deps: RunsApiOptions): Hono {
   const tailBlockMs = deps.tailBlockMs ?? 1_000;
   const app = new Hono();
   app.use("*", requireToken(deps.token));
+  // The store is Redis: when it cannot answer, say so (503, retry later) rather than a bare 500.
+  app.onError((error, c) => c.json({ error: `[api] run store unavailable: ${error.message}` }, 503));
 
   app.get("/runs", async (c) => {
     const raw = c.req.query("limit");
