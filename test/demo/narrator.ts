@@ -8,9 +8,9 @@ export function createNarrator(out: NodeJS.WriteStream = process.stdout) {
     elapsedMs: () => Date.now() - started,
     banner(lines: string[]) {
       const width = Math.max(...lines.map((l) => l.length)) + 4;
-      out.write(`${paint("1;36", "╔" + "═".repeat(width) + "╗")}\n`);
+      out.write(`${paint("1;36", `╔${"═".repeat(width)}╗`)}\n`);
       for (const line of lines) out.write(`${paint("1;36", "║")}  ${line.padEnd(width - 2)}${paint("1;36", "║")}\n`);
-      out.write(`${paint("1;36", "╚" + "═".repeat(width) + "╝")}\n`);
+      out.write(`${paint("1;36", `╚${"═".repeat(width)}╝`)}\n`);
     },
     step: (text: string) => out.write(`${stamp()} ${paint("1", "▶")} ${text}\n`),
     detail: (text: string) => out.write(`${stamp()}   ${paint("2", text)}\n`),

@@ -3,8 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunRecord } from "@forgehand/core";
-import { createRunStore, freePort, type RunStore } from "@forgehand/queue";
-import { Redis } from "ioredis";
+import { freePort } from "@forgehand/queue";
 import { type EmulatedDelivery, type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
 import { type ModelServer, type Script, startModelServer } from "../../support/model-server";
 import { type BareOrigin, createBareOrigin } from "./bare-origin";
@@ -58,7 +57,7 @@ export interface E2eWorld {
   /** The bot's status comment for an issue (the one with the run marker), latest first. */
   statusComments(issue: number): string[];
   labels(issue: number): string[];
-  /** Run records as forgehand stored them, newest first. */
+  /** Run records from forgehand's own `GET /api/runs` (bearer FORGEHAND_API_TOKEN), newest first. */
   runs(): Promise<RunRecord[]>;
   /** Agent/git processes still alive under the world's directory. */
   survivors(): ScannedProcess[];
@@ -81,12 +80,6 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
   };
   try {
     const prefix = options.prefix ?? "forgehand";
-    let store: RunStore | undefined;
-    if (options.redisUrl) {
-      const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-      cleanups.push(() => redis.quit());
-      store = createRunStore(redis, prefix);
-    }
     const model = await startModelServer({ script: options.script });
     cleanups.push(() => model.close());
     const origin = createBareOrigin(dir);
@@ -171,10 +164,12 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
           .map((c) => c.body)
           .reverse(),
       labels: (issue) => [...(repo().issues.get(issue)?.labels ?? [])],
-      // Straight from the run store forgehand writes (the same records /api/runs serves).
       async runs() {
-        if (!store) throw new Error("[e2e] runs() needs the world started with a redisUrl");
-        return store.list({ limit: 100 });
+        const res = await fetch(`${forgehand.url}/api/runs?limit=100`, {
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        });
+        if (!res.ok) throw new Error(`[e2e] GET /api/runs → ${res.status} ${await res.text()}`);
+        return ((await res.json()) as { runs: RunRecord[] }).runs;
       },
       diagnose: () =>
         [
