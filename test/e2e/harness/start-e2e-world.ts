@@ -99,6 +99,17 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
       join(home, ".gitconfig"),
       `[url "${origin.path}"]\n\tinsteadOf = ${emulator.url}/${REPO}.git\n[user]\n\tname = e2e\n\temail = e2e@example.test\n`,
     );
+    // Safety net for a failed scenario: whatever still runs under the world's directory once forgehand has
+    // stopped (an agent forgehand failed to kill) is killed by pid, so one failure can't leak into the next.
+    cleanups.push(() => {
+      for (const p of processesUnder(dir)) {
+        try {
+          process.kill(p.pid, "SIGKILL");
+        } catch {
+          // Gone already.
+        }
+      }
+    });
     const configPath = writeE2eConfig(dir, model.url, options.stages, options.config);
     const forgehand = await startForgehand({
       args: ["start", "--config", configPath],

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   loopToolsScript,
   type ModelServer,
@@ -12,10 +12,28 @@ import {
 import { makeGitRepo, parseStreamJson, runClaude } from "./run-claude";
 
 let server: ModelServer | undefined;
+const tempDirs: string[] = [];
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp git repo for the CLI's cwd, removed after the file. */
+function repo(): string {
+  const dir = makeGitRepo();
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Runs the CLI and schedules its temp HOME for removal. */
+async function claude(options: Parameters<typeof runClaude>[0]) {
+  const run = await runClaude(options);
+  tempDirs.push(run.home);
+  return run;
+}
 
 async function start(script: Script): Promise<ModelServer> {
   server = await startModelServer({ script });
@@ -133,8 +151,8 @@ describe("model server protocol", () => {
 describe("the real Claude Code CLI against the model server", () => {
   it("writes the scripted file and reports init, tool_use and a costed result on stdout", async () => {
     const s = await start(writeFileScript("notes/hello.txt", "hi from the scripted model\n"));
-    const cwd = makeGitRepo();
-    const run = await runClaude({ baseUrl: s.url, cwd, prompt: "Please write notes/hello.txt" });
+    const cwd = repo();
+    const run = await claude({ baseUrl: s.url, cwd, prompt: "Please write notes/hello.txt" });
     expect(run.code, run.stderr).toBe(0);
     expect(readFileSync(join(cwd, "notes/hello.txt"), "utf8")).toBe("hi from the scripted model\n");
 
@@ -155,13 +173,13 @@ describe("the real Claude Code CLI against the model server", () => {
 
   it("resumes a session offline with --resume when HOME is kept", async () => {
     const s = await start(writeFileScript("a.txt", "A\n"));
-    const cwd = makeGitRepo();
-    const first = await runClaude({ baseUrl: s.url, cwd, prompt: "first" });
+    const cwd = repo();
+    const first = await claude({ baseUrl: s.url, cwd, prompt: "first" });
     const sessionId = first.events[0]!.session_id as string;
     s.setScript((req, ctx) => ({
       text: `resumed with ${req.messages.length} messages, ${ctx.toolResults} tool results`,
     }));
-    const second = await runClaude({
+    const second = await claude({
       baseUrl: s.url,
       cwd,
       prompt: "again",
@@ -171,14 +189,14 @@ describe("the real Claude Code CLI against the model server", () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.events[0]!.session_id).toBe(sessionId);
     expect(second.events.at(-1)!.result).toContain("1 tool results");
-    const lost = await runClaude({ baseUrl: s.url, cwd, prompt: "again", args: ["--resume", sessionId] });
+    const lost = await claude({ baseUrl: s.url, cwd, prompt: "again", args: ["--resume", sessionId] });
     expect(lost.code).toBe(1);
     expect(lost.stderr).toContain("No conversation found");
   });
 
   it("honours --max-turns with an error_max_turns result", async () => {
     const s = await start(loopToolsScript());
-    const run = await runClaude({ baseUrl: s.url, cwd: makeGitRepo(), prompt: "loop", args: ["--max-turns", "2"] });
+    const run = await claude({ baseUrl: s.url, cwd: repo(), prompt: "loop", args: ["--max-turns", "2"] });
     expect(run.code).toBe(1);
     expect(s.mainRequests()).toHaveLength(2);
     expect(run.events.at(-1)).toMatchObject({ type: "result", subtype: "error_max_turns", is_error: true });
@@ -186,7 +204,7 @@ describe("the real Claude Code CLI against the model server", () => {
 
   it("retries a 429 itself after Retry-After and then succeeds, announcing api_retry", async () => {
     const s = await start(sequenceScript([{ status: 429, retryAfter: 1 }, { text: "ok after the rate limit" }]));
-    const run = await runClaude({ baseUrl: s.url, cwd: makeGitRepo(), prompt: "hi" });
+    const run = await claude({ baseUrl: s.url, cwd: repo(), prompt: "hi" });
     expect(run.code, run.stderr).toBe(0);
     const main = s.mainRequests();
     expect(main).toHaveLength(2);
@@ -201,11 +219,10 @@ describe("the real Claude Code CLI against the model server", () => {
 
   it("reports a 429 it will not wait for (Retry-After over 60 s) as an is_error result with api_error_status", async () => {
     const s = await start(() => ({ status: 429, retryAfter: 120 }));
-    const run = await runClaude({ baseUrl: s.url, cwd: makeGitRepo(), prompt: "hi" });
+    const run = await claude({ baseUrl: s.url, cwd: repo(), prompt: "hi" });
     expect(run.code).toBe(1);
     expect(s.mainRequests()).toHaveLength(1);
     expect(run.events.at(-1)).toMatchObject({ type: "result", is_error: true, api_error_status: 429 });
-    expect(existsSync(run.home)).toBe(true);
   });
 
   it("parses stream-json leniently", () => {
