@@ -7,7 +7,7 @@ import { freePort } from "@forgehand/queue";
 import { type EmulatedDelivery, type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
 import { type ModelServer, type Script, startModelServer } from "../../support/model-server";
 import { type BareOrigin, createBareOrigin } from "./bare-origin";
-import { type E2eConfigExtras, type E2eStage, writeE2eConfig } from "./e2e-config";
+import { DEVELOP_STAGE, type E2eConfigExtras, type E2eStage, writeE2eConfig } from "./e2e-config";
 import { type ForgehandProcess, startForgehand } from "./forgehand-process";
 import { processesUnder, type ScannedProcess } from "./process-scan";
 import { waitFor } from "./wait-for";
@@ -27,6 +27,8 @@ type User = "acme" | "alice" | "mallory";
 /** Options for {@link startE2eWorld}. */
 export interface E2eWorldOptions {
   script: Script;
+  /** Which forge the emulator plays; @defaultValue "github" */
+  forge?: "github" | "gitea";
   stages?: E2eStage[];
   config?: E2eConfigExtras;
   /** Redis for forgehand; without it `forgehand start` runs its embedded redis-server (the demo does). */
@@ -84,13 +86,16 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
     cleanups.push(() => model.close());
     const origin = createBareOrigin(dir);
     const port = await freePort();
+    const forge = options.forge ?? "github";
     const emulator = await startForgeEmulator({
-      flavour: "github",
+      flavour: forge,
       tokens: { ...TOKENS },
-      webhooks: { url: `http://127.0.0.1:${port}/webhooks/github`, secret: SECRET },
+      webhooks: { url: `http://127.0.0.1:${port}/webhooks/${forge}`, secret: SECRET },
     });
     cleanups.push(() => emulator.close());
-    emulator.addRepo(REPO, { labels: ["forgehand:failed"] });
+    // Gitea ignores labels that don't exist in the repository, so every stage label is created up front.
+    const stageLabels = (options.stages ?? [DEVELOP_STAGE]).map((stage) => stage.label);
+    emulator.addRepo(REPO, { labels: ["forgehand:failed", ...stageLabels] });
     emulator.setPermission(REPO, "alice", "write");
     emulator.setPermission(REPO, "mallory", "read");
     // The emulator names `<url>/acme/widgets.git` as clone URL; git reads it as the bare origin through
@@ -124,9 +129,20 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
         FORGEHAND_PREFIX: prefix,
         FORGEHAND_DATA_DIR: join(dir, "data"),
         LOG_LEVEL: options.logLevel ?? process.env.E2E_LOG_LEVEL ?? "debug",
-        GITHUB_TOKEN: "bot-token",
-        GITHUB_API_URL: emulator.apiUrl,
-        GITHUB_WEBHOOK_SECRET: SECRET,
+        ...(forge === "github"
+          ? {
+              GITHUB_TOKEN: "bot-token",
+              GITHUB_API_URL: emulator.apiUrl,
+              GITHUB_WEBHOOK_SECRET: SECRET,
+              // The bot's login, as a deployment sets it: forgehand must not read its own comments as commands.
+              FORGEHAND_GITHUB_LOGIN: TOKENS["bot-token"],
+            }
+          : {
+              GITEA_URL: emulator.url,
+              GITEA_TOKEN: "bot-token",
+              GITEA_WEBHOOK_SECRET: SECRET,
+              FORGEHAND_GITEA_LOGIN: TOKENS["bot-token"],
+            }),
         FORGEHAND_API_TOKEN: API_TOKEN,
       },
     });
@@ -152,6 +168,7 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
         api(as, "POST", `/repos/${REPO}/issues/${issue}/labels`, { labels: [label] }),
       comment: (issue, body, as = "alice") => api(as, "POST", `/repos/${REPO}/issues/${issue}/comments`, { body }),
       async redeliver(delivery) {
+        if (forge !== "github") throw new Error(`[e2e] redeliver() speaks GitHub's headers only, not ${forge}`);
         const body = JSON.stringify(delivery.payload);
         const res = await fetch(`${forgehand.url}/webhooks/github`, {
           method: "POST",
