@@ -43,7 +43,9 @@ describe("killTree", () => {
 
     const report = await killTree({ pid: child.pid!, pgid: child.pid! }, { graceMs: 5000 });
 
-    expect(report.escalated).toBe(false);
+    // The proof of "returns early" is the duration, far below the 5 s grace. `escalated` is not asserted:
+    // under heavy load a process caught mid-exit can read as running for one more scan and get a
+    // (harmless) SIGKILL, which made that flag flaky in CI-like runs.
     expect(report.killed).toEqual([child.pid]);
     expect(report.durationMs).toBeLessThan(2000);
     expect(isAlive(child.pid!)).toBe(false);
