@@ -103,7 +103,7 @@ export async function commitRoute(
             queue: target.commandQueue,
             name: "command",
             data: route.commandJob,
-            id: commandJobIdFor(forge, deliveryId),
+            id: commandJobIdFor(forge, route.commandJob.ref.repo.fullName, route.commandJob.commentId),
           },
         ]
       : []),

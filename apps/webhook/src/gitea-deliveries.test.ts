@@ -162,6 +162,10 @@ describe("Gitea deliveries (real payloads, signed byte-for-byte)", () => {
     expect((await post(giteaDelivery("issue_comment", giteaJson(p)))).status).toBe(202);
     const [job] = await probe.commandJobs();
     expect(job?.data).toMatchObject({ commands: [{ name: "stop" }], commentId: 2, ref: { number: 1, isPr: false } });
+    // Gitea "Replay" sends the same comment with a new delivery id: accepted, but no second command job.
+    const replay = await post(giteaDelivery("issue_comment", giteaJson(p), { id: "g-replay" }));
+    expect(replay.status).toBe(202);
+    expect(await probe.commandJobs()).toHaveLength(1);
   });
 
   it("a comment on a PR (real fixture, pull_request_comment type) is marked as a PR", async () => {

@@ -116,7 +116,9 @@ describe("GitHub deliveries", () => {
     (p.comment as { body: string }).body = "please\n/stop\n";
     const res = await post(githubDelivery("issue_comment", p, { id: "d-cmd" }));
     expect(res.status).toBe(202);
-    expect(((await res.json()) as { jobs: string[] }).jobs).toEqual([commandJobIdFor("github", "d-cmd")]);
+    expect(((await res.json()) as { jobs: string[] }).jobs).toEqual([
+      commandJobIdFor("github", (p.repository as { full_name: string }).full_name, (p.comment as { id: number }).id),
+    ]);
     const [job] = await probe.commandJobs();
     expect(job?.name).toBe("command");
     expect(job?.data).toMatchObject({

@@ -4,10 +4,11 @@ import { runIdFor } from "./jobs";
 
 describe("delivery helpers", () => {
   it("command job ids are stable per forge+delivery, distinct otherwise, and valid BullMQ ids", () => {
-    const a = commandJobIdFor("github", "d1");
-    expect(commandJobIdFor("github", "d1")).toBe(a);
-    expect(commandJobIdFor("gitea", "d1")).not.toBe(a);
-    expect(commandJobIdFor("github", "d2")).not.toBe(a);
+    const a = commandJobIdFor("github", "o/r", 1);
+    expect(commandJobIdFor("github", "o/r", 1)).toBe(a);
+    expect(commandJobIdFor("gitea", "o/r", 1)).not.toBe(a);
+    expect(commandJobIdFor("github", "o/r2", 1)).not.toBe(a);
+    expect(commandJobIdFor("github", "o/r", 2)).not.toBe(a);
     expect(a).toMatch(/^c[0-9a-f]{12}$/);
     expect(a).not.toBe(runIdFor("github", "d1", "x", "y"));
   });

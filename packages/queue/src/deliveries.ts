@@ -14,9 +14,12 @@ export function deliveryKey(prefix: string, forge: string, deliveryId: string): 
   return `${prefix}:delivery:${forge}:${deliveryId}`;
 }
 
-/** Deterministic BullMQ job id for the command job of one delivery (one comment → at most one command job). */
-export function commandJobIdFor(forge: string, deliveryId: string): string {
-  return `c${createHash("sha256").update(`${forge}\0${deliveryId}`).digest("hex").slice(0, 12)}`;
+/**
+ * Job id for the slash commands of one comment. Keyed by the comment, not the delivery: Gitea's
+ * "Replay" re-sends a comment with a new delivery id, and its commands must not run twice.
+ */
+export function commandJobIdFor(forge: string, repo: string, commentId: number): string {
+  return `c${createHash("sha256").update(`${forge}\0${repo}\0${commentId}`).digest("hex").slice(0, 12)}`;
 }
 
 /** BullMQ job options every producer uses: a fixed id plus a week of retention so the id stays deduplicated. */
