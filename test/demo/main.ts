@@ -120,7 +120,9 @@ function summariseStatus(markdown: string): string {
   const turns = /Tool turns\s+(\d+)/i.exec(text)?.[1];
   const cost = /Cost\s+(\$[\d.]+)/i.exec(text)?.[1];
   if (!state && !turns) return text.slice(0, 100);
-  return [state, turns !== undefined ? `${turns} tool turns` : "", cost ?? ""].filter(Boolean).join(" · ");
+  return [state, turns !== undefined ? `${turns} tool turn${turns === "1" ? "" : "s"}` : "", cost ?? ""]
+    .filter(Boolean)
+    .join(" · ");
 }
 
 process.exitCode = await main();
