@@ -23,7 +23,7 @@ function captureLogger() {
 }
 
 describe("reapOrphans", () => {
-  it("kills the agent tree a SIGKILLed supervisor left behind, logs it, and clears the registry", async () => {
+  it("kills the agent tree a SIGKILLed supervisor (and its guardian) left behind, logs it, clears the registry", async () => {
     const registryDir = join(wt.dir, "data", "pids");
     const options = {
       command: [process.execPath, fixture("tree.mjs")],
@@ -54,7 +54,8 @@ describe("reapOrphans", () => {
 
     runner.kill("SIGKILL");
     await waitFor(() => runner.exitCode !== null || runner.signalCode !== null, 10_000, "the supervisor to die");
-    expect(pids.filter(isAlive)).toEqual(pids); // the crash left the agent running: that is the bug to fix
+    // With its guardian killed too, the crash left the agent running: only reapOrphans can end it now.
+    expect(pids.filter(isAlive)).toEqual(pids);
 
     const { logger, lines } = captureLogger();
     const reports = await reapOrphans(registryDir, logger, { graceMs: 200 });

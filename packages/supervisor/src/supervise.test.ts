@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { stopGuardian } from "./guardian";
 import type { PidEntry } from "./pid-registry";
 import { supervise } from "./supervise";
 import { fixture, isAlive, killAll, makeWorktree, readPids } from "./test-support";
@@ -13,7 +14,11 @@ afterEach(() => {
   wt.cleanup();
   wt = makeWorktree();
 });
-afterAll(() => wt.cleanup());
+afterAll(async () => {
+  // Tests with a registryDir start this worker's guardian; leave no process behind.
+  await stopGuardian();
+  wt.cleanup();
+});
 
 function options(name: string, extra: Partial<SuperviseOptions> = {}): SuperviseOptions {
   return {

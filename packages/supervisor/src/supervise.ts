@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from "@forgehand/core";
 import { execa } from "execa";
 import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
 import { DEFAULT_PRICES } from "./estimate-cost-usd";
+import { ensureGuardian } from "./guardian";
 import { killTree } from "./kill-tree";
 import { createLinesParser } from "./lines-parser";
 import { pidEntryPath, removePidEntry, writePidEntry } from "./pid-registry";
@@ -52,6 +53,8 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
   const stderrTail = createStderrTail();
   let reason: RunEndReason | undefined;
   let detail = "";
+  // Before the agent exists: if this process dies from here on (even by SIGKILL), the guardian kills the agent.
+  if (registryDir) ensureGuardian(registryDir, logger);
 
   const subprocess = execa(options.command[0]!, args, {
     cwd,
