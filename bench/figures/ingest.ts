@@ -5,6 +5,7 @@ import { Queue } from "bullmq";
 import { type BenchChild, startChild, track } from "../harness/child";
 import type { Figure } from "../harness/figure";
 import { type CannonResult, loadTest } from "../harness/load-test";
+import { processCpuMs } from "../harness/proc-cpu";
 import { fmt, median } from "../harness/stats";
 import { githubHeaders, labeledPayload, signGithub } from "./github-payloads";
 
@@ -14,6 +15,10 @@ const TARGET_RATIO = 0.5;
 interface Run {
   side: "forgehand" | "bare";
   res: CannonResult;
+  /** CPU ms used during the run by the serving process, by redis-server, and by the bench (autocannon). */
+  serverCpuMs: number;
+  redisCpuMs: number;
+  benchCpuMs: number;
 }
 
 /** Signed `issues.labeled` bodies for a spread of issues; each request gets a fresh delivery id. */
@@ -53,17 +58,28 @@ export const ingestFigure: Figure = {
       children.push(ours);
       const next = requestSource(secret, 256);
       const url = (c: BenchChild<{ port: number }>) => `http://127.0.0.1:${c.ready.port}/webhooks/github`;
+      let warm2xx = 0;
       if (!smoke) {
         ctx.note("warm-up 2 s each");
-        await loadTest({ url: url(ours), connections, durationS: 2, next });
+        warm2xx += (await loadTest({ url: url(ours), connections, durationS: 2, next }))["2xx"];
         await loadTest({ url: url(bare), connections, durationS: 2, next });
       }
       const runs: Run[] = [];
       for (let i = 0; i < pairs; i++) {
         for (const side of ["forgehand", "bare"] as const) {
-          const res = await loadTest({ url: url(side === "forgehand" ? ours : bare), connections, durationS, next });
+          const server = side === "forgehand" ? ours : bare;
+          const pid = server.child.pid!;
+          const before = { server: processCpuMs(pid), redis: processCpuMs(redisServer.pid), bench: process.cpuUsage() };
+          const res = await loadTest({ url: url(server), connections, durationS, next });
+          const bench = process.cpuUsage(before.bench);
           ctx.note(`${side}: ${fmt(res.requests.average)} req/s, p99 ${res.latency.p99} ms, non-2xx ${res.non2xx}`);
-          runs.push({ side, res });
+          runs.push({
+            side,
+            res,
+            serverCpuMs: processCpuMs(pid) - before.server,
+            redisCpuMs: processCpuMs(redisServer.pid) - before.redis,
+            benchCpuMs: (bench.user + bench.system) / 1000,
+          });
         }
       }
       const enqueued = await countEnqueued(redisServer.url, prefix);
@@ -74,9 +90,22 @@ export const ingestFigure: Figure = {
       const baseRps = median(base.map((r) => r.requests.average));
       const ratio = fhRps / baseRps;
       const non2xx = fh.reduce((s, r) => s + r.non2xx + r.errors + r.timeouts, 0);
-      const fh2xx = fh.reduce((s, r) => s + r["2xx"], 0);
+      const fh2xx = fh.reduce((s, r) => s + r["2xx"], 0) + warm2xx;
+      // Each 202 must have put one job in the queue: fewer jobs than answers means accepted deliveries were lost.
+      // autocannon stops counting at the deadline, so up to one in-flight request per connection and run is
+      // enqueued without its answer being counted.
+      const inFlight = connections * (fh.length + (smoke ? 0 : 1));
+      if (enqueued < fh2xx || enqueued > fh2xx + inFlight)
+        throw new Error(
+          `[bench] forgehand answered 2xx ${fh2xx} times (+ ≤ ${inFlight} in flight) but ${enqueued} stage jobs are in Redis`,
+        );
+      const perReq = (r: Run, ms: number) => (ms * 1000) / Math.max(1, r.res["2xx"] + r.res.non2xx);
+      const cpuUs = (side: Run["side"], pick: (r: Run) => number) =>
+        median(runs.filter((r) => r.side === side).map((r) => perReq(r, pick(r))));
+      const fhServerUs = cpuUs("forgehand", (r) => r.serverCpuMs);
+      const baseServerUs = cpuUs("bare", (r) => r.serverCpuMs);
+      const redisUs = cpuUs("forgehand", (r) => r.redisCpuMs);
       const met = ratio >= TARGET_RATIO && non2xx === 0;
-      const warmupNote = smoke ? "" : " (plus the warm-up's)";
       return {
         method: `${ingestFigure.method}; ${connections} connections, ${durationS} s per run, ${pairs} pairs after a 2 s warm-up each`,
         status: met ? "met" : "missed",
@@ -94,15 +123,20 @@ export const ingestFigure: Figure = {
           forgehandP99Ms: median(fh.map((r) => r.latency.p99)),
           bareP99Ms: median(base.map((r) => r.latency.p99)),
           enqueuedJobs: enqueued,
+          forgehandServerCpuUsPerReq: fhServerUs,
+          bareServerCpuUsPerReq: baseServerUs,
+          redisCpuUsPerReq: redisUs,
         },
         details: [
-          `${enqueued.toLocaleString("en-US")} stage jobs found in Redis after the runs, for ${fh2xx.toLocaleString("en-US")} 2xx answers from forgehand${warmupNote}.`,
+          `${enqueued.toLocaleString("en-US")} stage jobs found in Redis after the runs for ${fh2xx.toLocaleString("en-US")} counted 2xx answers from forgehand (warm-up included; the ${enqueued - fh2xx} more are requests in flight when autocannon stopped counting, at most one per connection and run).`,
           "",
-          "| run | side | req/s | p50 ms | p99 ms | 2xx | non-2xx | errors |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- |",
+          `CPU per request (median of runs, from /proc, so independent of how busy the shared machine was): forgehand's server process ${fmt(fhServerUs)} µs + redis-server ${fmt(redisUs)} µs, against the bare route's ${fmt(baseServerUs)} µs — a CPU cost ratio of ${fmt(baseServerUs / (fhServerUs + redisUs))}× (bare / (forgehand + Redis)). On ${ctx.machine.cores} cores the load generator, the server and redis-server share the CPUs, so redis-server's time is taken from the same budget.`,
+          "",
+          "| run | side | req/s | p50 ms | p99 ms | 2xx | non-2xx | errors | server CPU ms | redis CPU ms | autocannon CPU ms |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
           ...runs.map(
             (r, i) =>
-              `| ${i + 1} | ${r.side} | ${fmt(r.res.requests.average)} | ${r.res.latency.p50} | ${r.res.latency.p99} | ${r.res["2xx"]} | ${r.res.non2xx} | ${r.res.errors + r.res.timeouts} |`,
+              `| ${i + 1} | ${r.side} | ${fmt(r.res.requests.average)} | ${r.res.latency.p50} | ${r.res.latency.p99} | ${r.res["2xx"]} | ${r.res.non2xx} | ${r.res.errors + r.res.timeouts} | ${fmt(r.serverCpuMs)} | ${fmt(r.redisCpuMs)} | ${fmt(r.benchCpuMs)} |`,
           ),
         ],
       };

@@ -44,7 +44,10 @@ export async function startChild<T>(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; readyTimeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<BenchChild<T>> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", script, ...args], {
+  // `npm run bench -- --profile` sets BENCH_CPU_PROF_DIR: every child writes a V8 CPU profile on exit.
+  const prof = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const nodeArgs = [...prof, ...(options.nodeArgs ?? [])];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
   });
