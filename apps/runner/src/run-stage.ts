@@ -1,7 +1,7 @@
 import type { Config, IssueRef, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob } from "@forgehand/queue";
-import type { AgentEvent, RunOutcome } from "@forgehand/supervisor";
+import { type AgentEvent, DEFAULT_PRICES, type RunOutcome } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError } from "./classify-failure";
 import type { RunGateFn, SuperviseFn, Workspaces } from "./ports";
@@ -117,7 +117,8 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     signal: ctx.signal,
     registryDir: ctx.registryDir,
     runId: job.runId,
-    prices: config.prices,
+    // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
+    prices: { ...DEFAULT_PRICES, ...config.prices },
     onEvent(event: AgentEvent) {
       if (event.type === "assistant" && event.tools.length) {
         actions.push(...event.tools.map(describeTool));

@@ -129,6 +129,30 @@ describe("runner (in process)", () => {
     expect(Object.keys(env).filter((k) => !/^(PATH|HOME|FIXTURE_|FORGEHAND_)/.test(k))).toEqual([]);
   });
 
+  it("estimates live cost with the built-in prices when the config lists none", async () => {
+    const config = fixtureConfig({});
+    expect(config.prices).toEqual({});
+    const agent = config.agents.fixture as Config["agents"][string];
+    agent.parser = "claude-stream-json";
+    // One Opus turn with 1M input tokens (≈ $5 at list price), then idle: only the estimate can end it.
+    const line = JSON.stringify({
+      type: "assistant",
+      message: {
+        id: "msg_1",
+        model: "claude-opus-4-5",
+        content: [{ type: "text", text: "thinking" }],
+        usage: { input_tokens: 1_000_000, output_tokens: 10 },
+      },
+    });
+    agent.command = [process.execPath, "-e", `console.log(${JSON.stringify(line)}); setInterval(() => {}, 1000)`];
+    (config.stages[0] as Config["stages"][number]).limits.maxBudgetUsd = 1;
+    await start(config).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("price") });
+    const run = await ended(runId);
+    expect(run.state).toBe("budget_limit");
+    expect(run.costUsd).toBeGreaterThan(1);
+  });
+
   it("does not retry a permanent failure and labels the issue forgehand:failed", async () => {
     const log = join(dir, "agent.log");
     await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_MODE: "fail" })).start();
