@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { freePort } from "@forgehand/queue";
 import { describe, expect, it } from "vitest";
 import { testRedisUrl } from "../helpers/redis";
+import { startForgeEmulator } from "../support/forge-emulator";
 import { cleanEnv, runForgehand, tempDir } from "./run-forgehand";
 
 /** A directory with a forgehand.yml whose single agent is a program in `bin/`. */
@@ -106,15 +107,57 @@ describe("forgehand doctor", { timeout: 90_000 }, () => {
     try {
       const { code, stdout, ms } = await runForgehand(["doctor"], {
         cwd: dir,
-        env: { ...env, REDIS_URL: `redis://127.0.0.1:${port}`, GITHUB_TOKEN: "x", GITHUB_WEBHOOK_SECRET: "s" },
+        env: {
+          ...env,
+          REDIS_URL: `redis://127.0.0.1:${port}`,
+          // The same silent server plays a GitHub API that never answers: login discovery gives up too.
+          GITHUB_API_URL: `http://127.0.0.1:${port}`,
+          GITHUB_TOKEN: "x",
+          GITHUB_WEBHOOK_SECRET: "s",
+        },
       });
       expect(stdout).toMatch(new RegExp(`✗ redis\\s+Redis at redis://127.0.0.1:${port} does not answer`));
-      expect(stdout).toMatch(/✗ github login\s+FORGEHAND_GITHUB_LOGIN is unset/);
+      expect(stdout).toMatch(
+        /✗ github login\s+FORGEHAND_GITHUB_LOGIN is unset and the forge did not say who the bot is \(.*\): set FORGEHAND_GITHUB_LOGIN/,
+      );
       expect(code).toBe(1);
       expect(ms).toBeLessThan(15_000);
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();
+    }
+  });
+
+  it("asks the forge for the bot login when FORGEHAND_*_LOGIN is unset", async () => {
+    const { dir, env } = workspace("fake-agent");
+    const gh = await startForgeEmulator({ flavour: "github", tokens: { "bot-token": "gh-bot" } });
+    const gt = await startForgeEmulator({ flavour: "gitea", tokens: { "bot-token": "gt-bot" } });
+    try {
+      const { code, stdout } = await runForgehand(["doctor"], {
+        cwd: dir,
+        env: {
+          ...env,
+          REDIS_URL: testRedisUrl(),
+          GITHUB_TOKEN: "bot-token",
+          GITHUB_API_URL: gh.apiUrl,
+          GITHUB_WEBHOOK_SECRET: "s",
+          GITEA_URL: gt.url,
+          GITEA_TOKEN: "bot-token",
+          GITEA_WEBHOOK_SECRET: "s",
+        },
+      });
+      expect(stdout).toMatch(/✓ github login\s+discovered as gh-bot/);
+      expect(stdout).toMatch(/✓ gitea login\s+discovered as gt-bot/);
+      expect(code, stdout).toBe(0);
+      const bad = await runForgehand(["doctor"], {
+        cwd: dir,
+        env: { ...env, REDIS_URL: testRedisUrl(), GITEA_URL: gt.url, GITEA_TOKEN: "wrong", GITEA_WEBHOOK_SECRET: "s" },
+      });
+      expect(bad.stdout).toMatch(/✗ gitea login\s+FORGEHAND_GITEA_LOGIN is unset and the forge did not say .*401/);
+      expect(bad.code).toBe(1);
+    } finally {
+      await gh.close();
+      await gt.close();
     }
   });
 

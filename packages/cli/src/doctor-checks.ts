@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { createPrivateKey } from "node:crypto";
 import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { ConfigError, type LoadedConfig } from "@forgehand/core";
+import { ConfigError, type ForgeId, type LoadedConfig } from "@forgehand/core";
+import { BOT_LOGIN_ENV, discoverBotLogin, forgeOptionsFromEnv } from "@forgehand/forge";
 import { connectRedis, redactUrl } from "./connect-redis";
 import { findExecutable } from "./find-executable";
 import { findRedisUrl } from "./redis-target";
@@ -87,34 +88,43 @@ function privateKeyProblem(env: Env): string | undefined {
   }
 }
 
-/** Forge credentials and webhook secrets; a forge with nothing set is skipped, but one forge is needed. */
-export function checkForges(env: Env): CheckResult[] {
+/**
+ * Forge credentials and webhook secrets; a forge with nothing set is skipped, but one forge is needed.
+ * The bot login comes from FORGEHAND_*_LOGIN, else the forge is asked (bounded by `timeoutMs`).
+ */
+export async function checkForges(env: Env, timeoutMs = 5_000): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const appMode = Boolean(env.GITHUB_APP_ID || env.GITHUB_PRIVATE_KEY || env.GITHUB_PRIVATE_KEY_PATH);
   const github = appMode || Boolean(env.GITHUB_TOKEN);
+  let githubProblem: string | undefined;
   if (appMode) {
     const problem = !env.GITHUB_APP_ID
       ? "GITHUB_PRIVATE_KEY(_PATH) is set but GITHUB_APP_ID is not"
       : !/^\d+$/.test(env.GITHUB_APP_ID)
         ? `GITHUB_APP_ID must be the numeric App id, got \`${env.GITHUB_APP_ID}\``
         : privateKeyProblem(env);
+    githubProblem = problem;
     results.push(
       problem ? fail("github", problem) : ok("github", `GitHub App ${env.GITHUB_APP_ID}, private key parses`),
     );
   } else if (env.GITHUB_TOKEN) results.push(ok("github", "GITHUB_TOKEN is set (personal/bot token)"));
   else results.push(skip("github", "not configured (GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_PRIVATE_KEY)"));
-  if (github && env.GITHUB_API_URL && !URL.canParse(env.GITHUB_API_URL))
+  if (github && env.GITHUB_API_URL && !URL.canParse(env.GITHUB_API_URL)) {
+    githubProblem = "GITHUB_API_URL is not a URL";
     results.push(fail("github api", `GITHUB_API_URL is not a URL: \`${env.GITHUB_API_URL}\``));
+  }
   if (github || env.GITHUB_WEBHOOK_SECRET)
     results.push(
       env.GITHUB_WEBHOOK_SECRET
         ? ok("github secret", "GITHUB_WEBHOOK_SECRET is set")
         : fail("github secret", "GITHUB_WEBHOOK_SECRET is unset: every GitHub delivery would be rejected (401)"),
     );
+  const githubAt = results.length;
 
-  if (github) results.push(botLoginCheck("github", env.FORGEHAND_GITHUB_LOGIN, "FORGEHAND_GITHUB_LOGIN"));
+  const githubLogin = github ? botLoginCheck("github", env, githubProblem, timeoutMs) : undefined;
 
   const gitea = Boolean(env.GITEA_URL || env.GITEA_TOKEN);
+  let giteaProblem: string | undefined;
   if (gitea) {
     const problem = !env.GITEA_URL
       ? "GITEA_TOKEN is set but GITEA_URL is not"
@@ -123,6 +133,7 @@ export function checkForges(env: Env): CheckResult[] {
         : !env.GITEA_TOKEN
           ? "GITEA_URL is set but GITEA_TOKEN is not"
           : undefined;
+    giteaProblem = problem;
     results.push(problem ? fail("gitea", problem) : ok("gitea", `${env.GITEA_URL} with GITEA_TOKEN`));
   } else results.push(skip("gitea", "not configured (GITEA_URL + GITEA_TOKEN)"));
   if (gitea || env.GITEA_WEBHOOK_SECRET)
@@ -131,7 +142,11 @@ export function checkForges(env: Env): CheckResult[] {
         ? ok("gitea secret", "GITEA_WEBHOOK_SECRET is set")
         : fail("gitea secret", "GITEA_WEBHOOK_SECRET is unset: every Gitea delivery would be rejected (401)"),
     );
-  if (gitea) results.push(botLoginCheck("gitea", env.FORGEHAND_GITEA_LOGIN, "FORGEHAND_GITEA_LOGIN"));
+  const giteaLogin = gitea ? botLoginCheck("gitea", env, giteaProblem, timeoutMs) : undefined;
+  // Both forges are asked at once; each answer goes where its line belongs.
+  const [gh, gt] = await Promise.all([githubLogin, giteaLogin]);
+  if (gt) results.push(gt);
+  if (gh) results.splice(githubAt, 0, gh);
   if (!github && !gitea)
     results.push(
       fail("forges", "no forge credentials: set GITHUB_TOKEN, GITHUB_APP_ID + key, or GITEA_URL + GITEA_TOKEN"),
@@ -140,10 +155,28 @@ export function checkForges(env: Env): CheckResult[] {
 }
 
 // Without its own login the bot cannot tell its comments and label changes from people's (loops).
-function botLoginCheck(forge: string, login: string | undefined, variable: string): CheckResult {
-  return login
-    ? ok(`${forge} login`, `bot account ${login} (its own events are ignored)`)
-    : fail(`${forge} login`, `${variable} is unset: the bot would read its own comments and label changes as people's`);
+async function botLoginCheck(
+  forge: ForgeId,
+  env: Env,
+  credentialProblem: string | undefined,
+  timeoutMs: number,
+): Promise<CheckResult> {
+  const variable = BOT_LOGIN_ENV[forge];
+  const explicit = env[variable];
+  if (explicit) return ok(`${forge} login`, `bot account ${explicit} (from ${variable}; its own events are ignored)`);
+  const unset = `${variable} is unset`;
+  const consequence = "the bot would read its own comments and label changes as people's";
+  if (credentialProblem) return fail(`${forge} login`, `${unset} and the credentials are unusable: ${consequence}`);
+  try {
+    const login = await discoverBotLogin(forge, forgeOptionsFromEnv(env as NodeJS.ProcessEnv), timeoutMs);
+    return ok(`${forge} login`, `discovered as ${login} (asked the forge; its own events are ignored)`);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.replace(/^\[forge\] /, "") : String(error);
+    return fail(
+      `${forge} login`,
+      `${unset} and the forge did not say who the bot is (${why}): set ${variable}; ${consequence}`,
+    );
+  }
 }
 
 /** Each configured agent's program, found on PATH or in node_modules/.bin. */

@@ -7,4 +7,5 @@ export * from "./github-client";
 export * from "./installation-token-source";
 export * from "./permission-cache";
 export * from "./render-status-comment";
+export * from "./resolve-bot-logins";
 export * from "./status-marker";

@@ -116,3 +116,43 @@ describe("forge emulator webhooks", () => {
     expect((await fetch(`${emu.apiUrl}/repos/acme/app`)).status).toBe(401);
   });
 });
+
+describe("forge emulator identity and author_association", () => {
+  it("GET /user names the token's account on GitHub and Gitea", async () => {
+    const r = await receiver();
+    for (const flavour of ["github", "gitea"] as const) {
+      const emu = await start(flavour, r.url);
+      const res = await api(emu, "GET", "/user");
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ login: "forgehand-bot" });
+      const bad = await fetch(`${emu.apiUrl}/user`, { headers: { authorization: "token nope" } });
+      expect(bad.status).toBe(401);
+    }
+  });
+
+  it("GitHub: author_association follows the roles the emulator holds", async () => {
+    const r = await receiver();
+    const emu = await start("github", r.url);
+    emu.setPermission("acme/app", "alice", "write");
+    emu.setPermission("acme/app", "rita", "read");
+    emu.setPermission("acme/app", "nobody", "none");
+    for (const login of ["acme", "alice", "rita", "nobody", "stranger"]) emu.commentAsUser("acme/app", 1, login, "hi");
+    await emu.deliveriesSettled();
+    const res = await api(emu, "GET", "/repos/acme/app/issues/1/comments");
+    const byUser = Object.fromEntries(
+      ((await res.json()) as { user: { login: string }; author_association: string }[]).map((c) => [
+        c.user.login,
+        c.author_association,
+      ]),
+    );
+    expect(byUser).toEqual({
+      acme: "OWNER",
+      alice: "COLLABORATOR",
+      rita: "COLLABORATOR",
+      nobody: "NONE",
+      stranger: "NONE",
+    });
+    const delivered = r.got.map((g) => JSON.parse(g.raw).comment?.author_association);
+    expect(delivered).toEqual(["OWNER", "COLLABORATOR", "COLLABORATOR", "NONE", "NONE"]);
+  });
+});

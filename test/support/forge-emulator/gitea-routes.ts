@@ -61,6 +61,13 @@ export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
   return [
     {
       method: "GET",
+      pattern: "/user",
+      auth: "token",
+      // routers/api/v1/user/user.go GetAuthenticatedUser: the token's own account.
+      handle: (ctx) => ({ status: 200, body: gtUser(ctx.base, ctx.login) }),
+    },
+    {
+      method: "GET",
       pattern: "/repos/:owner/:repo",
       auth: "token",
       handle: withRepo((ctx, repo) => {

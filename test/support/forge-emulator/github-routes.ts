@@ -5,9 +5,11 @@ import { type EmulatedRepo, type EmulatorState, ensureLabel, nextId, nowIso } fr
 import {
   type GhInstallationToken,
   type GhPermission,
+  ghApp,
   ghComment,
   ghIssue,
   ghLabel,
+  ghPublicUser,
   ghPull,
   ghReaction,
   ghRepo,
@@ -76,6 +78,29 @@ function issueEvent(ctx: RouteContext, repo: EmulatedRepo, number: number, actio
 /** The GitHub REST subset forgehand uses. */
 export function githubRoutes(app?: EmulatedApp): Route[] {
   return [
+    {
+      method: "GET",
+      pattern: "/app",
+      auth: "jwt",
+      handle(ctx) {
+        if (!app) return fail(404, "Not Found");
+        const v = verifyAppJwt(ctx.credential, app.publicKey);
+        if (!v.ok) return fail(401, `A JSON web token could not be decoded (${v.reason})`);
+        if (String(v.claims.iss) !== String(app.id)) return fail(401, "Integration not found");
+        return { status: 200, body: ghApp(ctx.base, { id: app.id, slug: app.slug ?? "forgehand" }) };
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/user",
+      auth: "token",
+      handle(ctx) {
+        // GitHub refuses `/user` to installation tokens: an App learns its name from `GET /app`.
+        if (ctx.state.tokens.get(ctx.credential)?.installationId !== undefined)
+          return fail(403, "Resource not accessible by integration");
+        return { status: 200, body: ghPublicUser(ctx.base, ctx.login) };
+      },
+    },
     {
       method: "POST",
       pattern: "/app/installations/:id/access_tokens",

@@ -18,6 +18,8 @@ export type GhComment = S["issue-comment"];
 export type GhReaction = S["reaction"];
 export type GhPermission = S["repository-collaborator-permission"];
 export type GhInstallationToken = S["installation-token"];
+export type GhPublicUser = S["public-user"];
+export type GhApp = NonNullable<S["integration"]>;
 export type GhIssue = Pick<
   S["issue"],
   | "id"
@@ -80,6 +82,44 @@ export function ghUser(base: string, login: string): GhUser {
   };
 }
 
+/** `GET /user` for a token's own account (the public part; forgehand reads `login`). */
+export function ghPublicUser(base: string, login: string): GhPublicUser {
+  return {
+    ...ghUser(base, login),
+    name: null,
+    company: null,
+    blog: null,
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: "2020-01-01T00:00:00Z",
+    updated_at: "2020-01-01T00:00:00Z",
+  };
+}
+
+/** `GET /app`: the authenticated App (its events carry the login `${slug}[bot]`). */
+export function ghApp(base: string, app: { id: number; slug: string }): GhApp {
+  return {
+    id: app.id,
+    slug: app.slug,
+    node_id: `A_${app.id}`,
+    owner: ghUser(base, "acme"),
+    name: app.slug,
+    description: null,
+    external_url: `${base}/apps/${app.slug}`,
+    html_url: `${base}/apps/${app.slug}`,
+    created_at: "2020-01-01T00:00:00Z",
+    updated_at: "2020-01-01T00:00:00Z",
+    permissions: { issues: "write", pull_requests: "write", contents: "write", metadata: "read" },
+    events: ["issues", "issue_comment", "pull_request"],
+  };
+}
+
 export function ghLabel(base: string, repo: EmulatedRepo, label: EmulatedLabel): GhLabel {
   return {
     id: label.id,
@@ -103,7 +143,7 @@ export function ghComment(base: string, repo: EmulatedRepo, c: EmulatedComment):
     created_at: c.createdAt,
     updated_at: c.updatedAt,
     issue_url: `${base}/repos/${repo.fullName}/issues/${c.issue}`,
-    author_association: c.author === repo.owner ? "OWNER" : "NONE",
+    author_association: association(repo, c.author),
   };
 }
 
@@ -150,7 +190,7 @@ export function ghIssue(base: string, repo: EmulatedRepo, issue: EmulatedIssue):
     closed_at: null,
     created_at: issue.createdAt,
     updated_at: issue.createdAt,
-    author_association: issue.author === repo.owner ? "OWNER" : "NONE",
+    author_association: association(repo, issue.author),
   };
 }
 
@@ -184,6 +224,17 @@ export function ghPull(base: string, repo: EmulatedRepo, pr: EmulatedPull): GhPu
     head: { ref: pr.head, label: `${repo.owner}:${pr.head}`, sha: "0".repeat(40) },
     base: { ref: pr.base, label: `${repo.owner}:${pr.base}`, sha: "0".repeat(40) },
   };
+}
+
+/**
+ * GitHub's `author_association` from what the emulator knows: the owner is OWNER, anyone holding a
+ * role on the repository (read/triage/write/maintain/admin, as an invited collaborator) is
+ * COLLABORATOR, everyone else NONE. The emulator has no organisations, so it never says MEMBER.
+ */
+export function association(repo: EmulatedRepo, login: string): GhComment["author_association"] {
+  if (login === repo.owner) return "OWNER";
+  const role = repo.permissions.get(login);
+  return role && role !== "none" ? "COLLABORATOR" : "NONE";
 }
 
 function hash(s: string): number {

@@ -33,7 +33,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
   const { results, loaded } = checkConfig(values.config, ctx.env);
   emit(results);
   emit([await checkRedis(ctx.env, ctx.dataDir)]);
-  emit(checkForges(ctx.env));
+  emit(await checkForges(ctx.env));
   // The forgehand checkout's own node_modules/.bin holds the bundled claude CLI.
   if (loaded) emit(checkAgents(loaded, ctx.env, [process.cwd(), repoRoot()]));
   else emit([{ name: "agents", status: "fail", detail: "not checked: the config did not load" }]);

@@ -1,5 +1,5 @@
-import { createForgeClients, forgeOptionsFromEnv } from "@forgehand/forge";
 import { createCliContext } from "../cli-context";
+import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, positiveInt } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
 import { CleanupStack, waitForShutdownSignal } from "../shutdown";
@@ -15,7 +15,7 @@ export async function runnerCommand(args: string[]): Promise<number> {
   const concurrency = positiveInt("--concurrency", values.concurrency);
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
-  const forges = createForgeClients(forgeOptionsFromEnv(ctx.env));
+  const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
   const cleanup = new CleanupStack(ctx.logger);
   const shutdown = waitForShutdownSignal(ctx.logger);
   try {

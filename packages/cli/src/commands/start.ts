@@ -1,7 +1,7 @@
-import { createForgeClients, forgeOptionsFromEnv } from "@forgehand/forge";
 import { createCliContext } from "../cli-context";
 import { redactUrl } from "../connect-redis";
 import { startEmbeddedRedis } from "../embedded-redis";
+import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, portNumber } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
 import { serveWebhook } from "../serve-webhook";
@@ -21,7 +21,7 @@ export async function startCommand(args: string[]): Promise<number> {
   try {
     const redisUrl = ctx.env.REDIS_URL || (await startEmbeddedRedis(ctx.dataDir, ctx.logger, cleanup)).url;
     if (ctx.env.REDIS_URL) ctx.logger.info("using redis", { url: redactUrl(redisUrl) });
-    const forges = createForgeClients(forgeOptionsFromEnv(ctx.env));
+    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
     const bound = await serveWebhook({ ctx, config: loaded.config, redisUrl, port, cleanup, forges });
     await startRunner({ ctx, config: loaded.config, configDir: loaded.baseDir, redisUrl, forges, cleanup });
     ctx.logger.info("forgehand is up", { url: `http://127.0.0.1:${bound}`, health: "/healthz", ready: "/readyz" });

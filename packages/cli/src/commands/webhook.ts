@@ -1,5 +1,5 @@
-import { createForgeClients, forgeOptionsFromEnv } from "@forgehand/forge";
 import { createCliContext } from "../cli-context";
+import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, portNumber } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
 import { serveWebhook } from "../serve-webhook";
@@ -17,7 +17,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
   const cleanup = new CleanupStack(ctx.logger);
   const shutdown = waitForShutdownSignal(ctx.logger);
   // Forge clients only tell the webhook the bot's own logins (to ignore its own events).
-  const forges = createForgeClients(forgeOptionsFromEnv(ctx.env));
+  const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
   try {
     await serveWebhook({
       ctx,

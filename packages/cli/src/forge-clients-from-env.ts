@@ -1,0 +1,13 @@
+import type { Logger } from "@forgehand/core";
+import { createForgeClients, type ForgeClients, forgeOptionsFromEnv, resolveBotLogins } from "@forgehand/forge";
+
+/**
+ * Forge clients from the environment, with the bot's own login settled once at start-up:
+ * FORGEHAND_*_LOGIN when set, else asked from the forge (bounded; a failure is logged with the
+ * variable to set and never stops start-up). Without it the webhook would take the bot's own
+ * label removals for stop requests and its own comments for commands.
+ */
+export async function forgeClientsFromEnv(env: NodeJS.ProcessEnv, logger: Logger): Promise<ForgeClients> {
+  const { options } = await resolveBotLogins(forgeOptionsFromEnv(env), { logger });
+  return createForgeClients(options);
+}
