@@ -119,11 +119,10 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       return { runId: data.runId, state: record.state };
     }
 
-    const early = await pendingStop(deps.redis, deps.prefix, {
-      runId: data.runId,
-      issue: key,
-      requestedAt: data.requestedAt,
-    });
+    // The bot's own label removals are not stops (stop-watcher.ts isSelfInflicted).
+    const botLogin = deps.forges.botLogin(data.ref.repo.forge);
+    const target = { runId: data.runId, issue: key, requestedAt: data.requestedAt, botLogin };
+    const early = await pendingStop(deps.redis, deps.prefix, target);
     if (early) {
       const stopped = await end(record, "stopped", {
         stoppedBy: early.by,
@@ -160,12 +159,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       return await requeue(job, token, Date.now() + deps.lockedRetryMs * (0.75 + Math.random() * 0.5));
     }
 
-    const unwatch = deps.stopWatcher.watch({
-      runId: data.runId,
-      issue: key,
-      requestedAt: data.requestedAt,
-      onStop: (request) => abort({ kind: "stop", request }),
-    });
+    const unwatch = deps.stopWatcher.watch({ ...target, onStop: (request) => abort({ kind: "stop", request }) });
     deps.live.set(data.runId, controller);
     let progressTimer: NodeJS.Timeout | undefined;
     try {

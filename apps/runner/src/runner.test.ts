@@ -272,6 +272,44 @@ describe("runner (in process)", () => {
     expect((await ended(later)).state).toBe("succeeded");
   });
 
+  it("ignores the echo of its own label removal: the finishing run and the queued next one both succeed", async () => {
+    // What a webhook that does not know the bot's login sends when the runner removes the stage
+    // label on success: an issue-wide label_removed stop by the bot, while the run is still live
+    // (held here past the stop poll) and another run for the issue waits in the queue.
+    const removeLabel = forge.removeLabel.bind(forge);
+    let echoes = 0;
+    forge.removeLabel = async (r, label) => {
+      await removeLabel(r, label);
+      echoes++;
+      await requestStop(redis, prefix, {
+        issue: "github:acme/app#7",
+        by: "forgehand[bot]",
+        reason: "label_removed",
+        at: Date.now(),
+      });
+      await sleep(FAST.stopPollMs * 3);
+    };
+    await start(fixtureConfig({})).start();
+    const first = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("e1") });
+    const second = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("e2") });
+    const a = await ended(first);
+    const b = await ended(second);
+    expect(echoes).toBe(2);
+    expect([a.state, b.state]).toEqual(["succeeded", "succeeded"]);
+    expect(a.stoppedBy).toBeUndefined();
+    expect(b.stoppedBy).toBeUndefined();
+    // A person's label removal still stops the next run.
+    forge.removeLabel = removeLabel;
+    const third = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("e3") });
+    await requestStop(redis, prefix, {
+      issue: "github:acme/app#7",
+      by: "carol",
+      reason: "label_removed",
+      at: Date.now(),
+    });
+    expect(await ended(third)).toMatchObject({ state: "stopped", stoppedBy: "carol" });
+  });
+
   it("never runs two agents for one issue at once, even with free concurrency", async () => {
     const log = join(dir, "agent.log");
     await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "300" })).start();

@@ -8,7 +8,34 @@ export interface WatchedRun {
   issue: string;
   /** Only issue-wide stops at or after this time apply (a newer trigger is not stopped by an old /stop). */
   requestedAt: number;
+  /** The bot's own login on the run's forge; see {@link isSelfInflicted}. */
+  botLogin?: string;
   onStop(request: StopRequest): void;
+}
+
+/** What decides whether a stop request applies to a run. */
+export type StopTarget = Pick<WatchedRun, "runId" | "issue" | "requestedAt" | "botLogin">;
+
+/**
+ * True for the echo of the bot's own label removal. On success the runner removes the stage
+ * label (run-stage.ts "publishing the result") while the run is still live and the next stage
+ * may already be queued; the forge reports that removal as `unlabeled` by the bot, and a webhook
+ * that does not know the bot's login turns it into an issue-wide `label_removed` stop. Obeying it
+ * would abort the finishing run (killing its gate or push) and cancel the chained next stage.
+ *
+ * Why this rule and not "remove the label only once the record is terminal": reordering cannot
+ * help the next stage, which is queued for the same issue and would still be cancelled by the
+ * persisted issue-wide flag; and a label the bot failed to remove would leave a "succeeded" run
+ * whose label still says it is working. A `label_removed` stop by the bot itself is never a
+ * person's wish to stop, so dropping exactly those is safe: people's stops (other logins) and
+ * `/stop`/operator stops (other reasons) still apply. Needs the login: env or discovery.
+ */
+export function isSelfInflicted(request: StopRequest, run: Pick<StopTarget, "botLogin">): boolean {
+  return (
+    request.reason === "label_removed" &&
+    Boolean(run.botLogin) &&
+    request.by.toLowerCase() === run.botLogin?.toLowerCase()
+  );
 }
 
 export interface StopWatcher {
@@ -18,21 +45,18 @@ export interface StopWatcher {
 }
 
 /** True when `request` is meant for `run`. */
-export function stopApplies(request: StopRequest, run: { runId: string; issue: string; requestedAt: number }): boolean {
+export function stopApplies(request: StopRequest, run: StopTarget): boolean {
+  if (isSelfInflicted(request, run)) return false;
   if (request.runId === run.runId) return true;
   return request.issue === run.issue && request.at >= run.requestedAt;
 }
 
 /** The persisted stop request that applies to a run (live or queued), if any. */
-export async function pendingStop(
-  redis: Redis,
-  prefix: string,
-  run: { runId: string; issue: string; requestedAt: number },
-): Promise<StopRequest | null> {
+export async function pendingStop(redis: Redis, prefix: string, run: StopTarget): Promise<StopRequest | null> {
   const byRun = await readStop(redis, prefix, { runId: run.runId });
-  if (byRun) return byRun;
+  if (byRun && stopApplies(byRun, run)) return byRun;
   const byIssue = await readStop(redis, prefix, { issue: run.issue });
-  return byIssue && byIssue.at >= run.requestedAt ? byIssue : null;
+  return byIssue && stopApplies(byIssue, run) ? byIssue : null;
 }
 
 /**

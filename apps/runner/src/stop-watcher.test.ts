@@ -1,0 +1,34 @@
+import type { StopRequest } from "@forgehand/queue";
+import { describe, expect, it } from "vitest";
+import { isSelfInflicted, stopApplies } from "./stop-watcher";
+
+const run = { runId: "r1", issue: "github:acme/app#7", requestedAt: 1_000, botLogin: "Forgehand[bot]" };
+const stop = (over: Partial<StopRequest>): StopRequest => ({
+  issue: run.issue,
+  by: "alice",
+  reason: "label_removed",
+  at: 2_000,
+  ...over,
+});
+
+describe("stopApplies", () => {
+  it("applies people's issue-wide stops at or after the trigger, and any stop naming the run", () => {
+    expect(stopApplies(stop({}), run)).toBe(true);
+    expect(stopApplies(stop({ at: 999 }), run)).toBe(false);
+    expect(stopApplies(stop({ issue: undefined, runId: "r1", by: "operator", reason: "operator", at: 0 }), run)).toBe(
+      true,
+    );
+  });
+
+  it("drops the echo of the bot's own label removal (any case), but nothing else the bot's login is on", () => {
+    const echo = stop({ by: "forgehand[BOT]" });
+    expect(isSelfInflicted(echo, run)).toBe(true);
+    expect(stopApplies(echo, run)).toBe(false);
+    expect(stopApplies({ ...echo, runId: "r1" }, run)).toBe(false);
+    // Other reasons are never the bot's finishing step: an operator whose name is the bot's still stops.
+    expect(stopApplies(stop({ by: "forgehand[bot]", reason: "operator" }), run)).toBe(true);
+    expect(stopApplies(stop({ by: "forgehand[bot]", reason: "issue_closed" }), run)).toBe(true);
+    // Without a known login nothing is dropped.
+    expect(stopApplies(echo, { ...run, botLogin: undefined })).toBe(true);
+  });
+});
