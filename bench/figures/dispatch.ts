@@ -47,7 +47,7 @@ export const dispatchFigure: Figure = {
       method: `${dispatchFigure.method}; ${runs} measured runs after ${warmups} warm-up`,
       status: met ? "met" : "missed",
       headline: `p50 ${fmt(s.p50)} ms, p95 ${fmt(s.p95)} ms over ${s.n} runs (max ${fmt(s.max)} ms)`,
-      reason: met ? undefined : "see the profile notes",
+      reason: met ? undefined : "see bench/NOTES.md (profile)",
       metrics: { p50Ms: s.p50, p95Ms: s.p95, maxMs: s.max, runs: s.n },
       details: [
         "| measure | n | min | p50 | p95 | p99 | max |",

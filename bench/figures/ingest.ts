@@ -114,7 +114,7 @@ export const ingestFigure: Figure = {
           ? undefined
           : non2xx > 0
             ? `${non2xx} forgehand responses were not 2xx (or failed)`
-            : "ratio below target; see the profile notes",
+            : "ratio below target; see bench/NOTES.md (profile)",
         metrics: {
           forgehandRps: fhRps,
           bareRps: baseRps,

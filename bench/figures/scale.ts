@@ -73,7 +73,7 @@ export const scaleFigure: Figure = {
       method: `${scaleFigure.method}; window ${windowMs / 1000} s after ${settleMs / 1000} s settle`,
       status: met ? "met" : "missed",
       headline: `${top} idle: ${fmt(idleTop.cpuPct)} % of a core, RSS ${fmt(idleTop.rssMiB)} MiB (0 agents: ${fmt(base.cpuPct)} %, ${fmt(base.rssMiB)} MiB); ${top} chatty: ${fmt(chattyTop.cpuPct)} % at ${fmt(chattyTop.linesPerS)} lines/s`,
-      reason: met ? undefined : "see the profile notes",
+      reason: met ? undefined : "see bench/NOTES.md (profile)",
       metrics: {
         idleTopCpuPct: idleTop.cpuPct,
         idleTopRssMiB: idleTop.rssMiB,

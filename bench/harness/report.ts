@@ -34,6 +34,9 @@ export function renderMarkdown(results: readonly FigureResult[], machine: Machin
     `Machine: ${describeMachine(machine)}. The machine is shared and noisy, so figures are medians`,
     "and, where there is a baseline, ratios against it measured in the same invocation.",
     "",
+    "Where a target is missed, [NOTES.md](NOTES.md) says what bounds it, from CPU profiles",
+    "(`npm run bench -- --only <figure> --profile`).",
+    "",
     "| figure | status | result | target |",
     "| --- | --- | --- | --- |",
     ...results.map(
