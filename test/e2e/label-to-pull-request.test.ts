@@ -14,44 +14,62 @@ afterEach(async (ctx) => {
 });
 
 describe("e2e: label → agent → commit, PR, status comment", () => {
-  it("runs the develop stage with the real Claude CLI and opens a PR", { timeout: 180_000 }, async () => {
-    world = await startE2eWorld({
-      // 20k input tokens per turn at Opus prices: two turns ≈ $0.20, visible in the status comment.
-      script: writeFileScript("hello.txt", "hello from the scripted model\n", {
-        usage: { input_tokens: 20_000, output_tokens: 5 },
-      }),
-      redisUrl: testRedisUrl(),
-      prefix: uniquePrefix("e2e1"),
-    });
-    const w = world;
-    const issue = w.openIssue("Add a greeting file", "Please add hello.txt");
-    await w.addLabel(issue, "agent:develop");
+  // `discover`: FORGEHAND_GITHUB_LOGIN unset, so forgehand must ask the forge who it is; otherwise the
+  // echo of its own label removal would come back as a stop request against its finishing run.
+  it.each([
+    ["FORGEHAND_GITHUB_LOGIN set", "env"],
+    ["the bot login discovered from the forge", "discover"],
+  ] as const)(
+    "runs the develop stage with the real Claude CLI and opens a PR (%s)",
+    { timeout: 180_000 },
+    async (_, botLogin) => {
+      world = await startE2eWorld({
+        botLogin,
+        // 20k input tokens per turn at Opus prices: two turns ≈ $0.20, visible in the status comment.
+        script: writeFileScript("hello.txt", "hello from the scripted model\n", {
+          usage: { input_tokens: 20_000, output_tokens: 5 },
+        }),
+        redisUrl: testRedisUrl(),
+        prefix: uniquePrefix("e2e1"),
+      });
+      const w = world;
+      const issue = w.openIssue("Add a greeting file", "Please add hello.txt");
+      await w.addLabel(issue, "agent:develop");
 
-    const branch = `forgehand/${issue}-add-a-greeting-file`;
-    await waitFor(`branch ${branch} on the origin`, () => w.origin.branches().includes(branch), {
-      timeoutMs: Number(process.env.E2E_WAIT_MS ?? 120_000),
-    });
-    expect(w.origin.show(branch, "hello.txt")).toBe("hello from the scripted model");
+      const branch = `forgehand/${issue}-add-a-greeting-file`;
+      await waitFor(`branch ${branch} on the origin`, () => w.origin.branches().includes(branch), {
+        timeoutMs: Number(process.env.E2E_WAIT_MS ?? 120_000),
+      });
+      expect(w.origin.show(branch, "hello.txt")).toBe("hello from the scripted model");
 
-    const pulls = w.emulator.state.repos.get("acme/widgets")!.pulls;
-    await waitFor("a PR", () => pulls.length > 0);
-    expect(pulls[0]).toMatchObject({ head: branch, base: "main", state: "open" });
+      const pulls = w.emulator.state.repos.get("acme/widgets")!.pulls;
+      await waitFor("a PR", () => pulls.length > 0);
+      expect(pulls[0]).toMatchObject({ head: branch, base: "main", state: "open" });
 
-    const final = await waitFor(
-      "the status comment to say succeeded",
-      () => w.statusComments(issue).find((body) => /succeeded/.test(body)),
-      { timeoutMs: 60_000 },
-    );
-    if (process.env.E2E_SHOW) console.log(final);
-    const text = plainText(final);
-    expect(text).toMatch(/\bdevelop\b/);
-    expect(text).toMatch(/turns:? 1\b/i);
-    expect(text).toMatch(/cost:? \$0\.20\b/i);
-    expect(final).toContain(`/acme/widgets/pull/${pulls[0]!.number}`);
-    expect(w.labels(issue)).not.toContain("agent:develop");
-    // The model was driven through the real CLI: one Write turn, one final answer, aimed at the worktree.
-    const main = w.model.mainRequests();
-    expect(main.length).toBeGreaterThanOrEqual(2);
-    expect(w.survivors()).toEqual([]);
-  });
+      const final = await waitFor(
+        "the status comment to say succeeded",
+        () => w.statusComments(issue).find((body) => /succeeded/.test(body)),
+        { timeoutMs: 60_000 },
+      );
+      if (process.env.E2E_SHOW) console.log(final);
+      const text = plainText(final);
+      expect(text).toMatch(/\bdevelop\b/);
+      expect(text).toMatch(/turns:? 1\b/i);
+      expect(text).toMatch(/cost:? \$0\.20\b/i);
+      expect(final).toContain(`/acme/widgets/pull/${pulls[0]!.number}`);
+      expect(w.labels(issue)).not.toContain("agent:develop");
+      const [run] = await w.runs();
+      expect(run).toMatchObject({ state: "succeeded", stage: "develop" });
+      expect(run?.stoppedBy).toBeUndefined();
+      if (botLogin === "discover") expect(w.forgehand.log()).toContain("bot login github=forgehand-bot (discovered)");
+      // The bot's own `issues.unlabeled` came back and was recognised as its own, not turned into a stop.
+      await waitFor("the unlabeled echo to be answered", () =>
+        w.forgehand.log().includes("label removed by forgehand itself"),
+      );
+      // The model was driven through the real CLI: one Write turn, one final answer, aimed at the worktree.
+      const main = w.model.mainRequests();
+      expect(main.length).toBeGreaterThanOrEqual(2);
+      expect(w.survivors()).toEqual([]);
+    },
+  );
 });

@@ -5,7 +5,7 @@ import { plainText } from "./harness/plain-text";
 import { type E2eWorld, startE2eWorld, waitFor } from "./harness/start-e2e-world";
 
 // Scenario 3 (issue 7): /stop while Claude loops on tool calls. An outsider's /stop only gets a reply;
-// a maintainer's /stop kills every process, the run ends `stopped`, and the comment names who stopped it.
+// a write collaborator's /stop kills every process, the run ends `stopped`, and the comment names who stopped it.
 let world: E2eWorld | undefined;
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === "fail" && world) console.error(world.diagnose());
@@ -42,13 +42,13 @@ describe("e2e: /stop", () => {
     await waitFor("more tool turns after mallory's /stop", () => w.model.mainRequests().length > before + 2);
     expect(w.statusComments(issue)[0]).not.toMatch(/stopped/);
 
-    // The repo owner (admin). The emulator marks every non-owner comment author_association NONE, which
-    // forgehand rightly treats as "no access" without asking, so a write collaborator can't be used here yet.
-    await w.comment(issue, "/stop", "acme");
+    // A collaborator with write permission (not the owner), as the issue intends: the emulator sends
+    // author_association COLLABORATOR for her, so forgehand asks the permission API and gets `write`.
+    await w.comment(issue, "/stop", "alice");
     const final = await waitFor("the status comment to say stopped", () =>
       w.statusComments(issue).find((body) => /\bstopped\b/i.test(plainText(body))),
     );
-    expect(plainText(final)).toMatch(/acme/);
+    expect(plainText(final)).toMatch(/stopped by @?alice\b/i);
     expect(claudeProcesses(w)).toEqual([]);
     expect(w.survivors()).toEqual([]);
     // No more model traffic once the kill is verified.

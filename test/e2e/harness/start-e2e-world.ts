@@ -37,6 +37,11 @@ export interface E2eWorldOptions {
   prefix?: string;
   /** forgehand's LOG_LEVEL; @defaultValue E2E_LOG_LEVEL or "debug" */
   logLevel?: string;
+  /**
+   * How forgehand learns the bot's own login: `env` sets FORGEHAND_*_LOGIN as a deployment may;
+   * `discover` leaves it unset so forgehand must ask the forge (`GET /user`). @defaultValue "env"
+   */
+  botLogin?: "env" | "discover";
 }
 
 /** Everything one scenario runs against: real forgehand process, emulated forge, bare origin, scripted model. */
@@ -135,13 +140,13 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
               GITHUB_API_URL: emulator.apiUrl,
               GITHUB_WEBHOOK_SECRET: SECRET,
               // The bot's login, as a deployment sets it: forgehand must not read its own comments as commands.
-              FORGEHAND_GITHUB_LOGIN: TOKENS["bot-token"],
+              ...(options.botLogin === "discover" ? {} : { FORGEHAND_GITHUB_LOGIN: TOKENS["bot-token"] }),
             }
           : {
               GITEA_URL: emulator.url,
               GITEA_TOKEN: "bot-token",
               GITEA_WEBHOOK_SECRET: SECRET,
-              FORGEHAND_GITEA_LOGIN: TOKENS["bot-token"],
+              ...(options.botLogin === "discover" ? {} : { FORGEHAND_GITEA_LOGIN: TOKENS["bot-token"] }),
             }),
         FORGEHAND_API_TOKEN: API_TOKEN,
       },
