@@ -48,7 +48,7 @@ export async function startForgehand(
   const outDir = join(dir, "out");
   mkdirSync(outDir, { recursive: true });
   const redisServer = await startRedisServer({ dataDir: join(dir, "redis"), persistence: true });
-  track(redisServer.child);
+  track(redisServer.child, { last: true });
   let redis: Redis | undefined;
   let child: BenchChild<{ port: number }> | undefined;
   try {
@@ -72,6 +72,8 @@ export async function startForgehand(
     });
     const c = child;
     redis = createRedis(redisServer.url, "worker");
+    // Reconnect noise when redis-server is stopped at the end (or on interrupt) says nothing useful.
+    redis.on("error", () => {});
     const store = createRunStore(redis, prefix);
     const url = `http://127.0.0.1:${child.ready.port}/webhooks/github`;
     const post = async (event: string, body: string) => {

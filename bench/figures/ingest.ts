@@ -49,7 +49,7 @@ export const ingestFigure: Figure = {
     const secret = `bench-${randomUUID()}`;
     const prefix = `fhbench-${randomUUID().slice(0, 8)}`;
     const redisServer = await startRedisServer({ dataDir: join(ctx.tmpDir, "redis"), persistence: true });
-    track(redisServer.child);
+    track(redisServer.child, { last: true });
     const children: BenchChild<{ port: number }>[] = [];
     try {
       const bare = await startChild<{ port: number }>(SERVER, ["bare"]);

@@ -1,21 +1,45 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { NotMeasuredError } from "./figure";
 
 /** Every child the bench started and has not seen exit, killed if the bench itself is interrupted. */
 const tracked = new Set<ChildProcess>();
+/** Children stopped only after the others (redis-server: the servers need it to shut down cleanly). */
+const trackedLast = new Set<ChildProcess>();
 
-/** Registers a child (a bench server, a redis-server) to be killed if the bench is interrupted. */
-export function track(child: ChildProcess): void {
+/** Registers a child (a bench server; `last` for a redis-server) to be killed if the bench is interrupted. */
+export function track(child: ChildProcess, options: { last?: boolean } = {}): void {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  tracked.add(child);
-  child.once("exit", () => tracked.delete(child));
+  const set = options.last ? trackedLast : tracked;
+  set.add(child);
+  child.once("exit", () => set.delete(child));
 }
 
-/** On SIGINT/SIGTERM: SIGTERM every tracked child (servers stop their agents with a verified kill), then exit. */
+async function terminate(children: Set<ChildProcess>, boundMs: number): Promise<void> {
+  const exits = [...children].map((child) => new Promise((resolve) => child.once("exit", resolve)));
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, boundMs))]);
+}
+
+/** Temporary directories of running figures, removed if the bench is interrupted. */
+const trackedDirs = new Set<string>();
+
+/** Registers a temporary directory for removal on interrupt; returns the function that unregisters it. */
+export function trackDir(dir: string): () => void {
+  trackedDirs.add(dir);
+  return () => trackedDirs.delete(dir);
+}
+
+/**
+ * On SIGINT/SIGTERM: SIGTERM every tracked child (servers stop their agents with a verified kill),
+ * wait up to 10 s for them, then stop the redis-servers, remove the figures' temporary directories and exit.
+ */
 export function killTrackedOnSignal(): void {
-  const onSignal = (signal: NodeJS.Signals) => {
-    for (const child of tracked) child.kill("SIGTERM");
+  const onSignal = async (signal: NodeJS.Signals) => {
+    await terminate(tracked, 10_000);
+    await terminate(trackedLast, 5_000);
+    for (const dir of trackedDirs) rmSync(dir, { recursive: true, force: true });
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", onSignal);

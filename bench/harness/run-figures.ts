@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { trackDir } from "./child";
 import { type BenchSize, type Figure, type FigureResult, NotMeasuredError } from "./figure";
 import { type MachineInfo, machineInfo } from "./machine";
 
@@ -32,6 +33,7 @@ export async function runFigures(figures: readonly Figure[], options: RunFigures
   for (const figure of figures) {
     if (options.only?.length && !options.only.includes(figure.id)) continue;
     const tmpDir = mkdtempSync(join(tmpdir(), `forgehand-bench-${figure.id}-`));
+    const untrack = trackDir(tmpDir);
     const started = performance.now();
     note(`${figure.title}…`);
     try {
@@ -63,6 +65,7 @@ export async function runFigures(figures: readonly Figure[], options: RunFigures
       });
     } finally {
       rmSync(tmpDir, { recursive: true, force: true });
+      untrack();
     }
   }
   return { machine, results, failed };
