@@ -1,4 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build, stop as stopEsbuild } from "esbuild";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { killTree } from "./kill-tree";
 import { readProc } from "./proc";
@@ -70,8 +74,26 @@ describe("killTree", () => {
   it.runIf(process.getuid?.() === 0)("names survivors by pid and command when a process cannot be killed", async () => {
     const victim = start("ignore-term.mjs");
     await waitFor(() => readPids(wt.pidFile).length === 1, 10_000, "victim pid");
-    // killTree runs as `nobody`: every signal to the victim (ours, root's) fails with EPERM.
-    const killer = spawnSync(process.execPath, ["--import", "tsx", fixture("kill-as-is.mjs"), String(victim.pid)], {
+    // killTree runs as `nobody`: every signal to the victim (ours, root's) fails with EPERM. `nobody` may not be
+    // able to read the checkout (CI clones into a 0700 temp dir), so the killer is bundled into a readable dir.
+    const killerDir = mkdtempSync(join(tmpdir(), "fh-killer-"));
+    chmodSync(killerDir, 0o755);
+    const killerFile = join(killerDir, "kill-as-is.mjs");
+    await build({
+      entryPoints: [fixture("kill-as-is.mjs")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile: killerFile,
+      logLevel: "silent",
+      // Bundled CommonJS dependencies call require(); give the ESM bundle one.
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    });
+    // esbuild keeps a service child in our process group; stop it so the own-group test below finds only us.
+    await stopEsbuild();
+    chmodSync(killerFile, 0o644);
+    const killer = spawnSync(process.execPath, [killerFile, String(victim.pid)], {
+      cwd: killerDir,
       uid: 65534,
       gid: 65534,
       encoding: "utf8",
@@ -86,6 +108,7 @@ describe("killTree", () => {
     expect(report.escalated).toBe(true);
     expect(report.durationMs).toBeGreaterThanOrEqual(350);
     expect(isAlive(victim.pid!)).toBe(true);
+    rmSync(killerDir, { recursive: true, force: true });
   });
 
   it("reports nothing killed for a process that is already gone", async () => {
