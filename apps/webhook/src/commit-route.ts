@@ -12,6 +12,7 @@ import {
 } from "@forgehand/queue";
 import { Job, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { batchMulti } from "./batch-multi";
 import type { Route } from "./route-event";
 
 /** Redis could not take the delivery: answered 503 so the forge shows it failed and it can be redelivered. */
@@ -46,6 +47,14 @@ return 1
 
 const STOP_FLAG_TTL_S = 7 * 24 * 3600;
 
+/** Name of COMMIT_DELIVERY once defined on a connection: sent by SHA (EVALSHA) after its first use there. */
+const COMMIT_COMMAND = "fhCommitDelivery";
+
+type CommitCommander = { [COMMIT_COMMAND]: (...args: (string | number)[]) => unknown };
+
+/** The queue's resolved client per queue: awaiting it through a timer on every delivery cost a timer each. */
+const readyClients = new WeakMap<Queue, Redis>();
+
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -61,6 +70,20 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
+async function queueClient(queue: Queue, ms: number): Promise<Redis> {
+  const known = readyClients.get(queue);
+  if (known) return known;
+  const client = (await within(queue.client, ms, "the queue connection").catch((error: Error) => {
+    // A queue whose connection ended never recovers its client promise; say so instead of a 500.
+    throw error instanceof RedisUnavailableError
+      ? error
+      : new RedisUnavailableError(`[webhook] queue connection failed: ${error.message}`, { cause: error });
+  })) as unknown as Redis;
+  if (!(COMMIT_COMMAND in client.scriptsSet)) client.defineCommand(COMMIT_COMMAND, { lua: COMMIT_DELIVERY });
+  readyClients.set(queue, client);
+  return client;
+}
+
 /** Outcome of a commit: a duplicate delivery id writes nothing new. */
 export interface CommitResult {
   duplicate: boolean;
@@ -70,9 +93,10 @@ export interface CommitResult {
 /**
  * Writes everything a delivery asks for in ONE MULTI: the delivery-id mark (SET NX), stop
  * requests and the label set (inside a script, so a duplicate writes none of them) and the
- * BullMQ jobs (whose fixed ids make a duplicate's re-add a no-op). A MULTI that never reached
- * Redis wrote nothing; one whose job add failed has its mark and label set undone, so the
- * forge's redelivery is accepted.
+ * BullMQ jobs (whose fixed ids make a duplicate's re-add a no-op). MULTIs of deliveries that
+ * arrive together share one pipeline write (batchMulti), each still its own transaction. A MULTI
+ * that never reached Redis wrote nothing; one whose job add failed has its mark and label set
+ * undone, so the forge's redelivery is accepted.
  */
 export async function commitRoute(
   target: CommitTarget,
@@ -84,12 +108,7 @@ export async function commitRoute(
   const { redis, prefix } = target;
   const ms = target.timeoutMs ?? 2_000;
   if (redis.status !== "ready") throw new RedisUnavailableError(`[webhook] Redis is not connected (${redis.status})`);
-  const client = await within(target.stageQueue.client, ms, "the queue connection").catch((error: Error) => {
-    // A queue whose connection ended never recovers its client promise; say so instead of a 500.
-    throw error instanceof RedisUnavailableError
-      ? error
-      : new RedisUnavailableError(`[webhook] queue connection failed: ${error.message}`, { cause: error });
-  });
+  const client = await queueClient(target.stageQueue, ms);
   const stops = route.stops.map((s) => JSON.stringify(StopRequest.parse(s)));
   const stopKeys = route.stops.map((s) => stopFlagKey(prefix, { issue: s.issue }));
   const labelValue = route.labelSet && route.issue ? encodeLabelSet(route.labelSet) : "";
@@ -109,36 +128,35 @@ export async function commitRoute(
       : []),
   ];
   const record = JSON.stringify({ at: Date.now(), jobs: jobs.map((j) => j.id) });
-  const multi = client.multi() as unknown as ReturnType<Redis["multi"]>;
-  multi.eval(
-    COMMIT_DELIVERY,
-    keys.length,
-    ...keys,
-    DELIVERY_TTL_S,
-    stops.length,
-    STOP_FLAG_TTL_S,
-    stopChannel(prefix),
-    labelValue,
-    LABEL_SET_TTL_S,
-    record,
-    ...stops,
+  const reply = await batchMulti(
+    client,
+    (multi) => {
+      (multi as unknown as CommitCommander)[COMMIT_COMMAND](
+        keys.length,
+        ...keys,
+        DELIVERY_TTL_S,
+        stops.length,
+        STOP_FLAG_TTL_S,
+        stopChannel(prefix),
+        labelValue,
+        LABEL_SET_TTL_S,
+        record,
+        ...stops,
+      );
+      for (const job of jobs) {
+        const instance = new Job(job.queue, job.name, job.data, jobOptionsFor(job.id), job.id);
+        // Queued on the pipeline synchronously; its own promise only mirrors the queueing, read below.
+        instance.addJob(multi as never).catch(() => {});
+      }
+      return 1 + jobs.length;
+    },
+    ms,
   );
-  for (const job of jobs) {
-    const instance = new Job(job.queue, job.name, job.data, jobOptionsFor(job.id), job.id);
-    // Queued on the MULTI synchronously; its own promise only mirrors the EXEC result, read below.
-    instance.addJob(multi as never).catch(() => {});
-  }
-  let results: [Error | null, unknown][] | null;
-  try {
-    results = await within(multi.exec(), ms, "the delivery MULTI");
-  } catch (error) {
-    throw error instanceof RedisUnavailableError
-      ? error
-      : new RedisUnavailableError(`[webhook] Redis refused the delivery: ${(error as Error).message}`, {
-          cause: error,
-        });
-  }
-  if (!results) throw new RedisUnavailableError("[webhook] the delivery MULTI was discarded");
+  if (!reply.ok)
+    throw new RedisUnavailableError(`[webhook] Redis refused the delivery: ${reply.error.message}`, {
+      cause: reply.error,
+    });
+  const results = reply.replies;
   const [markErr, marked] = results[0] ?? [new Error("no reply"), 0];
   const jobErr = results.slice(1).find(([err]) => err)?.[0];
   if (markErr) throw new RedisUnavailableError(`[webhook] could not record the delivery: ${markErr.message}`);

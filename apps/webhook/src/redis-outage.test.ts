@@ -94,4 +94,28 @@ describe("Redis outages", () => {
     cleanups.push(() => probe.close());
     expect(await probe.total()).toBe(1);
   });
+  it("deliveries committed in one batch fail alone: a failed job add undoes only its own mark", async () => {
+    const prefix = uniquePrefix("batch");
+    const deps = await testDeps(testRedisUrl(), prefix);
+    cleanups.push(() => deps.redis.disconnect());
+    const plain = testRedis();
+    cleanups.push(() => plain.disconnect());
+    const app = createApp(deps);
+    // Warm up so both deliveries below reach the commit in the same event-loop turn.
+    expect((await app.request("/webhooks/github", labeledDelivery("warm"))).status).toBe(202);
+    await plain.set(`${prefix}:forgehand-command:id`, "not-a-number");
+    const comment = githubExample("issue_comment", "created");
+    (comment.comment as { body: string }).body = "/stop";
+    const [label, command] = await Promise.all([
+      app.request("/webhooks/github", labeledDelivery("together-1")),
+      app.request("/webhooks/github", githubDelivery("issue_comment", comment, { id: "together-2" })),
+    ]);
+    expect(label.status).toBe(202);
+    expect(command.status).toBe(503);
+    expect(await plain.exists(`${prefix}:delivery:github:together-1`)).toBe(1);
+    expect(await plain.exists(`${prefix}:delivery:github:together-2`)).toBe(0);
+    const probe = new QueueProbe(plain, prefix);
+    cleanups.push(() => probe.close());
+    expect((await probe.stageJobs()).map((j) => j.data.trigger.deliveryId).sort()).toEqual(["together-1", "warm"]);
+  });
 });

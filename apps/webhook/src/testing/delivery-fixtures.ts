@@ -176,6 +176,9 @@ export class QueueProbe {
     return this.command.getJobs(["waiting", "delayed", "active", "completed", "failed", "paused", "prioritized"]);
   }
   async close() {
+    // A queue closed while still initialising drops its error listeners; the version check it still
+    // has in flight then fails on the test's disconnect as an unhandled rejection. Let it finish first.
+    await Promise.all([this.stage.waitUntilReady(), this.command.waitUntilReady()]).catch(() => {});
     await Promise.all([this.stage.close(), this.command.close()]);
   }
 }
