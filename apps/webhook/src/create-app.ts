@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { Hono } from "hono";
 import { Registry } from "prom-client";
 import { handleDelivery } from "./handle-delivery";
+import { unreadNodeBody } from "./read-node-body";
 import type { WebhookDeps } from "./webhook-deps";
 import { createWebhookMetrics } from "./webhook-metrics";
 
@@ -28,8 +29,9 @@ export function createApp(deps: WebhookDeps): Hono {
     },
   };
   const app = new Hono();
-  app.post("/webhooks/github", (c) => handleDelivery(ctx, "github", c.req.raw));
-  app.post("/webhooks/gitea", (c) => handleDelivery(ctx, "gitea", c.req.raw));
+  // Under @hono/node-server `c.env.incoming` is Node's request: its body is read directly.
+  app.post("/webhooks/github", (c) => handleDelivery(ctx, "github", c.req.raw, unreadNodeBody(c.env)));
+  app.post("/webhooks/gitea", (c) => handleDelivery(ctx, "gitea", c.req.raw, unreadNodeBody(c.env)));
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", async (c) => {
     const ok =

@@ -13,6 +13,9 @@ export interface DeliveryHeaders {
   signature: string;
 }
 
+/** What is read from request headers: a `Headers`, or a lookup over Node's (lowercase names). */
+export type HeaderLookup = Pick<Headers, "get">;
+
 /** A delivery that cannot be read as one: answered 400. */
 export class BadDeliveryError extends Error {
   override name = "BadDeliveryError";
@@ -30,7 +33,7 @@ function stripSha256(value: string | null): string {
  * Reads the delivery headers for the forge the route is for. Gitea and Forgejo also send
  * `X-GitHub-*` copies, so the Forgejo and Gitea headers are looked at first (FORGES.md §0).
  */
-export function readDeliveryHeaders(route: ForgeId, headers: Headers): DeliveryHeaders {
+export function readDeliveryHeaders(route: ForgeId, headers: HeaderLookup): DeliveryHeaders {
   const forgejo = headers.get("x-forgejo-event");
   const gitea = headers.get("x-gitea-event");
   if (route === "github" && (forgejo || gitea))

@@ -2,9 +2,10 @@ import { type ForgeId, issueKey } from "@forgehand/core";
 import { decodeLabelSet, deliveryKey, labelSetKey } from "@forgehand/queue";
 import { type CommitTarget, commitRoute, RedisUnavailableError } from "./commit-route";
 import { decodePayload, parsePayloadJson } from "./decode-payload";
-import { BadDeliveryError, readDeliveryHeaders } from "./delivery-headers";
+import { BadDeliveryError, type HeaderLookup, readDeliveryHeaders } from "./delivery-headers";
 import { normaliseEvent } from "./normalise-event";
-import { BodyTooLargeError, readBody } from "./read-body";
+import { BodyTooLargeError, MAX_BODY_BYTES, readBody } from "./read-body";
+import { type NodeBody, readNodeBody } from "./read-node-body";
 import { needsLabelDiff, routeEvent } from "./route-event";
 import { verifySignature } from "./verify-signature";
 import type { WebhookDeps } from "./webhook-deps";
@@ -21,6 +22,16 @@ export interface DeliveryContext {
 
 const SECRET_ENV = { github: "GITHUB_WEBHOOK_SECRET", gitea: "GITEA_WEBHOOK_SECRET" } as const;
 
+/** Header lookup over Node's already-lowercased header object, without building a `Headers`. */
+function nodeHeaders(node: NodeBody): HeaderLookup {
+  return {
+    get(name) {
+      const value = node.headers[name];
+      return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+    },
+  };
+}
+
 function answer(status: number, body: Record<string, unknown>): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
@@ -30,7 +41,13 @@ function answer(status: number, body: Record<string, unknown>): Response {
  * parse → route → one MULTI. The signature is verified over the raw (or, for Gitea form
  * mode, decoded) bytes before any JSON parsing of untrusted input.
  */
-export async function handleDelivery(ctx: DeliveryContext, forge: ForgeId, req: Request): Promise<Response> {
+export async function handleDelivery(
+  ctx: DeliveryContext,
+  forge: ForgeId,
+  req: Request,
+  /** Node's request under @hono/node-server, unread: its body and headers are read directly (cheaper). */
+  node?: NodeBody,
+): Promise<Response> {
   const { deps, metrics } = ctx;
   const done = (outcome: DeliveryOutcome, status: number, body: Record<string, unknown>) => {
     metrics.delivery(forge, outcome);
@@ -38,10 +55,12 @@ export async function handleDelivery(ctx: DeliveryContext, forge: ForgeId, req: 
   };
   let log = deps.logger.child({ forge });
   try {
-    const raw = await readBody(req, ctx.maxBodyBytes);
-    const headers = readDeliveryHeaders(forge, req.headers);
+    const limit = ctx.maxBodyBytes ?? MAX_BODY_BYTES;
+    const raw = node ? await readNodeBody(node, limit) : await readBody(req, limit);
+    const reqHeaders = node ? nodeHeaders(node) : req.headers;
+    const headers = readDeliveryHeaders(forge, reqHeaders);
     log = log.child({ deliveryId: headers.deliveryId, event: headers.event });
-    const payload = decodePayload(forge, req.headers.get("content-type"), raw);
+    const payload = decodePayload(forge, reqHeaders.get("content-type"), raw);
     const secret = deps.secrets[forge];
     if (!secret) {
       log.warn("delivery refused: no webhook secret configured", { fix: `set ${SECRET_ENV[forge]}` });
