@@ -25,10 +25,44 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const min = ORDER[level] ?? ORDER.info;
   const format = options.format ?? (process.stderr.isTTY ? "pretty" : "json");
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const bindings = options.bindings ?? {};
-  const emit = (lvl: Exclude<LogLevel, "silent">, msg: string, meta?: Record<string, unknown>) => {
+  return new BoundLogger({ min, format, write }, options.bindings ?? {});
+}
+
+interface Sink {
+  min: number;
+  format: "json" | "pretty";
+  write: (line: string) => void;
+}
+
+/**
+ * Children share their parent's sink and only add bindings, so `child()` costs one small object;
+ * when the level drops everything it costs nothing (the webhook calls it twice per delivery).
+ */
+class BoundLogger implements Logger {
+  constructor(
+    private readonly sink: Sink,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+  debug(msg: string, meta?: Record<string, unknown>) {
+    this.emit("debug", msg, meta);
+  }
+  info(msg: string, meta?: Record<string, unknown>) {
+    this.emit("info", msg, meta);
+  }
+  warn(msg: string, meta?: Record<string, unknown>) {
+    this.emit("warn", msg, meta);
+  }
+  error(msg: string, meta?: Record<string, unknown>) {
+    this.emit("error", msg, meta);
+  }
+  child(extra: Record<string, unknown>): Logger {
+    if (this.sink.min > ORDER.error) return this;
+    return new BoundLogger(this.sink, { ...this.bindings, ...extra });
+  }
+  private emit(lvl: Exclude<LogLevel, "silent">, msg: string, meta?: Record<string, unknown>) {
+    const { min, format, write } = this.sink;
     if (ORDER[lvl] < min) return;
-    const all = { ...bindings, ...meta };
+    const all = { ...this.bindings, ...meta };
     if (format === "json") {
       write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...all }, errorReplacer));
     } else {
@@ -37,14 +71,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         .join(" ");
       write(`${new Date().toISOString().slice(11, 23)} ${lvl.toUpperCase().padEnd(5)} ${msg}${kv ? ` ${kv}` : ""}`);
     }
-  };
-  return {
-    debug: (m, meta) => emit("debug", m, meta),
-    info: (m, meta) => emit("info", m, meta),
-    warn: (m, meta) => emit("warn", m, meta),
-    error: (m, meta) => emit("error", m, meta),
-    child: (extra) => createLogger({ level, format, write, bindings: { ...bindings, ...extra } }),
-  };
+  }
 }
 
 function errorReplacer(_key: string, value: unknown) {
