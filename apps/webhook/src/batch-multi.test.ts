@@ -71,4 +71,23 @@ describe("batchMulti", () => {
     const reply = await batchMulti(redis, (p) => count(1, p.set(uniquePrefix("batch"), "1")), 2_000);
     expect(reply.ok).toBe(false);
   });
+  it("a block whose build throws is dropped whole; the blocks around it still commit", async () => {
+    const redis = await client();
+    const k = uniquePrefix("batch");
+    const first = batchMulti(redis, (p) => count(1, p.set(`${k}:1`, "1")), 2_000);
+    expect(() =>
+      batchMulti(
+        redis,
+        (p) => {
+          p.set(`${k}:thrown`, "1");
+          throw new Error("bad job options");
+        },
+        2_000,
+      ),
+    ).toThrow("bad job options");
+    const last = batchMulti(redis, (p) => count(1, p.set(`${k}:3`, "1")), 2_000);
+    expect(await first).toEqual({ ok: true, replies: [[null, "OK"]] });
+    expect(await last).toEqual({ ok: true, replies: [[null, "OK"]] });
+    expect(await redis.exists(`${k}:thrown`)).toBe(0);
+  });
 });

@@ -16,7 +16,8 @@ const open = new WeakMap<object, Batch>();
  * event-loop turn (deliveries whose bodies arrived together) go out in ONE socket write, flushed
  * on `setImmediate`, i.e. after the poll phase that read them; each block stays its own
  * transaction, so atomicity per delivery is unchanged. `build` must queue its commands
- * synchronously and say how many it queued. Never rejects: a failure is an `{ ok: false }` reply.
+ * synchronously and say how many it queued; if it throws, its block is dropped and the error
+ * rethrown. Never rejects: a Redis failure is an `{ ok: false }` reply.
  */
 export function batchMulti(
   client: Redis,
@@ -33,7 +34,17 @@ export function batchMulti(
   const { pipeline } = batch;
   // ioredis types `multi` on the client only; on a pipeline it opens a nested transaction block.
   (pipeline as unknown as { multi(): void }).multi();
-  const size = build(pipeline);
+  let size: number;
+  try {
+    size = build(pipeline);
+  } catch (error) {
+    // Close this block without running it, or every later block would land inside its MULTI:
+    // DISCARD drops what was queued, and the EXEC (which ioredis needs to end its transaction
+    // count) then fails harmlessly with "EXEC without MULTI".
+    pipeline.discard();
+    void pipeline.exec();
+    throw error;
+  }
   // Inside an open transaction ioredis queues EXEC on the pipeline instead of sending it.
   void pipeline.exec();
   const execIndex = pipeline.length - 1;
