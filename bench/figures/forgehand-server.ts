@@ -5,10 +5,11 @@
 import { createLogger, silentLogger } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
 import { createRedis } from "@forgehand/queue";
+import { createRunner } from "@forgehand/runner";
+import { createApp } from "@forgehand/webhook";
 import { serve } from "@hono/node-server";
+import { MemoryForge, memoryForges } from "../../apps/runner/src/testing/memory-forge";
 import { onParentGone, report } from "../harness/child";
-import { NotMeasuredError } from "../harness/figure";
-import { loadPart } from "../harness/load-part";
 import { benchConfig } from "./bench-config";
 import { untilReady } from "./until-ready";
 
@@ -27,44 +28,21 @@ export interface ServerOptions {
   cloneUrl: string;
 }
 
-interface FetchApp {
-  fetch: (request: Request) => Response | Promise<Response>;
-}
-interface WebhookModule {
-  createApp(deps: Record<string, unknown>): FetchApp;
-}
-interface RunnerModule {
-  createRunner(deps: Record<string, unknown>): {
-    start(): Promise<void>;
-    close(o?: { graceMs?: number }): Promise<void>;
-  };
-}
-interface MemoryForgeModule {
-  MemoryForge: new (
-    forge: "github",
-  ) => { addIssue(issue: { number: number; title?: string; body?: string; labels?: string[] }): unknown };
-  memoryForges(...forges: unknown[]): ForgeClients;
-}
-
-const MEMORY_FORGE = new URL("../../apps/runner/src/testing/memory-forge.ts", import.meta.url).href;
 const BOT = "forgehand-bench[bot]";
 // BENCH_DEBUG=1 shows the webhook and runner logs on stderr (the parent keeps the tail for its errors).
 const logger = process.env.BENCH_DEBUG ? createLogger({ level: "debug", format: "json" }) : silentLogger;
 
 async function main() {
   const o = JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? "{}") as ServerOptions;
-  const webhook = await loadPart<WebhookModule>("@forgehand/webhook", ["createApp"]);
-  const runnerMod = await loadPart<RunnerModule>("@forgehand/runner", ["createRunner"]);
   // The runner's own in-memory forge: forge HTTP latency is not part of these figures (no network here).
-  const mem = await loadPart<MemoryForgeModule>(MEMORY_FORGE, ["memoryForges"]);
-  const forge = new mem.MemoryForge("github");
+  const forge = new MemoryForge("github");
   for (let n = 1; n <= o.issues; n++) forge.addIssue({ number: n, title: `Bench issue ${n}`, body: "Fix it." });
-  const forges = mem.memoryForges(forge);
+  const forges = memoryForges(forge);
   const forgesWithBot: ForgeClients = { for: (f, i) => forges.for(f, i), botLogin: () => BOT };
   const config = benchConfig({ command: o.command, env: o.agentEnv, killGraceMs: o.killGraceMs, concurrency: 4 });
   const redis = createRedis(o.redisUrl, "webhook");
   await untilReady(redis);
-  const app = webhook.createApp({
+  const app = createApp({
     config,
     redis,
     prefix: o.prefix,
@@ -72,7 +50,7 @@ async function main() {
     botLogins: { github: BOT },
     logger,
   });
-  const runner = runnerMod.createRunner({
+  const runner = createRunner({
     config,
     configDir: o.dataDir,
     redisUrl: o.redisUrl,
@@ -98,7 +76,6 @@ async function main() {
 try {
   await main();
 } catch (error) {
-  if (error instanceof NotMeasuredError) report({ notMeasured: error.message });
-  else report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(0);
 }

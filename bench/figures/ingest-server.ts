@@ -4,28 +4,12 @@
 
 import { silentLogger } from "@forgehand/core";
 import { createRedis } from "@forgehand/queue";
+import { createApp } from "@forgehand/webhook";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { onParentGone, report } from "../harness/child";
-import { NotMeasuredError } from "../harness/figure";
-import { loadPart } from "../harness/load-part";
 import { benchConfig } from "./bench-config";
 import { untilReady } from "./until-ready";
-
-interface FetchApp {
-  fetch: (request: Request, ...rest: unknown[]) => Response | Promise<Response>;
-}
-
-interface WebhookModule {
-  createApp(deps: {
-    config: ReturnType<typeof benchConfig>;
-    redis: ReturnType<typeof createRedis>;
-    prefix: string;
-    secrets: { github?: string; gitea?: string };
-    botLogins: { github?: string; gitea?: string };
-    logger: typeof silentLogger;
-  }): FetchApp;
-}
 
 const [mode, redisUrl = "", secret = "", prefix = "forgehand-bench"] = process.argv.slice(2);
 
@@ -39,11 +23,10 @@ function bareApp(): Hono {
   return app;
 }
 
-async function forgehandApp(): Promise<FetchApp> {
-  const mod = await loadPart<WebhookModule>("@forgehand/webhook", ["createApp"]);
+async function forgehandApp(): Promise<Hono> {
   const redis = createRedis(redisUrl, "webhook");
   await untilReady(redis);
-  return mod.createApp({
+  return createApp({
     config: benchConfig(),
     redis,
     prefix,
@@ -54,15 +37,13 @@ async function forgehandApp(): Promise<FetchApp> {
 }
 
 try {
-  const app: { fetch: (request: Request) => Response | Promise<Response> } =
-    mode === "bare" ? bareApp() : await forgehandApp();
+  const app = mode === "bare" ? bareApp() : await forgehandApp();
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => report({ port: info.port }));
   process.on("SIGTERM", () => process.exit(0));
   onParentGone(() => {
     server.close();
   });
 } catch (error) {
-  if (error instanceof NotMeasuredError) report({ notMeasured: error.message });
-  else report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(0);
 }

@@ -1,16 +1,10 @@
 import { loadavg } from "node:os";
 import { StringDecoder } from "node:string_decoder";
+import { createClaudeStreamJsonParser, createLineSplitter } from "@forgehand/supervisor";
 import type { Figure } from "../harness/figure";
-import { loadPart } from "../harness/load-part";
 import { fmt, median } from "../harness/stats";
 import { buildStream } from "./claude-stream-sample";
 
-interface SupervisorParsing {
-  createClaudeStreamJsonParser(): (line: string) => unknown[];
-  createLineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void };
-}
-
-const SPLITTER = new URL("../../packages/supervisor/src/line-splitter.ts", import.meta.url).href;
 const CHUNK = 64 * 1024;
 const TARGET_MBPS = 100;
 
@@ -21,11 +15,11 @@ function chunksOf(buf: Buffer): Buffer[] {
 }
 
 /** forgehand's path from pipe chunks to events: decode, split lines, parse each line. Returns events seen. */
-function forgehandPass(mod: SupervisorParsing, chunks: readonly Buffer[]): number {
-  const parse = mod.createClaudeStreamJsonParser();
+function forgehandPass(chunks: readonly Buffer[]): number {
+  const parse = createClaudeStreamJsonParser();
   const decoder = new StringDecoder("utf8");
   let events = 0;
-  const splitter = mod.createLineSplitter((line) => {
+  const splitter = createLineSplitter((line) => {
     events += parse(line).length;
   });
   for (const c of chunks) splitter.push(decoder.write(c));
@@ -73,15 +67,6 @@ export const parserFigure: Figure = {
     "a large stream.json built from Claude Code stream-json lines, fed in 64 KiB Buffer chunks through forgehand's own path (StringDecoder → createLineSplitter → createClaudeStreamJsonParser), alternating with a baseline (decode, indexOf newline, JSON.parse only); median MB/s of the passes after one warm-up each",
   target: `≥ ${TARGET_MBPS} MB/s`,
   async run(ctx) {
-    const { createClaudeStreamJsonParser } = await loadPart<Pick<SupervisorParsing, "createClaudeStreamJsonParser">>(
-      "@forgehand/supervisor",
-      ["createClaudeStreamJsonParser"],
-    );
-    // Not re-exported by the package index; it is the splitter supervise() feeds the parser with (stream-lines.ts).
-    const { createLineSplitter } = await loadPart<Pick<SupervisorParsing, "createLineSplitter">>(SPLITTER, [
-      "createLineSplitter",
-    ]);
-    const mod: SupervisorParsing = { createClaudeStreamJsonParser, createLineSplitter };
     const smoke = ctx.size === "smoke";
     const stream = buildStream(smoke ? 2 * 2 ** 20 : 64 * 2 ** 20);
     const buf = Buffer.from(stream.text, "utf8");
@@ -89,7 +74,7 @@ export const parserFigure: Figure = {
     const chunks = chunksOf(buf);
     const passes = smoke ? 2 : 7;
     ctx.note(`${fmt(mb)} MB, ${stream.lines} lines, ${passes} passes each`);
-    forgehandPass(mod, chunks);
+    forgehandPass(chunks);
     baselinePass(chunks);
     const ours: number[] = [];
     const base: number[] = [];
@@ -98,7 +83,7 @@ export const parserFigure: Figure = {
     const load0 = loadavg()[0] ?? 0;
     let events = 0;
     for (let i = 0; i < passes; i++) {
-      const a = timed(() => forgehandPass(mod, chunks));
+      const a = timed(() => forgehandPass(chunks));
       const b = timed(() => baselinePass(chunks));
       if (a.count === 0) throw new Error("[bench] the parser produced no events from a Claude stream");
       events = a.count;

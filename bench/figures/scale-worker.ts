@@ -5,14 +5,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type RunOutcome, supervise } from "@forgehand/supervisor";
 import { onParentGone, report } from "../harness/child";
-import { NotMeasuredError } from "../harness/figure";
-import { loadPart } from "../harness/load-part";
 import { FIXTURES } from "./bench-config";
-
-interface SupervisorModule {
-  supervise(options: Record<string, unknown>): Promise<{ reason: string; kill?: { survivors: unknown[] } }>;
-}
 
 // argv: "<count>:<kind>,…" windowMs settleMs dir — one JSON line per configuration, in order.
 const [configsArg = "1:idle", windowArg = "1000", settleArg = "500", dir = "/tmp"] = process.argv.slice(2);
@@ -28,16 +23,15 @@ async function killLive(why: string) {
 onParentGone(() => killLive("bench parent gone"));
 
 async function main() {
-  const { supervise } = await loadPart<SupervisorModule>("@forgehand/supervisor", ["supervise"]);
   for (const config of configsArg.split(",")) {
     const [count, kind] = config.split(":");
-    await measure(supervise, Number(count), kind ?? "idle");
+    await measure(Number(count), kind ?? "idle");
   }
 }
 
-async function measure(supervise: SupervisorModule["supervise"], count: number, kind: string) {
+async function measure(count: number, kind: string) {
   const controllers: AbortController[] = [];
-  const outcomes: Promise<{ reason: string; kill?: { survivors: unknown[] } }>[] = [];
+  const outcomes: Promise<RunOutcome>[] = [];
   let started = 0;
   let lines = 0;
   const t0 = performance.now();
@@ -121,7 +115,6 @@ try {
   process.exit(0);
 } catch (error) {
   await killLive("bench failed");
-  if (error instanceof NotMeasuredError) report({ notMeasured: error.message });
-  else report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(0);
 }

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { NotMeasuredError } from "./figure";
 
 /** Every child the bench started and has not seen exit, killed if the bench itself is interrupted. */
 const tracked = new Set<ChildProcess>();
@@ -61,7 +60,7 @@ export interface BenchChild<T> {
 
 /**
  * Starts `node --import tsx <script> ...args` with argv (never a shell) and waits for its first
- * JSON line. A line `{"notMeasured": "..."}` or `{"error": "..."}` rejects with that text.
+ * JSON line. A line `{"error": "..."}` rejects with that text.
  */
 export async function startChild<T>(
   script: string,
@@ -131,9 +130,8 @@ export async function startChild<T>(
     await stop(1_000);
     throw error;
   }
-  if (typeof ready.notMeasured === "string" || typeof ready.error === "string") {
+  if (typeof ready.error === "string") {
     await stop(1_000);
-    if (typeof ready.notMeasured === "string") throw new NotMeasuredError(ready.notMeasured);
     throw new Error(`[bench] ${script}: ${ready.error}`);
   }
   return {

@@ -22,7 +22,7 @@ export interface FigureResult {
   status: "met" | "missed" | "not measured";
   /** One line for the printed table: the headline numbers. */
   headline: string;
-  /** Why not measured, or what bounds a missed target. */
+  /** Why not measured (the figure failed), or what bounds a missed target. */
   reason?: string;
   /** Every measured number (ms, req/s, MB/s, %…), keyed by a stable name. */
   metrics: Record<string, number>;
@@ -43,9 +43,4 @@ export interface Figure {
   method: string;
   target: string;
   run(ctx: FigureContext): Promise<FigureOutcome>;
-}
-
-/** Raised by a figure whose part of forgehand is not there yet: reported as "not measured: <why>". */
-export class NotMeasuredError extends Error {
-  override name = "NotMeasuredError";
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { trackDir } from "./child";
-import { type BenchSize, type Figure, type FigureResult, NotMeasuredError } from "./figure";
+import type { BenchSize, Figure, FigureResult } from "./figure";
 import { type MachineInfo, machineInfo } from "./machine";
 
 /** Options of one harness run. */
@@ -13,7 +13,7 @@ export interface RunFiguresOptions {
   note?: (message: string) => void;
 }
 
-/** What a harness run produced; `failed` lists figures that threw for a reason other than a missing part. */
+/** What a harness run produced; `failed` lists figures that threw. */
 export interface BenchRun {
   machine: MachineInfo;
   results: FigureResult[];
@@ -22,8 +22,8 @@ export interface BenchRun {
 
 /**
  * Runs figures one after another (never in parallel: each would steal the other's cores).
- * A figure whose part is missing is reported "not measured: <why>"; one that crashes is
- * reported the same way but also listed in `failed`, so `npm run bench` and the smoke test fail.
+ * A figure that crashes is reported "not measured: the bench itself failed: <why>" and listed
+ * in `failed`, so `npm run bench` and the smoke test fail.
  */
 export async function runFigures(figures: readonly Figure[], options: RunFiguresOptions): Promise<BenchRun> {
   const machine = machineInfo();
@@ -47,10 +47,9 @@ export async function runFigures(figures: readonly Figure[], options: RunFigures
         durationMs: performance.now() - started,
       });
     } catch (error) {
-      const missing = error instanceof NotMeasuredError;
-      if (!missing) failed.push(figure.id);
+      failed.push(figure.id);
       const message = error instanceof Error ? error.message : String(error);
-      if (!missing) note(`  ${figure.id} failed: ${error instanceof Error ? error.stack : message}`);
+      note(`  ${figure.id} failed: ${error instanceof Error ? error.stack : message}`);
       results.push({
         id: figure.id,
         title: figure.title,
@@ -58,7 +57,7 @@ export async function runFigures(figures: readonly Figure[], options: RunFigures
         target: figure.target,
         status: "not measured",
         headline: "",
-        reason: missing ? message : `the bench itself failed: ${message}`,
+        reason: `the bench itself failed: ${message}`,
         metrics: {},
         details: [],
         durationMs: performance.now() - started,

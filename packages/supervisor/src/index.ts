@@ -2,6 +2,7 @@ export * from "./claude-stream-json-parser";
 export * from "./estimate-cost-usd";
 export { ensureGuardian, stopGuardian } from "./guardian";
 export * from "./kill-tree";
+export * from "./line-splitter";
 export * from "./lines-parser";
 export * from "./pid-registry";
 export * from "./reap-orphans";
