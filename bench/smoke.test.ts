@@ -19,7 +19,9 @@ describe("bench harness (smoke)", () => {
       const values = Object.entries(result.metrics);
       expect(values.length, `${result.id} has no metrics`).toBeGreaterThan(0);
       for (const [name, value] of values) {
-        expect(Number.isFinite(value) && value > 0, `${result.id}.${name} = ${value}`).toBe(true);
+        // CPU figures come from /proc clock ticks (10 ms): a tiny smoke run may honestly use 0 ticks.
+        const ok = /Cpu/.test(name) ? value >= 0 : value > 0;
+        expect(Number.isFinite(value) && ok, `${result.id}.${name} = ${value}`).toBe(true);
       }
       expect(result.headline).not.toBe("");
     }
