@@ -1,6 +1,7 @@
-import { type IssueRef, issueKey, type RunRecord } from "@forgehand/core";
+import { type IssueRef, issueKey } from "@forgehand/core";
 import { type RunStore, runIdFor, STAGE_QUEUE, StageJob, type Trigger } from "@forgehand/queue";
 import type { Queue } from "bullmq";
+import { queuedRecord } from "./queued-record";
 
 /** Finished stage jobs kept in BullMQ (the run record is the durable history). */
 const KEEP = { age: 7 * 24 * 3600, count: 1_000 };
@@ -31,24 +32,7 @@ export async function enqueueStage(
     requestedAt: Date.now(),
     ...(input.resumeSessionId ? { resumeSessionId: input.resumeSessionId } : {}),
   });
-  const record: RunRecord = {
-    id: runId,
-    forge: input.ref.repo.forge,
-    repo: input.ref.repo.fullName,
-    issue: input.ref.number,
-    isPr: input.ref.isPr,
-    stage: input.stage,
-    state: "queued",
-    createdAt: job.requestedAt,
-    turns: 0,
-    costUsd: 0,
-    attempts: 0,
-    lastActions: [],
-    trigger: `${input.trigger.kind} by ${input.trigger.by}`,
-    ...(input.maxTurns ? { maxTurns: input.maxTurns } : {}),
-    ...(input.budgetUsd ? { budgetUsd: input.budgetUsd } : {}),
-  };
-  await store.create(record);
+  await store.create(queuedRecord(job, input));
   await queue.add(STAGE_QUEUE, job, { jobId: runId, removeOnComplete: KEEP, removeOnFail: KEEP });
   return runId;
 }

@@ -7,7 +7,6 @@ import {
   type Logger,
   type RunRecord,
   type RunState,
-  type Stage,
 } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
 import { type RunStore, recordRunEnd, StageJob, type StopRequest } from "@forgehand/queue";
@@ -16,6 +15,7 @@ import type { Redis } from "ioredis";
 import { backoffMs } from "./classify-failure";
 import { holdLease } from "./hold-lease";
 import type { RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
+import { queuedRecord } from "./queued-record";
 import { runStage, type StageResult } from "./run-stage";
 import { pendingStop, type StopWatcher } from "./stop-watcher";
 
@@ -59,27 +59,6 @@ const WATCHDOG: Partial<Record<RunState, string>> = {
   budget_limit: "budget",
 };
 
-function initialRecord(job: StageJob, stage: Stage | undefined, runnerId: string): RunRecord {
-  return {
-    id: job.runId,
-    forge: job.ref.repo.forge,
-    repo: job.ref.repo.fullName,
-    issue: job.ref.number,
-    isPr: job.ref.isPr,
-    stage: job.stage,
-    state: "queued",
-    createdAt: job.requestedAt,
-    turns: 0,
-    costUsd: 0,
-    attempts: 0,
-    lastActions: [],
-    trigger: `${job.trigger.kind} by ${job.trigger.by}`,
-    runner: runnerId,
-    ...(stage?.limits.maxTurns ? { maxTurns: stage.limits.maxTurns } : {}),
-    ...(stage?.limits.maxBudgetUsd ? { budgetUsd: stage.limits.maxBudgetUsd } : {}),
-  };
-}
-
 /** Puts the job back in the delayed set (same job id = same run id); never fails or drops it. */
 async function requeue(job: Job, token: string | undefined, atMs: number): Promise<never> {
   await job.moveToDelayed(atMs, token);
@@ -113,7 +92,9 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     const key = issueKey(data.ref);
     const log = baseLogger.child({ runId: data.runId, issue: key, stage: data.stage });
     const stage = config.stages.find((s) => s.name === data.stage);
-    const { record } = await store.create(initialRecord(data, stage, deps.runnerId));
+    const { record } = await store.create(
+      queuedRecord(data, { maxTurns: stage?.limits.maxTurns, budgetUsd: stage?.limits.maxBudgetUsd }, deps.runnerId),
+    );
     if (isTerminal(record.state)) {
       log.info("run already ended; job completed without running again", { state: record.state });
       return { runId: data.runId, state: record.state };
