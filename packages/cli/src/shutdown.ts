@@ -50,3 +50,25 @@ export class CleanupStack {
     }
   }
 }
+
+/**
+ * Runs a long-lived command: `start` brings its parts up, registering each on the cleanup stack;
+ * the process then serves until SIGINT/SIGTERM and stops the parts in reverse order. A failed
+ * start stops whatever had come up before rethrowing. Resolves with the exit code.
+ */
+export async function serveUntilSignal(
+  logger: Logger,
+  start: (cleanup: CleanupStack) => Promise<void>,
+): Promise<number> {
+  const cleanup = new CleanupStack(logger);
+  const shutdown = waitForShutdownSignal(logger);
+  try {
+    await start(cleanup);
+  } catch (error) {
+    await cleanup.runAll();
+    throw error;
+  }
+  await shutdown;
+  await cleanup.runAll();
+  return 0;
+}

@@ -2,7 +2,7 @@ import { createCliContext } from "../cli-context";
 import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, positiveInt } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
-import { CleanupStack, waitForShutdownSignal } from "../shutdown";
+import { serveUntilSignal } from "../shutdown";
 import { startRunner } from "../start-runner";
 import { announceConfig } from "./announce-config";
 import { requireRedisUrl } from "./require-redis-url";
@@ -16,9 +16,7 @@ export async function runnerCommand(args: string[]): Promise<number> {
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
   const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
-  const cleanup = new CleanupStack(ctx.logger);
-  const shutdown = waitForShutdownSignal(ctx.logger);
-  try {
+  return serveUntilSignal(ctx.logger, async (cleanup) => {
     await startRunner({
       ctx,
       config: loaded.config,
@@ -28,11 +26,5 @@ export async function runnerCommand(args: string[]): Promise<number> {
       cleanup,
       ...(concurrency ? { concurrency } : {}),
     });
-  } catch (error) {
-    await cleanup.runAll();
-    throw error;
-  }
-  await shutdown;
-  await cleanup.runAll();
-  return 0;
+  });
 }

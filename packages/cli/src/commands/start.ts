@@ -5,7 +5,7 @@ import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, portNumber } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
 import { serveWebhook } from "../serve-webhook";
-import { CleanupStack, waitForShutdownSignal } from "../shutdown";
+import { serveUntilSignal } from "../shutdown";
 import { startRunner } from "../start-runner";
 import { announceConfig } from "./announce-config";
 
@@ -16,20 +16,12 @@ export async function startCommand(args: string[]): Promise<number> {
   const port = portNumber("--port", values.port) ?? ctx.port;
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
-  const cleanup = new CleanupStack(ctx.logger);
-  const shutdown = waitForShutdownSignal(ctx.logger);
-  try {
+  return serveUntilSignal(ctx.logger, async (cleanup) => {
     const redisUrl = ctx.env.REDIS_URL || (await startEmbeddedRedis(ctx.dataDir, ctx.logger, cleanup)).url;
     if (ctx.env.REDIS_URL) ctx.logger.info("using redis", { url: redactUrl(redisUrl) });
     const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
     const bound = await serveWebhook({ ctx, config: loaded.config, redisUrl, port, cleanup, forges });
     await startRunner({ ctx, config: loaded.config, configDir: loaded.baseDir, redisUrl, forges, cleanup });
     ctx.logger.info("forgehand is up", { url: `http://127.0.0.1:${bound}`, health: "/healthz", ready: "/readyz" });
-  } catch (error) {
-    await cleanup.runAll();
-    throw error;
-  }
-  await shutdown;
-  await cleanup.runAll();
-  return 0;
+  });
 }

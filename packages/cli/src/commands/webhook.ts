@@ -3,7 +3,7 @@ import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, portNumber } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
 import { serveWebhook } from "../serve-webhook";
-import { CleanupStack, waitForShutdownSignal } from "../shutdown";
+import { serveUntilSignal } from "../shutdown";
 import { announceConfig } from "./announce-config";
 import { requireRedisUrl } from "./require-redis-url";
 
@@ -14,11 +14,9 @@ export async function webhookCommand(args: string[]): Promise<number> {
   const redisUrl = requireRedisUrl("webhook", ctx.env);
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
-  const cleanup = new CleanupStack(ctx.logger);
-  const shutdown = waitForShutdownSignal(ctx.logger);
-  // Forge clients only tell the webhook the bot's own logins (to ignore its own events).
-  const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
-  try {
+  return serveUntilSignal(ctx.logger, async (cleanup) => {
+    // Forge clients only tell the webhook the bot's own logins (to ignore its own events).
+    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
     await serveWebhook({
       ctx,
       config: loaded.config,
@@ -27,11 +25,5 @@ export async function webhookCommand(args: string[]): Promise<number> {
       cleanup,
       forges,
     });
-  } catch (error) {
-    await cleanup.runAll();
-    throw error;
-  }
-  await shutdown;
-  await cleanup.runAll();
-  return 0;
+  });
 }
