@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { RunState } from "@forgehand/core";
 import { describe, expect, it } from "vitest";
 import { renderStatusExamples, STATUS_EXAMPLES } from "./status-examples";
 
@@ -7,17 +8,7 @@ describe("README-status.md", () => {
   it("covers every run state and matches the renderer (regenerate with scripts/write-status-readme.ts)", () => {
     const md = renderStatusExamples();
     for (const ex of STATUS_EXAMPLES) expect(md).toContain(`<!-- forgehand:run=${ex.record.id} -->\n### `);
-    expect(STATUS_EXAMPLES.map((e) => e.state)).toEqual([
-      "queued",
-      "running",
-      "succeeded",
-      "failed",
-      "stopped",
-      "timed_out",
-      "stalled",
-      "turn_limit",
-      "budget_limit",
-    ]);
+    expect(STATUS_EXAMPLES.map((e) => e.state)).toEqual(RunState.options);
     // The committed file is Biome-formatted (tables padded), so compare modulo padding.
     const norm = (t: string) =>
       t
