@@ -15,15 +15,7 @@ export const RunState = z.enum([
 ]);
 export type RunState = z.infer<typeof RunState>;
 
-export const TERMINAL_STATES: readonly RunState[] = [
-  "succeeded",
-  "failed",
-  "stopped",
-  "timed_out",
-  "stalled",
-  "turn_limit",
-  "budget_limit",
-];
+export const TERMINAL_STATES: readonly RunState[] = RunState.exclude(["queued", "running"]).options;
 
 /** True when a run in this state has ended (and, by contract, every process of it was verified gone). */
 export function isTerminal(state: RunState): boolean {
