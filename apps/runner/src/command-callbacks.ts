@@ -5,6 +5,7 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { enqueueStage } from "./enqueue-stage";
 import type { StatusSinkFactory } from "./ports";
+import type { RecordLimits } from "./queued-record";
 
 /** The runner's side of the slash-command handler's dependencies (`CommandDeps` minus config/forge/logger). */
 export interface CommandCallbacks {
@@ -22,7 +23,7 @@ export function createCommandCallbacks(deps: {
   queue: Queue;
   forges: ForgeClients;
   statusSink: StatusSinkFactory;
-  limitsFor(stage: string): { maxTurns?: number; budgetUsd?: number };
+  limitsFor(stage: string): RecordLimits;
 }): CommandCallbacks {
   const { store } = deps;
   return {

@@ -12,6 +12,7 @@ import { createCommandCallbacks } from "./command-callbacks";
 import { handleCommandJob } from "./commands";
 import type { ReapOrphansFn, RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 import { createStageProcessor } from "./process-stage-job";
+import { recordLimits } from "./queued-record";
 import { createStopWatcher, type StopWatcher } from "./stop-watcher";
 import { runGate } from "./workspace/run-gate";
 import { createWorkspaces } from "./workspace/workspaces";
@@ -180,13 +181,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       queue,
       forges: deps.forges,
       statusSink,
-      limitsFor: (name) => {
-        const limits = deps.config.stages.find((s) => s.name === name)?.limits;
-        return {
-          ...(limits?.maxTurns ? { maxTurns: limits.maxTurns } : {}),
-          ...(limits?.maxBudgetUsd ? { budgetUsd: limits.maxBudgetUsd } : {}),
-        };
-      },
+      limitsFor: (name) => recordLimits(deps.config.stages.find((s) => s.name === name)?.limits),
     });
     const permissions = createPermissionCache(deps.config.commands.permissionCacheTtl);
     // Commands are short and on their own queue, so /stop is never stuck behind running stages.

@@ -15,7 +15,7 @@ import type { Redis } from "ioredis";
 import { backoffMs } from "./classify-failure";
 import { holdLease } from "./hold-lease";
 import type { RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
-import { queuedRecord } from "./queued-record";
+import { queuedRecord, recordLimits } from "./queued-record";
 import { runStage, type StageResult } from "./run-stage";
 import { pendingStop, type StopWatcher } from "./stop-watcher";
 
@@ -92,9 +92,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     const key = issueKey(data.ref);
     const log = baseLogger.child({ runId: data.runId, issue: key, stage: data.stage });
     const stage = config.stages.find((s) => s.name === data.stage);
-    const { record } = await store.create(
-      queuedRecord(data, { maxTurns: stage?.limits.maxTurns, budgetUsd: stage?.limits.maxBudgetUsd }, deps.runnerId),
-    );
+    const { record } = await store.create(queuedRecord(data, recordLimits(stage?.limits), deps.runnerId));
     if (isTerminal(record.state)) {
       log.info("run already ended; job completed without running again", { state: record.state });
       return { runId: data.runId, state: record.state };
