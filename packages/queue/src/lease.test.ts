@@ -49,4 +49,12 @@ describe("issue lease", () => {
   it("rejects a bad ttl with the value in the message", async () => {
     await expect(acquireLease(redis, uniquePrefix(), "i", "t", 0)).rejects.toThrow(/\[lease\].*`0`/);
   });
+
+  it("refuses to renew with a bad ttl, leaving the lease held (PEXPIRE 0 would delete it)", async () => {
+    const prefix = uniquePrefix();
+    expect(await acquireLease(redis, prefix, "i", "t", 10_000)).toBe(true);
+    for (const bad of [0, -5, 1.5, Number.NaN])
+      await expect(renewLease(redis, prefix, "i", "t", bad)).rejects.toThrow(`\`${bad}\``);
+    expect(await leaseHolder(redis, prefix, "i")).toBe("t");
+  });
 });

@@ -41,6 +41,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/** A lease needs a whole, positive ttl: PX rejects 0 and a fraction, and a negative one would never lapse as meant. */
+function checkTtl(ttlMs: number): void {
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new Error(`[lease] Expected \`ttlMs\` > 0, got \`${ttlMs}\``);
+}
+
 /** Takes the lease if nobody holds it. True when this token now holds it. */
 export async function acquireLease(
   redis: Redis,
@@ -49,7 +54,7 @@ export async function acquireLease(
   token: string,
   ttlMs: number,
 ): Promise<boolean> {
-  if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new Error(`[lease] Expected \`ttlMs\` > 0, got \`${ttlMs}\``);
+  checkTtl(ttlMs);
   const ok = await redis.set(leaseKey(prefix, issue), token, "PX", ttlMs, "NX");
   return ok === "OK";
 }
@@ -62,6 +67,7 @@ export async function renewLease(
   token: string,
   ttlMs: number,
 ): Promise<boolean> {
+  checkTtl(ttlMs);
   return (await redis.eval(RENEW, 1, leaseKey(prefix, issue), token, String(ttlMs))) === 1;
 }
 
