@@ -3,7 +3,7 @@ import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob } from "@forgehand/queue";
 import { type AgentEvent, DEFAULT_PRICES, type RunOutcome } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
-import { classifyAgentFailure, classifyError } from "./classify-failure";
+import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
 import type { RunGateFn, SuperviseFn, Workspaces } from "./ports";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
 
@@ -48,6 +48,11 @@ function describeTool(tool: { name: string; input: string }): string {
   return input ? `${tool.name} ${input.slice(0, 80)}${input.length > 80 ? "…" : ""}` : tool.name;
 }
 
+/** What the caller's retry needs from a transient failure; `retryAfterMs` only when the failure named one. */
+function retryHint(cls: Extract<FailureClass, { kind: "transient" }>): NonNullable<StageResult["transient"]> {
+  return { why: cls.why, ...(cls.retryAfterMs ? { retryAfterMs: cls.retryAfterMs } : {}) };
+}
+
 /** A slow step's value, or the result that ends the stage when it threw. */
 type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult };
 
@@ -58,8 +63,7 @@ async function step<T>(what: string, fn: () => Promise<T>): Promise<Step<T>> {
     const cls = classifyError(error);
     const reason = `${what} failed: ${(error as Error).message ?? String(error)}`;
     if (cls.kind === "permanent") return { ok: false, result: { state: "failed", reason } };
-    const transient = { why: cls.why, ...(cls.retryAfterMs ? { retryAfterMs: cls.retryAfterMs } : {}) };
-    return { ok: false, result: { state: "failed", reason, transient } };
+    return { ok: false, result: { state: "failed", reason, transient: retryHint(cls) } };
   }
 }
 
@@ -151,7 +155,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
           state: "failed",
           reason,
           outcome,
-          transient: { why: cls.why, ...(cls.retryAfterMs ? { retryAfterMs: cls.retryAfterMs } : {}) },
+          transient: retryHint(cls),
         };
       return { state: "failed", reason, outcome };
     }
