@@ -24,7 +24,7 @@ export function runLogKey(prefix: string, runId: string): string {
   return `${prefix}:run:${runId}:log`;
 }
 
-/** Appends one line (capped stream, `XADD MAXLEN ~`) and returns its id. */
+/** Appends one line (capped stream, `XADD MAXLEN ~`) and returns its id; always refreshes the TTL. */
 export async function appendRunLog(
   redis: Redis,
   prefix: string,
@@ -33,15 +33,68 @@ export async function appendRunLog(
   line: string,
   maxLines = RUN_LOG_MAX_LINES,
 ): Promise<string> {
-  const key = runLogKey(prefix, runId);
+  return addLine(redis, runLogKey(prefix, runId), stream, line, maxLines, true);
+}
+
+async function addLine(
+  redis: Redis,
+  key: string,
+  stream: LogStream,
+  line: string,
+  maxLines: number,
+  refreshTtl: boolean,
+): Promise<string> {
   const text = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… [cut]` : line;
+  const xadd = ["MAXLEN", "~", String(maxLines), "*", "s", stream, "l", text] as const;
+  if (!refreshTtl) return String(await redis.xadd(key, ...xadd));
   const [[, id] = []] =
     (await redis
       .multi()
-      .xadd(key, "MAXLEN", "~", String(maxLines), "*", "s", stream, "l", text)
+      .xadd(key, ...xadd)
       .expire(key, LOG_TTL_S)
       .exec()) ?? [];
   return String(id);
+}
+
+/** How often a writer refreshes one log's TTL; the TTL is 30 days, so a minute is plenty. */
+export const LOG_TTL_REFRESH_MS = 60_000;
+/** Runs remembered before old entries are dropped (a dropped run just refreshes again). */
+const REFRESH_MEMORY = 1_000;
+
+/** Appends log lines, refreshing each log's TTL at most once per `refreshMs` per run. */
+export type RunLogWriter = (runId: string, stream: LogStream, line: string) => Promise<string>;
+
+/**
+ * An agent prints a line at a time; `MULTI` + `XADD` + `EXPIRE` per line was three round
+ * trips of work for one. The first line of a run (in this process) sets the TTL, so a log
+ * never exists without one; later lines are a bare `XADD` (which keeps the TTL) until
+ * `refreshMs` has passed. Lines keep their order: one connection runs commands in call order.
+ */
+export function createRunLogWriter(
+  redis: Redis,
+  prefix: string,
+  opts: { refreshMs?: number; maxLines?: number } = {},
+): RunLogWriter {
+  const refreshMs = opts.refreshMs ?? LOG_TTL_REFRESH_MS;
+  const maxLines = opts.maxLines ?? RUN_LOG_MAX_LINES;
+  const refreshedAt = new Map<string, number>();
+  return async (runId, stream, line) => {
+    const now = Date.now();
+    const last = refreshedAt.get(runId);
+    const refresh = last === undefined || now - last >= refreshMs;
+    if (refresh) {
+      if (refreshedAt.size >= REFRESH_MEMORY)
+        for (const [id, at] of refreshedAt) if (now - at >= refreshMs) refreshedAt.delete(id);
+      refreshedAt.set(runId, now);
+    }
+    try {
+      return await addLine(redis, runLogKey(prefix, runId), stream, line, maxLines, refresh);
+    } catch (error) {
+      // The TTL was not set: let the next line try again.
+      if (refresh && refreshedAt.get(runId) === now) refreshedAt.delete(runId);
+      throw error;
+    }
+  };
 }
 
 type RawEntry = [id: string, fields: string[]];

@@ -1,6 +1,6 @@
 import { issueKey, RunRecord, RunState } from "@forgehand/core";
 import type { Redis } from "ioredis";
-import { appendRunLog, type LogEntry, type LogStream, readRunLog, tailRunLog } from "./run-log";
+import { createRunLogWriter, type LogEntry, type LogStream, readRunLog, tailRunLog } from "./run-log";
 
 /** Run records in Redis, shared by every runner and webhook instance. */
 export interface RunStore {
@@ -16,10 +16,16 @@ export interface RunStore {
   update(id: string, patch: Partial<RunRecord>): Promise<{ record: RunRecord | null; applied: boolean }>;
   /** The newest run of one issue (`issueKey(ref)`), live or not. */
   latestForIssue(issue: string): Promise<RunRecord | null>;
+  /** Appends one line; the log's TTL is refreshed at most once per `logTtlRefreshMs` per run. */
   appendLog(id: string, stream: LogStream, line: string): Promise<string>;
   readLog(id: string, opts?: { after?: string; count?: number }): Promise<LogEntry[]>;
   /** Blocks up to `blockMs` for lines after `after` (`"0"` = from the start). */
   tailLog(id: string, after: string, blockMs: number): Promise<LogEntry[]>;
+}
+
+export interface RunStoreOptions {
+  /** How often one run's log TTL is refreshed by this store. @defaultValue LOG_TTL_REFRESH_MS (1 minute) */
+  logTtlRefreshMs?: number;
 }
 
 /** Runs kept in the list indexes; older ones drop out (their records expire on their own). */
@@ -87,7 +93,8 @@ function decode(hash: Record<string, string>): RunRecord | null {
 }
 
 /** Creates the run store over one Redis connection; every key is `${prefix}:run…`. */
-export function createRunStore(redis: Redis, prefix: string): RunStore {
+export function createRunStore(redis: Redis, prefix: string, opts: RunStoreOptions = {}): RunStore {
+  const appendLog = createRunLogWriter(redis, prefix, { refreshMs: opts.logTtlRefreshMs });
   const runKey = (id: string) => `${prefix}:run:${id}`;
   const indexKey = `${prefix}:runs`;
   const issueIndexKey = (issue: string) => `${prefix}:runs:issue:${issue}`;
@@ -141,7 +148,7 @@ export function createRunStore(redis: Redis, prefix: string): RunStore {
       const [id] = await redis.zrevrange(issueIndexKey(issue), 0, 0);
       return id ? get(id) : null;
     },
-    appendLog: (id, stream, line) => appendRunLog(redis, prefix, id, stream, line),
+    appendLog,
     readLog: (id, opts) => readRunLog(redis, prefix, id, opts),
     tailLog: (id, after, blockMs) => tailRunLog(redis, prefix, id, after, blockMs),
   };
