@@ -5,9 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RedisServerHandle, startRedisServer } from "./redis-server";
-import { createRunLogWriter, readRunLog, runLogKey } from "./run-log";
+import { createRunLogWriter, openRunLogTail, readRunLog, runLogKey } from "./run-log";
 
-// A private server: command counts must not include other tests' traffic.
+// A private server: command counts and connection counts must not include other tests' traffic.
 let server: RedisServerHandle;
 let dir: string;
 let redis: Redis;
@@ -15,6 +15,11 @@ let redis: Redis;
 async function calls(command: string): Promise<number> {
   const info = await redis.info("commandstats");
   return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+async function stat(name: string): Promise<number> {
+  const info = await redis.info();
+  return Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
 }
 
 beforeAll(async () => {
@@ -57,5 +62,29 @@ describe("run log writer", () => {
     await append("r", "stdout", "later");
     expect(await calls("expire")).toBe(2);
     expect(await redis.ttl(runLogKey("p2", "r"))).toBeGreaterThan(0);
+  });
+});
+
+describe("run log tail", () => {
+  it("reads many times over one connection and closes it, ending a read in flight", async () => {
+    const before = await stat("total_connections_received");
+    const clients = await stat("connected_clients");
+    const tail = openRunLogTail(redis, "p3", "t");
+    const append = createRunLogWriter(redis, "p3");
+    let after = "0";
+    for (let i = 0; i < 8; i++) {
+      if (i % 2 === 0) await append("t", "stdout", `n${i}`);
+      const got = await tail.read(after, 100);
+      after = got.at(-1)?.id ?? after;
+      expect(got.map((e) => e.line)).toEqual(i % 2 === 0 ? [`n${i}`] : []);
+    }
+    expect((await stat("total_connections_received")) - before).toBe(1);
+    const pending = tail.read(after, 30_000);
+    await sleep(50);
+    tail.close();
+    expect(await pending).toEqual([]);
+    for (let i = 0; i < 100 && (await stat("connected_clients")) !== clients; i++) await sleep(50);
+    expect(await stat("connected_clients")).toBe(clients);
+    expect(await tail.read(after, 100)).toEqual([]);
   });
 });

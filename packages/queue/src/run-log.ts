@@ -119,11 +119,46 @@ export async function readRunLog(
   return raw.map(toEntry);
 }
 
+/** A live reader of one run's log over its own connection; `close()` it when done. */
+export interface RunLogTail {
+  /** Waits up to `blockMs` for lines after `after` (`"0"` for the start, `"$"` for only new ones); `[]` once closed. */
+  read(after: string, blockMs: number): Promise<LogEntry[]>;
+  /** Closes the connection; a `read` in flight resolves `[]`. Safe to call twice. */
+  close(): void;
+}
+
 /**
- * Waits up to `blockMs` for lines after `after` (`"0"` for the start, `"$"` for only new ones).
- * Uses a short-lived duplicate connection: a blocking XREAD would stall every other
- * command queued on a shared client.
+ * Opens one blocking connection for a whole live tail: a blocking XREAD would stall every
+ * other command queued on a shared client, and a fresh connection per read (about one a
+ * second per viewer) churned connections.
  */
+export function openRunLogTail(redis: Redis, prefix: string, runId: string): RunLogTail {
+  const conn = redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
+  conn.on("error", () => {});
+  const key = runLogKey(prefix, runId);
+  let closed = false;
+  return {
+    async read(after, blockMs) {
+      if (closed) return [];
+      try {
+        const res = (await conn.xread("COUNT", 1_000, "BLOCK", Math.max(1, blockMs), "STREAMS", key, after)) as
+          | [string, RawEntry[]][]
+          | null;
+        return res?.[0]?.[1].map(toEntry) ?? [];
+      } catch (error) {
+        if (closed) return [];
+        throw error;
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      conn.disconnect();
+    },
+  };
+}
+
+/** One blocking read on a short-lived connection (for a single wait; a live stream wants `openRunLogTail`). */
 export async function tailRunLog(
   redis: Redis,
   prefix: string,
@@ -131,20 +166,10 @@ export async function tailRunLog(
   after: string,
   blockMs: number,
 ): Promise<LogEntry[]> {
-  const conn = redis.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
-  conn.on("error", () => {});
+  const tail = openRunLogTail(redis, prefix, runId);
   try {
-    const res = (await conn.xread(
-      "COUNT",
-      1_000,
-      "BLOCK",
-      Math.max(1, blockMs),
-      "STREAMS",
-      runLogKey(prefix, runId),
-      after,
-    )) as [string, RawEntry[]][] | null;
-    return res?.[0]?.[1].map(toEntry) ?? [];
+    return await tail.read(after, blockMs);
   } finally {
-    conn.disconnect();
+    tail.close();
   }
 }

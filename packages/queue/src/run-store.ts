@@ -1,6 +1,14 @@
 import { issueKey, RunRecord, RunState } from "@forgehand/core";
 import type { Redis } from "ioredis";
-import { createRunLogWriter, type LogEntry, type LogStream, readRunLog, tailRunLog } from "./run-log";
+import {
+  createRunLogWriter,
+  type LogEntry,
+  type LogStream,
+  openRunLogTail,
+  type RunLogTail,
+  readRunLog,
+  tailRunLog,
+} from "./run-log";
 
 /** Run records in Redis, shared by every runner and webhook instance. */
 export interface RunStore {
@@ -21,6 +29,8 @@ export interface RunStore {
   readLog(id: string, opts?: { after?: string; count?: number }): Promise<LogEntry[]>;
   /** Blocks up to `blockMs` for lines after `after` (`"0"` = from the start). */
   tailLog(id: string, after: string, blockMs: number): Promise<LogEntry[]>;
+  /** One blocking connection for a whole live tail (an SSE stream); close it when the viewer leaves. */
+  openTail(id: string): RunLogTail;
 }
 
 export interface RunStoreOptions {
@@ -151,5 +161,6 @@ export function createRunStore(redis: Redis, prefix: string, opts: RunStoreOptio
     appendLog,
     readLog: (id, opts) => readRunLog(redis, prefix, id, opts),
     tailLog: (id, after, blockMs) => tailRunLog(redis, prefix, id, after, blockMs),
+    openTail: (id) => openRunLogTail(redis, prefix, id),
   };
 }

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { RunRecord } from "@forgehand/core";
-import { createRunStore, type RunStore } from "@forgehand/queue";
-import type { Redis } from "ioredis";
+import { createRunStore, type RunStore, startRedisServer } from "@forgehand/queue";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testRedis, uniquePrefix } from "../../../../test/helpers/redis";
 import { createRunsApi } from "./runs";
@@ -81,5 +85,50 @@ describe("runs API", () => {
     expect(body.indexOf("data: second")).toBeGreaterThan(body.indexOf("data: first"));
     expect(body).toContain("event: end");
     expect(body).toContain('"state":"succeeded"');
+  });
+});
+
+describe("runs API live tail connections", () => {
+  it("holds one Redis connection per SSE stream for seconds of tailing, and closes it when the viewer leaves", async () => {
+    // A private server, so connection counts see only this stream.
+    const dir = mkdtempSync(join(tmpdir(), "fh-api-tail-"));
+    const server = await startRedisServer({ dataDir: dir, persistence: false });
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    try {
+      const stat = async (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(await redis.info())?.[1]);
+      const store = createRunStore(redis, "api-tail");
+      await store.create(rec("live"));
+      await store.appendLog("live", "stdout", "hello");
+      const clients = await stat("connected_clients");
+      const opened = await stat("total_connections_received");
+
+      const app = createRunsApi({ store, token: "s3cret-token", tailBlockMs: 100 });
+      const res = await app.request("/runs/live/log", { headers: { ...auth, accept: "text/event-stream" } });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let body = "";
+      const readUntil = async (text: string) => {
+        while (!body.includes(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended before ${text}: ${body}`);
+          body += decoder.decode(value);
+        }
+      };
+      await readUntil("data: hello");
+      // ~25 blocking reads of 100 ms; the old code opened a connection for each.
+      await sleep(2_500);
+      await store.appendLog("live", "stdout", "still here");
+      await readUntil("data: still here");
+      expect((await stat("total_connections_received")) - opened).toBe(1);
+      expect(await stat("connected_clients")).toBe(clients + 1);
+
+      await reader.cancel();
+      for (let i = 0; i < 100 && (await stat("connected_clients")) !== clients; i++) await sleep(50);
+      expect(await stat("connected_clients")).toBe(clients);
+    } finally {
+      await redis.quit();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

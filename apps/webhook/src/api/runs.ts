@@ -72,28 +72,31 @@ export function createRunsApi(deps: RunsApiOptions): Hono {
       return c.text(logText(lines), 200, { "content-type": "text/plain; charset=utf-8" });
     }
     // Live tail: replay from Last-Event-ID (or the start), then block for new lines
-    // until the run is terminal and nothing is left to send.
+    // until the run is terminal and nothing is left to send. One Redis connection per
+    // stream, closed when the viewer leaves (which also ends a read in flight) or the run ends.
     return streamSSE(c, async (stream) => {
       let after = c.req.header("last-event-id") || "0";
-      let aborted = false;
-      stream.onAbort(() => {
-        aborted = true;
-      });
-      while (!aborted) {
-        const entries = await store.tailLog(id, after, tailBlockMs);
-        for (const e of entries) {
-          await stream.writeSSE({ id: e.id, event: e.stream, data: e.line });
-          after = e.id;
-        }
-        if (entries.length > 0) continue;
-        const now = await store.get(id);
-        if (!now || isTerminal(now.state)) {
-          // Lines written just before the terminal state landed.
-          for (const e of await store.readLog(id, { after: after === "0" ? undefined : after, count: 10_000 }))
+      const tail = store.openTail(id);
+      stream.onAbort(() => tail.close());
+      try {
+        while (!stream.aborted) {
+          const entries = await tail.read(after, tailBlockMs);
+          for (const e of entries) {
             await stream.writeSSE({ id: e.id, event: e.stream, data: e.line });
-          await stream.writeSSE({ event: "end", data: JSON.stringify({ state: now?.state ?? "unknown" }) });
-          break;
+            after = e.id;
+          }
+          if (entries.length > 0 || stream.aborted) continue;
+          const now = await store.get(id);
+          if (!now || isTerminal(now.state)) {
+            // Lines written just before the terminal state landed.
+            for (const e of await store.readLog(id, { after: after === "0" ? undefined : after, count: 10_000 }))
+              await stream.writeSSE({ id: e.id, event: e.stream, data: e.line });
+            await stream.writeSSE({ event: "end", data: JSON.stringify({ state: now?.state ?? "unknown" }) });
+            break;
+          }
         }
+      } finally {
+        tail.close();
       }
     });
   });
