@@ -94,6 +94,7 @@ export function createRunner(deps: RunnerDeps): Runner {
   let queue: Queue | undefined;
   let watcher: StopWatcher | undefined;
   let closing: Promise<void> | undefined;
+  let starting: Promise<void> | undefined;
 
   const statusSink: StatusSinkFactory =
     deps.overrides?.statusSink ??
@@ -112,7 +113,12 @@ export function createRunner(deps: RunnerDeps): Runner {
           }),
       }));
 
-  async function start() {
+  function start(): Promise<void> {
+    starting ??= startOnce();
+    return starting;
+  }
+
+  async function startOnce() {
     // A runner that loses Redis stops its agent at 60% of the lease; the kill must fit in the rest.
     if (t.leaseTtlMs * 0.4 < deps.config.runner.killGrace + 1_000)
       logger.warn("lease time is short for runner.killGrace; a lost lease could lapse before the agent is gone", {
@@ -140,6 +146,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         branchPrefix: deps.config.git.branchPrefix.replace(/\/+$/, ""),
       });
     queue = new Queue(STAGE_QUEUE, { connection: redis, prefix: deps.prefix });
+    queue.on("error", (error) => logger.warn("stage queue error", { error }));
     const processor = createStageProcessor({
       config: deps.config,
       configDir: deps.configDir,
@@ -209,11 +216,17 @@ export function createRunner(deps: RunnerDeps): Runner {
     );
     commandWorker.on("error", (error) => logger.warn("command worker error", { error }));
     commandWorker.on("failed", (job, error) => logger.error("command job failed", { jobId: job?.id, error }));
+    // BullMQ's connections finish a handshake (INFO) after construction. Closing one mid-handshake
+    // strips its listeners, and the handshake's rejection is then emitted as an 'error' nobody
+    // hears, which crashes the process (a SIGTERM right after start did). Being ready first avoids it.
+    await Promise.all([queue.waitUntilReady(), stageWorker.waitUntilReady(), commandWorker.waitUntilReady()]);
     logger.info("runner taking jobs", { concurrency: deps.concurrency ?? deps.config.runner.concurrency });
   }
 
   async function close(opts: { graceMs?: number } = {}) {
     closing ??= (async () => {
+      // A close during start waits for it: tearing down half-made connections races their handshakes.
+      await starting?.catch(() => {});
       const graceMs = opts.graceMs ?? deps.config.runner.shutdownGrace;
       // Stop fetching; close() resolves once the active jobs' processors returned.
       const closed = Promise.all([stageWorker?.close(), commandWorker?.close()]);

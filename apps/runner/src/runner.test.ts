@@ -399,4 +399,15 @@ describe("runner (in process)", () => {
     await runner.close({ graceMs: 10_000 });
     expect((await store.get(runId))?.state).toBe("succeeded");
   });
+
+  it("a close that arrives during start waits for it, then leaves no worker behind", async () => {
+    const runner = start(fixtureConfig({}), { id: "early-close" });
+    const starting = runner.start();
+    // No await: a SIGTERM can land while start() is still connecting.
+    await runner.close({ graceMs: 0 });
+    await starting;
+    expect(await queue.getWorkers()).toEqual([]);
+    // Closing again is a no-op, not a second teardown.
+    await runner.close({ graceMs: 0 });
+  });
 });
