@@ -1,12 +1,6 @@
-import { RunRecord } from "@forgehand/core";
-
-/** Formats a duration in ms as `42s`, `3m05s` or `1h02m`. */
-export function formatElapsed(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-}
+import type { RunRecord } from "@forgehand/core";
+// The status comment's format, so `forgehand runs` and the forge show the same elapsed time.
+import { formatElapsed } from "@forgehand/forge";
 
 /** One table row per run: id, repo#issue, stage, state, elapsed, turns, cost. */
 export function runRow(run: RunRecord, now: number): string[] {
@@ -35,16 +29,4 @@ export function formatRunsTable(runs: RunRecord[], now = Date.now()): string {
         .trimEnd(),
     )
     .join("\n");
-}
-
-/** Keeps records that parse as RunRecord (others are reported, never fatal). */
-export function parseRuns(raw: unknown[]): { runs: RunRecord[]; invalid: number } {
-  const runs: RunRecord[] = [];
-  let invalid = 0;
-  for (const item of raw) {
-    const parsed = RunRecord.safeParse(item);
-    if (parsed.success) runs.push(parsed.data);
-    else invalid++;
-  }
-  return { runs, invalid };
 }

@@ -1,7 +1,7 @@
 import { createRunStore } from "@forgehand/queue";
 import { createCliContext } from "../cli-context";
 import { connectRedis } from "../connect-redis";
-import { formatRunsTable, parseRuns } from "../format-runs";
+import { formatRunsTable } from "../format-runs";
 import { parseFlags, positiveInt } from "../parse-flags";
 import { requireRedisTarget } from "../redis-target";
 
@@ -13,10 +13,10 @@ export async function runsCommand(args: string[]): Promise<number> {
   const redis = await connectRedis(requireRedisTarget("runs", ctx.env, ctx.dataDir));
   try {
     const store = createRunStore(redis, ctx.prefix);
-    const { runs, invalid } = parseRuns(await store.list({ limit }));
+    // The store returns only records that parse as runs; a malformed hash in Redis is left out.
+    const runs = await store.list({ limit });
     if (values.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
     else process.stdout.write(runs.length ? `${formatRunsTable(runs)}\n` : "no runs yet\n");
-    if (invalid) process.stderr.write(`[cli] skipped ${invalid} run record(s) that did not parse\n`);
     return 0;
   } finally {
     redis.disconnect();
