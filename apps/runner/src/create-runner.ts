@@ -16,6 +16,7 @@ import { recordLimits } from "./queued-record";
 import { createStopWatcher, type StopWatcher } from "./stop-watcher";
 import { runGate } from "./workspace/run-gate";
 import { createWorkspaces } from "./workspace/workspaces";
+import { startWorktreeSweeper, type WorktreeSweeper } from "./workspace/worktree-sweeper";
 
 export interface RunnerDeps {
   config: Config;
@@ -60,6 +61,8 @@ export interface RunnerTimings {
   lockedRetryMs: number;
   /** Run-record progress is written at most this often. @defaultValue 1000 */
   progressIntervalMs: number;
+  /** Old worktrees are swept at start and then this often (see config runner.worktreeRetention). @defaultValue 3600000 */
+  worktreeSweepMs: number;
 }
 
 const DEFAULT_TIMINGS: RunnerTimings = {
@@ -69,6 +72,7 @@ const DEFAULT_TIMINGS: RunnerTimings = {
   stopPollMs: 1_000,
   lockedRetryMs: 2_000,
   progressIntervalMs: 1_000,
+  worktreeSweepMs: 3_600_000,
 };
 
 export interface Runner {
@@ -95,6 +99,7 @@ export function createRunner(deps: RunnerDeps): Runner {
   let watcher: StopWatcher | undefined;
   let closing: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
+  let sweeper: WorktreeSweeper | undefined;
 
   const statusSink: StatusSinkFactory =
     deps.overrides?.statusSink ??
@@ -137,14 +142,16 @@ export function createRunner(deps: RunnerDeps): Runner {
       pollMs: t.stopPollMs,
       logger,
     });
-    const workspaces =
-      deps.overrides?.workspaces ??
-      createWorkspaces({
-        rootDir: join(deps.dataDir, "workspaces"),
-        logger,
-        author: { name: deps.config.git.authorName, email: deps.config.git.authorEmail },
-        branchPrefix: deps.config.git.branchPrefix.replace(/\/+$/, ""),
-      });
+    // Only the git workspaces sweep; an override (tests, embedding) manages its own disk.
+    const gitWorkspaces = deps.overrides?.workspaces
+      ? undefined
+      : createWorkspaces({
+          rootDir: join(deps.dataDir, "workspaces"),
+          logger,
+          author: { name: deps.config.git.authorName, email: deps.config.git.authorEmail },
+          branchPrefix: deps.config.git.branchPrefix.replace(/\/+$/, ""),
+        });
+    const workspaces = (deps.overrides?.workspaces ?? gitWorkspaces) as Workspaces;
     queue = new Queue(STAGE_QUEUE, { connection: redis, prefix: deps.prefix });
     queue.on("error", (error) => logger.warn("stage queue error", { error }));
     const processor = createStageProcessor({
@@ -220,6 +227,18 @@ export function createRunner(deps: RunnerDeps): Runner {
     // strips its listeners, and the handshake's rejection is then emitted as an 'error' nobody
     // hears, which crashes the process (a SIGTERM right after start did). Being ready first avoids it.
     await Promise.all([queue.waitUntilReady(), stageWorker.waitUntilReady(), commandWorker.waitUntilReady()]);
+    // Worktrees of finished issues would fill the disk; the sweep runs in the background, never before a job.
+    if (gitWorkspaces)
+      sweeper = startWorktreeSweeper({
+        workspaces: gitWorkspaces,
+        retentionMs: deps.config.runner.worktreeRetention,
+        intervalMs: t.worktreeSweepMs,
+        redis,
+        prefix: deps.prefix,
+        token: `sweep:${id}`,
+        ttlMs: t.leaseTtlMs,
+        logger,
+      });
     logger.info("runner taking jobs", { concurrency: deps.concurrency ?? deps.config.runner.concurrency });
   }
 
@@ -228,6 +247,8 @@ export function createRunner(deps: RunnerDeps): Runner {
       // A close during start waits for it: tearing down half-made connections races their handshakes.
       await starting?.catch(() => {});
       const graceMs = opts.graceMs ?? deps.config.runner.shutdownGrace;
+      // Stops after the worktree it is removing; awaited before the Redis connection its leases use closes.
+      const sweepDone = sweeper?.close();
       // Stop fetching; close() resolves once the active jobs' processors returned.
       const closed = Promise.all([stageWorker?.close(), commandWorker?.close()]);
       const deadline = Date.now() + graceMs;
@@ -235,6 +256,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       if (live.size > 0) logger.info("shutdown grace over; stopping running agents", { runs: [...live.keys()] });
       for (const controller of live.values()) if (!controller.signal.aborted) controller.abort({ kind: "shutdown" });
       await closed;
+      await sweepDone;
       await queue?.close();
       await watcher?.close();
       for (const conn of [workerConn, commandConn, redis]) await conn?.quit().catch(() => conn.disconnect());

@@ -34,6 +34,8 @@ describe("parseDuration", () => {
     expect(parseDuration("1h30m")).toBe(5_400_000);
     expect(parseDuration("250ms")).toBe(250);
     expect(parseDuration(1500)).toBe(1500);
+    expect(parseDuration("2d")).toBe(172_800_000);
+    expect(parseDuration("1d12h")).toBe(129_600_000);
   });
   it("rejects garbage", () => {
     expect(() => parseDuration("5 minutes")).toThrow(/Expected a duration/);
@@ -50,6 +52,17 @@ describe("config", () => {
     expect(config.runner.concurrency).toBe(4);
     expect(config.commands.allow).toEqual(["write", "maintain", "admin"]);
     expect(missingEnv).toEqual([]);
+  });
+  it("keeps worktrees 7 days by default; runner.worktreeRetention takes days, and 0 turns the sweep off", () => {
+    expect(parseConfig(minimal, {}).config.runner.worktreeRetention).toBe(7 * 86_400_000);
+    const { runner: _runner, ...noRunner } = minimal;
+    expect(parseConfig(noRunner, {}).config.runner.worktreeRetention).toBe(7 * 86_400_000);
+    const days = parseConfig({ ...minimal, runner: { worktreeRetention: "3d" } }, {}).config.runner;
+    expect(days.worktreeRetention).toBe(3 * 86_400_000);
+    expect(parseConfig({ ...minimal, runner: { worktreeRetention: 0 } }, {}).config.runner.worktreeRetention).toBe(0);
+    expect(() => parseConfig({ ...minimal, runner: { worktreeRetention: "a week" } }, {})).toThrow(
+      /runner\.worktreeRetention/,
+    );
   });
   it("reports unset variables by field path", () => {
     const { missingEnv } = parseConfig(minimal, {});

@@ -76,9 +76,18 @@ export const Config = z
         transientRetries: z.number().int().min(0).default(3),
         /** First backoff for transient retries; doubles each time, never below the agent's Retry-After. */
         retryBackoff: Duration.default(10_000),
+        /** Worktrees of issues no run used for this long are deleted (hourly sweep); 0 keeps them forever. */
+        worktreeRetention: Duration.default(7 * 86_400_000),
       })
       .strict()
-      .default({ concurrency: 4, killGrace: 5_000, shutdownGrace: 30_000, transientRetries: 3, retryBackoff: 10_000 }),
+      .default({
+        concurrency: 4,
+        killGrace: 5_000,
+        shutdownGrace: 30_000,
+        transientRetries: 3,
+        retryBackoff: 10_000,
+        worktreeRetention: 7 * 86_400_000,
+      }),
     status: z
       .object({
         /** Minimum time between two edits of a running status comment. */

@@ -1,5 +1,6 @@
 export { ensureAskpass } from "./askpass";
 export { branchName, SLUG_MAX, slugify, validateBranchPrefix } from "./branch-name";
+export { inspectWorktree, LAST_USED_FILE, listWorktrees, type WorktreeInfo } from "./list-worktrees";
 export { withMirrorLock } from "./mirror-lock";
 export { normaliseRemoteUrl, redactUrl } from "./remote-url";
 export { GATE_TAIL_BYTES, type GateResult, type RunGateOptions, runGate } from "./run-gate";
@@ -9,6 +10,8 @@ export {
   createWorkspaces,
   type PreparedWorkspace,
   type PrepareInput,
+  type SweepGuard,
+  type SweepResult,
   type Workspaces,
   type WorkspacesOptions,
 } from "./workspaces";

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { type Logger, type RepoRef, silentLogger } from "@forgehand/core";
 import { ensureAskpass } from "./askpass";
 import { branchName, validateBranchPrefix } from "./branch-name";
+import { inspectWorktree, listWorktrees, markUsed, type WorktreeInfo, worktreeGitDir } from "./list-worktrees";
 import { withMirrorLock } from "./mirror-lock";
 import { normaliseRemoteUrl } from "./remote-url";
 import { type GitCredentials, GitError, type RunGitOptions, runGit } from "./run-git";
@@ -47,6 +48,23 @@ export interface Workspaces {
   commitAll(worktree: string, message: string): Promise<{ committed: boolean; sha?: string }>;
   push(worktree: string, branch: string, repo: RepoRef, credentials: GitCredentials | null): Promise<void>;
   remove(worktree: string): Promise<void>;
+  /**
+   * Removes worktrees (and their local branches) not used for `olderThanMs`, plus broken ones, each only
+   * through `guard`; `olderThanMs <= 0` removes nothing. One worktree failing never stops the sweep.
+   */
+  sweep(olderThanMs: number, guard: SweepGuard, opts?: { signal?: AbortSignal }): Promise<SweepResult>;
+}
+
+/**
+ * Runs `remove` while no run can start on the worktree's issue (the runner holds the issue lease), and
+ * resolves true; resolves false without calling it when the issue is busy.
+ */
+export type SweepGuard = (worktree: WorktreeInfo, remove: () => Promise<void>) => Promise<boolean>;
+
+export interface SweepResult {
+  removed: WorktreeInfo[];
+  /** Old or broken worktrees left in place: `busy` (guard said no), `used` (a run used it meanwhile), `error`. */
+  skipped: Array<WorktreeInfo & { reason: "busy" | "used" | "error" }>;
 }
 
 /** File in the worktree's private git dir holding the remote tip the branch started from (absent: a new branch). */
@@ -222,6 +240,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
       const startSha = remoteSha ?? baseSha;
       await checkoutWorktree(paths, branch, startSha, cleaned.status === "fulfilled" && cleaned.value);
       await writeLease(paths.worktree, remoteSha);
+      await markUsed(await worktreeGitDir(paths.worktree));
       const ms = Math.round(performance.now() - started);
       log.info("workspace prepared", {
         repo: input.repo.fullName,
@@ -290,29 +309,82 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
 
   async function remove(worktree: string): Promise<void> {
     const paths = locateWorktree(rootDir, worktree);
-    await withMirrorLock(paths.lock, async () => {
-      const hasMirror = await exists(join(paths.mirror, "HEAD"));
-      let branch: string | undefined;
-      if (hasMirror && (await isFile(join(paths.worktree, ".git")))) {
-        const head = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], paths.worktree, { okExitCodes: [0, 1] });
-        branch = head.exitCode === 0 ? head.stdout.trim() : undefined;
-      }
-      await rm(paths.worktree, { recursive: true, force: true });
-      if (!hasMirror) return;
-      await git(["worktree", "prune"], paths.mirror);
-      // The local branch is only a cache of what was pushed; drop it so refs do not pile up.
-      if (branch?.startsWith(`${opts.branchPrefix}/`)) {
-        await git(["branch", "--quiet", "-D", branch], paths.mirror, { okExitCodes: [0, 1] });
-      }
-      // Auto-gc is off on every other call (see run-git.ts); housekeeping happens here, off the dispatch
-      // path, in the foreground and under the mirror lock. Objects in other live worktrees stay reachable.
-      await git(["-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], paths.mirror).catch(
-        (error: unknown) => log.warn("mirror gc failed", { mirror: paths.mirror, error }),
-      );
-    });
+    await withMirrorLock(paths.lock, () => removeLocked(paths));
   }
 
-  return { prepare, commitAll, push, remove };
+  /** Deletes the worktree dir, its registration and the issue's local branches; caller holds the mirror lock. */
+  async function removeLocked(paths: WorkspacePaths): Promise<void> {
+    const hasMirror = await exists(join(paths.mirror, "HEAD"));
+    let branch: string | undefined;
+    if (hasMirror && (await isFile(join(paths.worktree, ".git")))) {
+      // A worktree whose git dir is gone makes git fail here (exit 128): then only the name pattern below applies.
+      const head = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], paths.worktree).catch(() => undefined);
+      branch = head?.stdout.trim() || undefined;
+    }
+    await rm(paths.worktree, { recursive: true, force: true });
+    if (!hasMirror) return;
+    await git(["worktree", "prune"], paths.mirror);
+    // The local branch is only a cache of what was pushed; drop it so refs do not pile up. The issue's
+    // branches by name too: a broken worktree no longer says which one it had checked out.
+    const issue = basename(paths.worktree);
+    const listed = await git(
+      [
+        "for-each-ref",
+        "--format=%(refname:short)",
+        `refs/heads/${opts.branchPrefix}/${issue}`,
+        `refs/heads/${opts.branchPrefix}/${issue}-*`,
+      ],
+      paths.mirror,
+    );
+    const branches = new Set(listed.stdout.split("\n").filter(Boolean));
+    if (branch) branches.add(branch);
+    for (const name of branches) {
+      if (!name.startsWith(`${opts.branchPrefix}/`)) continue;
+      await git(["branch", "--quiet", "-D", name], paths.mirror, { okExitCodes: [0, 1] });
+    }
+    // Auto-gc is off on every other call (see run-git.ts); housekeeping happens here, off the dispatch
+    // path, in the foreground and under the mirror lock. Objects in other live worktrees stay reachable.
+    await git(["-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], paths.mirror).catch(
+      (error: unknown) => log.warn("mirror gc failed", { mirror: paths.mirror, error }),
+    );
+  }
+
+  async function sweep(olderThanMs: number, guard: SweepGuard, sweepOpts: { signal?: AbortSignal } = {}) {
+    const result: SweepResult = { removed: [], skipped: [] };
+    if (!(olderThanMs > 0)) return result;
+    const isStale = (info: WorktreeInfo) => info.broken || Date.now() - info.lastUsedMs >= olderThanMs;
+    for (const found of await listWorktrees(rootDir)) {
+      if (sweepOpts.signal?.aborted) break;
+      if (!isStale(found)) continue;
+      const paths = locateWorktree(rootDir, found.worktree);
+      const done: { outcome?: "removed" | "used" } = {};
+      try {
+        const allowed = await guard(found, () =>
+          withMirrorLock(paths.lock, async () => {
+            // Looked at again under the issue lease and the mirror lock: a run may have used it since the listing.
+            const now = await inspectWorktree(rootDir, found.worktree);
+            if (now && !isStale(now)) {
+              done.outcome = "used";
+              return;
+            }
+            await removeLocked(paths);
+            done.outcome = "removed";
+          }),
+        );
+        if (done.outcome === "removed") {
+          result.removed.push(found);
+          const idleDays = Math.round(((Date.now() - found.lastUsedMs) / 86_400_000) * 10) / 10;
+          log.info("worktree removed", { worktree: found.worktree, broken: found.broken, idleDays });
+        } else result.skipped.push({ ...found, reason: allowed && done.outcome === "used" ? "used" : "busy" });
+      } catch (error) {
+        log.warn("worktree sweep failed", { worktree: found.worktree, error });
+        result.skipped.push({ ...found, reason: "error" });
+      }
+    }
+    return result;
+  }
+
+  return { prepare, commitAll, push, remove, sweep };
 }
 
 /** Branch names from payloads or callers: refuse what git could read as a flag, a glob or a bad ref. */
@@ -326,14 +398,6 @@ function validateBranch(what: string, name: string): void {
     !name.endsWith(".lock") &&
     !name.endsWith(".");
   if (!ok) throw new Error(`[workspace] Expected \`${what}\` to be a git branch name, got \`${name}\``);
-}
-
-/** The worktree's private git dir, from the `gitdir: …` line git writes into `<worktree>/.git`. */
-async function worktreeGitDir(worktree: string): Promise<string> {
-  const text = await readFile(join(worktree, ".git"), "utf8");
-  const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1];
-  if (!gitdir) throw new Error(`[workspace] \`${worktree}/.git\` is not a worktree link: \`${text.slice(0, 200)}\``);
-  return resolve(worktree, gitdir.trim());
 }
 
 async function writeLease(worktree: string, sha: string | undefined): Promise<void> {
