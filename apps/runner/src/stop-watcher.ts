@@ -69,6 +69,8 @@ export function createStopWatcher(opts: {
   prefix: string;
   pollMs: number;
   logger: Logger;
+  /** Called for every stop request heard on the channel (e.g. to bring forward delayed jobs it cancels). */
+  onRequest?: (request: StopRequest) => void;
 }): StopWatcher {
   const { subscriber, redis, prefix, logger } = opts;
   const runs = new Set<WatchedRun>();
@@ -89,6 +91,7 @@ export function createStopWatcher(opts: {
       return;
     }
     for (const run of [...runs]) if (stopApplies(parsed, run)) fire(run, parsed);
+    opts.onRequest?.(parsed);
   });
   const timer = setInterval(async () => {
     for (const run of [...runs]) {
