@@ -1,11 +1,20 @@
-import type { Config, IssueRef, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
+import {
+  type Config,
+  formatDuration,
+  type IssueRef,
+  type Logger,
+  type RunRecord,
+  type RunState,
+  type Stage,
+} from "@forgehand/core";
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob } from "@forgehand/queue";
 import { type AgentEvent, DEFAULT_PRICES, type RunOutcome } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
-import type { RunGateFn, SuperviseFn, Workspaces } from "./ports";
+import type { GitCredentials, RunGateFn, SuperviseFn, Workspaces } from "./ports";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
+import { retryInPlace } from "./retry-in-place";
 
 /** Everything one stage run needs; the caller owns the lease, the record and retries. */
 export interface StageContext {
@@ -65,6 +74,89 @@ async function step<T>(what: string, fn: () => Promise<T>): Promise<Step<T>> {
     if (cls.kind === "permanent") return { ok: false, result: { state: "failed", reason } };
     return { ok: false, result: { state: "failed", reason, transient: retryHint(cls) } };
   }
+}
+
+/** What publishing needs from the stage run: the worktree, its branch and the agent's commit. */
+interface PublishInput {
+  issue: ForgeIssue;
+  ws: { worktree: string; branch: string; baseBranch: string };
+  credentials: GitCredentials;
+  commit: { committed: boolean; sha?: string };
+}
+
+/**
+ * Push → PR → labels, retried in place on transient failures while the run still holds the issue: the
+ * commit exists only in this worktree, and a queue retry would reset it and run the agent again. A retry
+ * skips the steps already done; each is also safe to repeat (force-with-lease on the start tip,
+ * find-or-create PR, label removal ignores a label that is gone).
+ */
+async function publishResult(ctx: StageContext, input: PublishInput): Promise<Step<{ prUrl?: string }>> {
+  const { job, stage, config, forge } = ctx;
+  const { ref } = job;
+  const { ws, commit, issue } = input;
+  const next = stage.next ? config.stages.find((s) => s.name === stage.next) : undefined;
+  const done = new Set<string>();
+  let doing = "";
+  let prUrl: string | undefined;
+  const once = async (what: string, fn: () => Promise<void>) => {
+    if (done.has(what)) return;
+    doing = what;
+    await fn();
+    done.add(what);
+  };
+  const pushing = `pushing ${ws.branch}`;
+  const result = await retryInPlace(
+    async () => {
+      if (commit.committed || stage.openPullRequest)
+        await once(pushing, async () => {
+          await ctx.workspaces.push(ws.worktree, ws.branch, ref.repo, input.credentials);
+          ctx.onLog("system", `pushed ${ws.branch}${commit.sha ? ` at ${commit.sha}` : ""}`);
+        });
+      if (stage.openPullRequest)
+        await once("opening the pull request", async () => {
+          const pr = await forge.findOrCreatePullRequest(ref.repo, {
+            head: ws.branch,
+            base: ws.baseBranch,
+            title: issue.title,
+            body: `Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`,
+          });
+          prUrl = pr.url;
+        });
+      await once(`removing label ${stage.label}`, () => forge.removeLabel(ref, stage.label));
+      if (next) await once(`adding label ${next.label}`, () => forge.addLabels(ref, [next.label]));
+      return { prUrl };
+    },
+    {
+      retries: config.runner.transientRetries,
+      backoffMs: config.runner.retryBackoff,
+      signal: ctx.signal,
+      onRetry: (n) =>
+        ctx.onLog(
+          "system",
+          `publishing failed (${doing}: ${n.why}); retry ${n.attempt}/${n.retries} in ${formatDuration(n.delayMs)}`,
+        ),
+    },
+  );
+  if (result.ok) return { ok: true, value: result.value };
+
+  // Say where the agent's work is: a failed publish must not read as "the agent's work is gone".
+  const kept = done.has(pushing)
+    ? `branch \`${ws.branch}\` is pushed`
+    : commit.committed
+      ? `the work is committed locally on branch \`${ws.branch}\`${commit.sha ? ` (${commit.sha})` : ""} in the runner's worktree, not pushed`
+      : `there were no changes to commit on branch \`${ws.branch}\``;
+  if (result.aborted) {
+    // process-stage-job replaces a stopped run's reason with who stopped it; the log keeps where the work is.
+    const reason = `stopped while waiting to retry ${doing}; ${kept}`;
+    ctx.onLog("system", reason);
+    return { ok: false, result: { state: "stopped", reason } };
+  }
+  const message = (result.error as Error)?.message ?? String(result.error);
+  const tries = result.retries ? ` after ${result.retries} ${result.retries === 1 ? "retry" : "retries"}` : "";
+  return {
+    ok: false,
+    result: { state: "failed", reason: `publishing the result failed while ${doing}${tries}: ${message}; ${kept}` },
+  };
 }
 
 /** Runs one stage: issue → worktree → prompt → agent → gate → commit → push → PR → labels. */
@@ -180,33 +272,13 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       };
   }
 
-  const finish = await step("publishing the result", async () => {
-    const commit = await ctx.workspaces.commitAll(
-      ws.worktree,
-      `forgehand: ${stage.name} for #${ref.number}\n\n${issue.title}`,
-    );
-    let prUrl: string | undefined;
-    if (commit.committed || stage.openPullRequest) {
-      await ctx.workspaces.push(ws.worktree, ws.branch, ref.repo, credentials);
-      ctx.onLog("system", `pushed ${ws.branch}${commit.sha ? ` at ${commit.sha}` : ""}`);
-    }
-    if (stage.openPullRequest) {
-      const pr = await forge.findOrCreatePullRequest(ref.repo, {
-        head: ws.branch,
-        base: ws.baseBranch,
-        title: issue.title,
-        body: `Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`,
-      });
-      prUrl = pr.url;
-    }
-    await forge.removeLabel(ref, stage.label);
-    const next = stage.next ? config.stages.find((s) => s.name === stage.next) : undefined;
-    if (next) await forge.addLabels(ref, [next.label]);
-    return { prUrl };
-  });
-  // The agent's work is done; a publish failure is reported, not re-run from scratch.
-  if (!finish.ok) return { state: "failed", reason: finish.result.reason ?? "publishing failed", outcome };
-  const { prUrl } = finish.value;
+  const committed = await step("committing the result", () =>
+    ctx.workspaces.commitAll(ws.worktree, `forgehand: ${stage.name} for #${ref.number}\n\n${issue.title}`),
+  );
+  if (!committed.ok) return { state: "failed", reason: committed.result.reason ?? "committing failed", outcome };
+  const published = await publishResult(ctx, { issue, ws, credentials, commit: committed.value });
+  if (!published.ok) return { ...published.result, outcome };
+  const { prUrl } = published.value;
   logger.info("stage succeeded", { prUrl });
   return { state: "succeeded", outcome, ...(prUrl ? { prUrl } : {}) };
 }
