@@ -12,6 +12,7 @@ import { createCommandCallbacks } from "./command-callbacks";
 import { handleCommandJob } from "./commands";
 import type { ReapOrphansFn, RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 import { createStageProcessor } from "./process-stage-job";
+import { promoteStoppedJobs } from "./promote-stopped-jobs";
 import { recordLimits } from "./queued-record";
 import { createStopWatcher, type StopWatcher } from "./stop-watcher";
 import { runGate } from "./workspace/run-gate";
@@ -77,7 +78,10 @@ const DEFAULT_TIMINGS: RunnerTimings = {
 
 export interface Runner {
   readonly id: string;
-  /** Reaps orphaned agents from an earlier crash on this data dir, then takes jobs. */
+  /**
+   * Reaps orphaned agents from an earlier crash on this data dir, then takes jobs; old worktrees are swept
+   * in the background (runner.worktreeRetention), now and every `worktreeSweepMs`.
+   */
   start(): Promise<void>;
   /** Stops taking jobs; running agents get `graceMs` to finish, then are stopped (verified) and re-queued. */
   close(opts?: { graceMs?: number }): Promise<void>;
@@ -141,6 +145,13 @@ export function createRunner(deps: RunnerDeps): Runner {
       prefix: deps.prefix,
       pollMs: t.stopPollMs,
       logger,
+      // A stopped run that waits out a backoff comes up now and is cancelled, instead of reading `queued` for minutes.
+      onRequest: (request) => {
+        if (!queue || closing) return;
+        promoteStoppedJobs(queue, request, (forge) => deps.forges.botLogin(forge)).catch((error) =>
+          logger.debug("bringing forward stopped jobs failed", { error }),
+        );
+      },
     });
     // Only the git workspaces sweep; an override (tests, embedding) manages its own disk.
     const gitWorkspaces = deps.overrides?.workspaces
