@@ -109,6 +109,14 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       });
       await store.appendLog(data.runId, "system", stopped.reason ?? "stopped");
       log.info("queued run cancelled by a stop request", { by: early.by });
+      // A run waiting for a retry already has a status comment (saying `queued`): it must say `stopped` now.
+      if (record.attempts > 0) {
+        const forge = deps.forges.for(data.ref.repo.forge, data.ref.installationId);
+        await deps
+          .statusSink(forge, stopped, data.ref)
+          .finish(stopped)
+          .catch((error) => log.warn("final status comment not posted", { error }));
+      }
       return { runId: data.runId, state: "stopped" };
     }
     const forge = deps.forges.for(data.ref.repo.forge, data.ref.installationId);
@@ -207,7 +215,9 @@ export function createStageProcessor(deps: StageProcessorDeps) {
           reason: `returned to the queue: ${why}`,
         });
         await store.appendLog(data.runId, "system", `agent stopped and run returned to the queue: ${why}`);
-        if (back) sink.update(back);
+        // This attempt's last edit must land before the job can come up again: a late coalesced
+        // `queued` edit could otherwise overwrite the next attempt's (or a stop's) status.
+        if (back) await sink.finish(back);
         log.info("run returned to the queue", { why });
         return await requeue(job, token, Date.now() + (cause.kind === "lease" ? deps.lockedRetryMs : 0));
       }
@@ -219,7 +229,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
         await job.updateData({ ...(job.data as object), transientRetries: used + 1 });
         const { record: back } = await store.update(data.runId, { state: "queued", reason });
         await store.appendLog(data.runId, "system", reason);
-        if (back) sink.update(back);
+        if (back) await sink.finish(back);
         log.info("transient failure; retrying", { delayMs: delay, why: result.transient.why });
         return await requeue(job, token, Date.now() + delay);
       }

@@ -254,6 +254,28 @@ describe("runner (in process)", () => {
     expect(await stopRun(redis, prefix, "nope", "x")).toEqual({ found: false });
   });
 
+  it("a stop ends a run waiting out a long Retry-After at once, not when its delay is over", async () => {
+    const log = join(dir, "agent.log");
+    const env = {
+      FIXTURE_LOG: log,
+      FIXTURE_MODE: "ratelimit",
+      FIXTURE_STATE: join(dir, "state"),
+      FIXTURE_RETRY_AFTER: "120",
+    };
+    await start(fixtureConfig(env)).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("ra") });
+    await waitFor("the retry to be scheduled", async () => (await queue.getDelayed()).some((j) => j.id === runId));
+    const began = Date.now();
+    await requestStop(redis, prefix, { issue: "github:acme/app#7", by: "dave", reason: "command", at: Date.now() });
+    const run = await ended(runId);
+    expect(run).toMatchObject({ state: "stopped", stoppedBy: "dave", attempts: 1 });
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(events(log).filter((e) => e.kind === "start")).toHaveLength(1);
+    // The status comment, which said `queued` while the retry waited, is edited to say `stopped`.
+    const comment = () => forge.issues.get(7)?.comments.find((c) => c.body.includes(`forgehand:run=${runId}`));
+    await waitFor("the status comment to say stopped", async () => comment()?.body.includes("· stopped"), 5_000);
+  });
+
   it("cancels a queued run whose issue was stopped after it was requested, without starting it", async () => {
     const log = join(dir, "agent.log");
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("q1") });
