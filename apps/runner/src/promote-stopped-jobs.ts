@@ -1,4 +1,4 @@
-import { issueKey } from "@forgehand/core";
+import { type ForgeId, issueKey } from "@forgehand/core";
 import { StageJob, type StopRequest } from "@forgehand/queue";
 import type { Queue } from "bullmq";
 import { type StopTarget, stopApplies } from "./stop-watcher";
@@ -16,7 +16,7 @@ const SCAN = 1_000;
 export async function promoteStoppedJobs(
   queue: Queue,
   request: StopRequest,
-  botLogin: (forge: string) => string | undefined,
+  botLogin: (forge: ForgeId) => string | undefined,
 ): Promise<string[]> {
   const promoted: string[] = [];
   for (const job of await queue.getDelayed(0, SCAN - 1)) {
