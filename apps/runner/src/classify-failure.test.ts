@@ -35,6 +35,28 @@ describe("failure classes", () => {
     expect(classifyError(new Error("fatal: Could not resolve host: example.com")).kind).toBe("transient");
   });
 
+  it("treats a git server's 5xx/429 and a git call past its timeout as transient, other git failures as permanent", () => {
+    const git = (why: string, stderr: string) =>
+      new Error(
+        `[workspace] \`git push --force-with-lease -- https://x/a.git HEAD:refs/heads/b\` failed (${why}): ${stderr}`,
+      );
+    expect(
+      classifyError(
+        git("exit code 128", "fatal: unable to access 'https://x/a.git/': The requested URL returned error: 503"),
+      ),
+    ).toEqual({ kind: "transient", why: "git server answered 503" });
+    expect(classifyError(git("exit code 128", "The requested URL returned error: 429")).kind).toBe("transient");
+    expect(classifyError(git("timed out after 300000 ms", "(no output)"))).toEqual({
+      kind: "transient",
+      why: "git timed out",
+    });
+    expect(
+      classifyError(git("exit code 128", "fatal: Failed to connect to x port 443 after 3 ms: Couldn't connect")).kind,
+    ).toBe("transient");
+    expect(classifyError(git("exit code 128", "The requested URL returned error: 403")).kind).toBe("permanent");
+    expect(classifyError(git("exit code 1", "! [rejected] HEAD -> b (stale info)")).kind).toBe("permanent");
+  });
+
   it("backs off exponentially, never below Retry-After", () => {
     expect([1, 2, 3].map((n) => backoffMs(n, 1_000))).toEqual([1_000, 2_000, 4_000]);
     expect(backoffMs(1, 1_000, 5_000)).toBe(5_000);

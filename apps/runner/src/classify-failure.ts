@@ -53,8 +53,17 @@ export function classifyError(error: unknown): FailureClass {
   }
   const code = typeof e?.code === "string" ? e.code : "";
   if (/^(ECONNRESET|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN|EPIPE)$/.test(code)) return { kind: "transient", why: code };
-  if (/Could not resolve host|Connection (reset|timed out|refused)|early EOF|RPC failed/i.test(message))
+  if (
+    /Could not resolve host|Connection (reset|timed out|refused)|Failed to connect to|early EOF|RPC failed/i.test(
+      message,
+    )
+  )
     return { kind: "transient", why: "network error" };
+  // git over HTTP reports the server's answer this way; a forge's git endpoint has the same bad minutes as its API.
+  const gitHttp = /The requested URL returned error: (5\d\d|429)\b/.exec(message);
+  if (gitHttp) return { kind: "transient", why: `git server answered ${gitHttp[1]}` };
+  // run-git.ts kills a git call past its network timeout (a hung fetch or push): worth another try.
+  if (/`git [^`]*` failed \(timed out after \d+ ms\)/.test(message)) return { kind: "transient", why: "git timed out" };
   return { kind: "permanent", why: message };
 }
 
