@@ -9,6 +9,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
 import { fixtureRepo } from "./testing/runner-fixture";
 
@@ -65,19 +66,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  limitMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** How the waits below poll: runner processes report within a minute on a busy machine. */
+const POLL = { timeoutMs: 60_000, intervalMs: 100 };
 
 describe("several runner processes on one Redis", () => {
   const children: ChildProcess[] = [];
@@ -132,10 +122,9 @@ describe("several runner processes on one Redis", () => {
     child.stderr?.on("data", (d) => {
       out += d;
     });
-    await waitFor(
-      `runner ${opts.id} ready`,
-      () => out.includes("ready") || (child.exitCode !== null && Promise.reject(new Error(out))),
-    );
+    // Waits for the ready line or the child's exit: a runner that dies at start fails the test at once.
+    await waitFor(`runner ${opts.id} ready`, () => out.includes("ready") || child.exitCode !== null, POLL);
+    if (!out.includes("ready")) throw new Error(`[test] runner ${opts.id} exited before ready:\n${out}`);
     return child;
   }
 
@@ -174,7 +163,7 @@ describe("several runner processes on one Redis", () => {
         const all = await Promise.all(ids.map((id) => terminal(store, id)));
         return all.every(Boolean) ? all : undefined;
       },
-      150_000,
+      { ...POLL, timeoutMs: 150_000 },
     );
     expect(records.map((r) => r?.state)).toEqual(ids.map(() => "succeeded"));
     const runs = expectNoOverlap(agentEvents(log));
@@ -205,12 +194,12 @@ describe("several runner processes on one Redis", () => {
       stage: "develop",
       trigger: { kind: "label", by: "x", deliveryId: "k1" },
     });
-    const first = await waitFor<AgentEvent>("first agent", () => agentEvents(log)[0]);
+    const first = await waitFor("first agent", () => agentEvents(log)[0], POLL);
     await spawnRunner({ ...base, id: "b", dataDir: join(dir, "b") });
     a.kill("SIGKILL");
     // The dead runner's guardian (packages/supervisor) kills its agent at once: no restart on its data dir needed.
-    await waitFor("orphan agent killed by the guardian", () => !alive(first.pid), 15_000);
-    const record = await waitFor("run to end on runner b", () => terminal(store, runId), 60_000);
+    await waitFor("orphan agent killed by the guardian", () => !alive(first.pid), { ...POLL, timeoutMs: 15_000 });
+    const record = await waitFor("run to end on runner b", () => terminal(store, runId), POLL);
     expect(record).toMatchObject({ state: "succeeded", runner: "b", attempts: 2 });
     expect(agentEvents(log).filter((e) => e.kind === "start")).toHaveLength(2);
     // A restart on the dead runner's data dir still starts cleanly (nothing left to reap).
@@ -238,11 +227,11 @@ describe("several runner processes on one Redis", () => {
       stage: "develop",
       trigger: { kind: "label", by: "x", deliveryId: "rr" },
     });
-    await waitFor("agent start", () => agentEvents(log)[0]);
+    await waitFor("agent start", () => agentEvents(log)[0], POLL);
     await server.stop();
     await sleep(500);
     server = await startRedisServer({ dataDir: redisDir, persistence: true, port: server.port });
-    const record = await waitFor("run to end", () => terminal(store, runId), 60_000);
+    const record = await waitFor("run to end", () => terminal(store, runId), POLL);
     expect(record.state).toBe("succeeded");
     expectNoOverlap(agentEvents(log));
     await sleep(1_000);

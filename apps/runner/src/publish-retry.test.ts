@@ -2,19 +2,21 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type Config, type IssueRef, silentLogger } from "@forgehand/core";
 import { createRunStore, type RunStore, STAGE_QUEUE } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type BareOrigin, createBareOrigin } from "../../../test/helpers/bare-origin";
 import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { waitFor } from "../../../test/helpers/wait-for";
 import { createRunner, type Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
 import { stopRun } from "./stop-run";
 import { type GitDaemon, startGitDaemon } from "./testing/git-daemon";
 import { MemoryForge, memoryForges } from "./testing/memory-forge";
 import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
+import { waitForRunEnd } from "./testing/wait-for-run-end";
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync("git", args, {
@@ -32,20 +34,12 @@ const git = (cwd: string, ...args: string[]) =>
 
 const httpError = (status: number, message: string) => Object.assign(new Error(message), { status });
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** How the waits below poll: the run ends within a minute on a busy machine. */
+const POLL = { timeoutMs: 60_000, intervalMs: 50 };
 
 describe("publishing is retried in place after the agent's work is committed", () => {
   let dir: string;
-  let origin: string;
-  let seed: string;
+  let origin: BareOrigin;
   let agentLog: string;
   let redis: Redis;
   let store: RunStore;
@@ -58,17 +52,9 @@ describe("publishing is retried in place after the agent's work is committed", (
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "fh-publish-retry-"));
-    origin = join(dir, "origin.git");
+    origin = createBareOrigin(dir, { "README.md": "hello\n" });
     agentLog = join(dir, "agent.log");
-    git(dir, "init", "-q", "--bare", "-b", "main", origin);
-    seed = join(dir, "seed");
-    git(dir, "clone", "-q", origin, seed);
-    git(seed, "checkout", "-q", "-b", "main");
-    writeFileSync(join(seed, "README.md"), "hello\n");
-    git(seed, "add", "README.md");
-    git(seed, "commit", "-q", "-m", "init");
-    git(seed, "push", "-q", "origin", "main");
-    ref = { repo: fixtureRepo(`file://${origin}`), number: 12, isPr: false };
+    ref = { repo: fixtureRepo(`file://${origin.path}`), number: 12, isPr: false };
     redis = testRedis();
     prefix = uniquePrefix("publish");
     store = createRunStore(redis, prefix);
@@ -95,11 +81,7 @@ describe("publishing is retried in place after the agent's work is committed", (
           .map((l) => l.split(" ")[0])
       : [];
   const logOf = async (runId: string) => (await store.readLog(runId)).map((e) => e.line).join("\n");
-  const ended = (runId: string) =>
-    waitFor(`run ${runId} to end`, async () => {
-      const r = await store.get(runId);
-      return r && !["queued", "running"].includes(r.state) ? r : undefined;
-    });
+  const ended = (runId: string) => waitForRunEnd(store, runId, POLL);
 
   /** Starts a runner and enqueues the develop stage; returns the run id. */
   async function start(config: Config): Promise<string> {
@@ -137,17 +119,17 @@ describe("publishing is retried in place after the agent's work is committed", (
       down,
     ];
     const runId = await start(config({ retryBackoff: "1s" }, gate));
-    await waitFor("the agent to end", async () => agentRuns().includes("end"));
+    await waitFor("the agent to end", async () => agentRuns().includes("end"), POLL);
     await daemon.stop();
     writeFileSync(down, "");
-    await waitFor("a publish retry", async () => (await logOf(runId)).includes("publishing failed ("));
+    await waitFor("a publish retry", async () => (await logOf(runId)).includes("publishing failed ("), POLL);
     await daemon.start();
 
     const record = await ended(runId);
     expect(record.state).toBe("succeeded");
     expect(agentRuns()).toEqual(["start", "end"]);
     const branch = record.branch as string;
-    expect(git(dir, "--git-dir", origin, "show", `${branch}:greeting.txt`)).toContain(`written by ${runId}`);
+    expect(origin.git("show", `${branch}:greeting.txt`)).toContain(`written by ${runId}`);
     expect(await logOf(runId)).toMatch(
       new RegExp(`publishing failed \\(pushing ${branch}: network error\\); retry 1/3 in 1s`),
     );
@@ -204,8 +186,10 @@ describe("publishing is retried in place after the agent's work is committed", (
       pushed,
     ];
     const runId = await start(config({}, gate));
-    const branch = await waitFor("the branch name", async () => (await store.get(runId))?.branch);
-    await waitFor("the agent to end", async () => agentRuns().includes("end"));
+    const branch = await waitFor("the branch name", async () => (await store.get(runId))?.branch, POLL);
+    await waitFor("the agent to end", async () => agentRuns().includes("end"), POLL);
+    const seed = join(dir, "seed");
+    git(dir, "clone", "-q", origin.path, seed);
     writeFileSync(join(seed, "human.txt"), "mine\n");
     git(seed, "add", "human.txt");
     git(seed, "commit", "-q", "-m", "human");
@@ -219,7 +203,7 @@ describe("publishing is retried in place after the agent's work is committed", (
       new RegExp(`committed locally on branch \`${branch}\` \\([0-9a-f]{40}\\) in the runner's worktree, not pushed`),
     );
     expect(await logOf(runId)).not.toContain("retry 1/");
-    expect(git(dir, "--git-dir", origin, "show", `${branch}:human.txt`)).toBe("mine");
+    expect(origin.git("show", `${branch}:human.txt`)).toBe("mine");
     expect(forge.pulls).toEqual([]);
   });
 
@@ -240,7 +224,7 @@ describe("publishing is retried in place after the agent's work is committed", (
   it("ends as stopped when /stop arrives while it waits to retry", async () => {
     forge.failNext("findOrCreatePullRequest", httpError(502, "bad gateway"));
     const runId = await start(config({ retryBackoff: "5m" }));
-    await waitFor("a publish retry", async () => (await logOf(runId)).includes("retry 1/3 in 5m"));
+    await waitFor("a publish retry", async () => (await logOf(runId)).includes("retry 1/3 in 5m"), POLL);
     const asked = Date.now();
     await stopRun(redis, prefix, runId, "operator");
     const record = await ended(runId);

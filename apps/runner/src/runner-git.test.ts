@@ -1,35 +1,22 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type Config, type IssueRef, type RunRecord, silentLogger } from "@forgehand/core";
 import { createRunStore, type RunStore, STAGE_QUEUE } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type BareOrigin, createBareOrigin } from "../../../test/helpers/bare-origin";
 import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
 import { createRunner, type Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
 import { MemoryForge, memoryForges } from "./testing/memory-forge";
 import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
-  }).trim();
+import { waitForRunEnd } from "./testing/wait-for-run-end";
 
 describe("runner with real git (bare origin)", () => {
   let dir: string;
-  let origin: string;
+  let origin: BareOrigin;
   let redis: Redis;
   let store: RunStore;
   let prefix: string;
@@ -40,16 +27,8 @@ describe("runner with real git (bare origin)", () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "fh-runner-git-"));
-    origin = join(dir, "origin.git");
-    git(dir, "init", "-q", "--bare", "-b", "main", origin);
-    const seed = join(dir, "seed");
-    git(dir, "clone", "-q", origin, seed);
-    git(seed, "checkout", "-q", "-b", "main");
-    execFileSync("sh", ["-c", "echo hello > README.md"], { cwd: seed });
-    git(seed, "add", "README.md");
-    git(seed, "commit", "-q", "-m", "init");
-    git(seed, "push", "-q", "origin", "main");
-    ref = { repo: fixtureRepo(`file://${origin}`), number: 12, isPr: false };
+    origin = createBareOrigin(dir, { "README.md": "hello\n" });
+    ref = { repo: fixtureRepo(`file://${origin.path}`), number: 12, isPr: false };
     redis = testRedis();
     prefix = uniquePrefix("rgit");
     store = createRunStore(redis, prefix);
@@ -83,13 +62,7 @@ describe("runner with real git (bare origin)", () => {
       stage: "develop",
       trigger: { kind: "label", by: "a", deliveryId: "g1" },
     });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const r = await store.get(runId);
-      if (r && !["queued", "running"].includes(r.state)) return r;
-      if (Date.now() > deadline) throw new Error(`run ${runId} did not end: ${JSON.stringify(r)}`);
-      await sleep(100);
-    }
+    return waitForRunEnd(store, runId, { timeoutMs: 60_000, intervalMs: 100 });
   }
 
   it("fails the stage when the gate fails: nothing pushed, no PR, forgehand:failed", async () => {
@@ -100,7 +73,7 @@ describe("runner with real git (bare origin)", () => {
     expect(record.reason).toContain("3 tests failed");
     expect(forge.labelsOf(12)).toEqual(["agent:develop", "forgehand:failed"]);
     expect(forge.pulls).toEqual([]);
-    expect(git(dir, "--git-dir", origin, "branch", "--list")).not.toContain("forgehand/");
+    expect(origin.git("branch", "--list")).not.toContain("forgehand/");
   });
 
   it("pushes the branch to the bare origin and requests a PR when the gate passes", async () => {
@@ -109,7 +82,7 @@ describe("runner with real git (bare origin)", () => {
     expect(record.state).toBe("succeeded");
     const branch = record.branch as string;
     expect(branch).toMatch(/^forgehand\/12-/);
-    const content = git(dir, "--git-dir", origin, "show", `${branch}:greeting.txt`);
+    const content = origin.git("show", `${branch}:greeting.txt`);
     expect(content).toContain(`written by ${record.id}`);
     expect(content).toContain("Please greet.");
     expect(forge.pulls).toMatchObject([{ head: branch, base: "main", title: "Add a greeting" }]);

@@ -8,23 +8,17 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { waitFor } from "../../../test/helpers/wait-for";
 import { createRunner, type Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
 import { stopRun } from "./stop-run";
 import { MemoryForge, memoryForges } from "./testing/memory-forge";
 import { directoryWorkspaces, fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
+import { waitForRunEnd } from "./testing/wait-for-run-end";
 
 const FAST = { leaseTtlMs: 3_000, stopPollMs: 200, lockedRetryMs: 100, progressIntervalMs: 100 };
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, limitMs = 20_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** How the waits below poll: tight, as the runner's own timings are. */
+const POLL = { timeoutMs: 20_000, intervalMs: 50 };
 
 function events(logFile: string): { kind: string; runId: string; pid: number; at: number }[] {
   let text = "";
@@ -87,11 +81,7 @@ describe("runner (in process)", () => {
   }
 
   const trigger = (id: string) => ({ kind: "label" as const, by: "alice", deliveryId: id });
-  const ended = (runId: string) =>
-    waitFor(`run ${runId} to end`, async () => {
-      const r = await store.get(runId);
-      return r && !["queued", "running"].includes(r.state) ? r : undefined;
-    });
+  const ended = (runId: string) => waitForRunEnd(store, runId, POLL);
 
   it("runs a stage: rendered prompt, clean env, status comment, labels moved on", async () => {
     const log = join(dir, "agent.log");
@@ -208,7 +198,7 @@ describe("runner (in process)", () => {
     };
     await start(fixtureConfig(env)).start();
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("ls") });
-    const first = await waitFor("agent start", async () => events(log)[0]);
+    const first = await waitFor("agent start", async () => events(log)[0], POLL);
     await redis.set(`${prefix}:lease:github:acme/app#7`, "intruder", "PX", 1_500);
     const run = await ended(runId);
     expect(run).toMatchObject({ state: "succeeded", attempts: 2 });
@@ -235,7 +225,7 @@ describe("runner (in process)", () => {
     const log = join(dir, "agent.log");
     await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "30000", FIXTURE_MODE: "ignore-term" })).start();
     const a = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("s1") });
-    await waitFor("agent start", async () => events(log).length > 0);
+    await waitFor("agent start", async () => events(log).length > 0, POLL);
     const b = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("s2") });
     await sleep(300);
     expect((await store.get(b))?.state).toBe("queued");
@@ -247,7 +237,7 @@ describe("runner (in process)", () => {
     const pid = events(log)[0]?.pid as number;
     expect(() => process.kill(pid, 0)).toThrow();
     // The second run was not named by the stop: it now runs; an issue-wide stop cancels it too.
-    await waitFor("second agent", async () => events(log).length > 1);
+    await waitFor("second agent", async () => events(log).length > 1, POLL);
     await requestStop(redis, prefix, { issue: "github:acme/app#7", by: "bob", reason: "command", at: Date.now() });
     expect(await ended(b)).toMatchObject({ state: "stopped", stoppedBy: "bob" });
     expect(forge.labelsOf(7)).not.toContain("forgehand:failed");
@@ -264,7 +254,11 @@ describe("runner (in process)", () => {
     };
     await start(fixtureConfig(env)).start();
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("ra") });
-    await waitFor("the retry to be scheduled", async () => (await queue.getDelayed()).some((j) => j.id === runId));
+    await waitFor(
+      "the retry to be scheduled",
+      async () => (await queue.getDelayed()).some((j) => j.id === runId),
+      POLL,
+    );
     const began = Date.now();
     await requestStop(redis, prefix, { issue: "github:acme/app#7", by: "dave", reason: "command", at: Date.now() });
     const run = await ended(runId);
@@ -273,7 +267,10 @@ describe("runner (in process)", () => {
     expect(events(log).filter((e) => e.kind === "start")).toHaveLength(1);
     // The status comment, which said `queued` while the retry waited, is edited to say `stopped`.
     const comment = () => forge.issues.get(7)?.comments.find((c) => c.body.includes(`forgehand:run=${runId}`));
-    await waitFor("the status comment to say stopped", async () => comment()?.body.includes("· stopped"), 5_000);
+    await waitFor("the status comment to say stopped", async () => comment()?.body.includes("· stopped"), {
+      ...POLL,
+      timeoutMs: 5_000,
+    });
   });
 
   it("cancels a queued run whose issue was stopped after it was requested, without starting it", async () => {
@@ -353,7 +350,7 @@ describe("runner (in process)", () => {
     const first = start(config, { id: "r1" });
     await first.start();
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("sh") });
-    await waitFor("agent start", async () => events(log).length > 0);
+    await waitFor("agent start", async () => events(log).length > 0, POLL);
     await first.close({ graceMs: 100 });
     const back = (await store.get(runId)) as RunRecord;
     expect(back.state).toBe("queued");
@@ -382,16 +379,20 @@ describe("runner (in process)", () => {
         requestedAt: Date.now(),
       });
     const first = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("r1") });
-    await waitFor("agent start", async () => events(log).length > 0);
+    await waitFor("agent start", async () => events(log).length > 0, POLL);
     await command("stop", 1);
     expect(await ended(first)).toMatchObject({ state: "stopped", stoppedBy: "alice" });
     await store.update(first, { sessionId: "sess-123" });
     await command("retry", 2);
-    const retried = await waitFor("retry run", async () => {
-      const r = await store.latestForIssue("github:acme/app#7");
-      return r && r.id !== first ? r : undefined;
-    });
-    await waitFor("retry agent start", async () => events(log).filter((e) => e.kind === "start").length > 1);
+    const retried = await waitFor(
+      "retry run",
+      async () => {
+        const r = await store.latestForIssue("github:acme/app#7");
+        return r && r.id !== first ? r : undefined;
+      },
+      POLL,
+    );
+    await waitFor("retry agent start", async () => events(log).filter((e) => e.kind === "start").length > 1, POLL);
     await stopRun(redis, prefix, retried.id, "operator");
     expect((await ended(retried.id)).trigger).toBe("retry by alice");
     await commands.close();
@@ -417,7 +418,7 @@ describe("runner (in process)", () => {
     const runner = start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "500" }));
     await runner.start();
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("g") });
-    await waitFor("agent start", async () => events(log).length > 0);
+    await waitFor("agent start", async () => events(log).length > 0, POLL);
     await runner.close({ graceMs: 10_000 });
     expect((await store.get(runId))?.state).toBe("succeeded");
   });

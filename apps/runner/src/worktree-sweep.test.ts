@@ -8,6 +8,7 @@ import { execa } from "execa";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { waitFor } from "../../../test/helpers/wait-for";
 import { createRunner, type Runner } from "./create-runner";
 import { MemoryForge, memoryForges } from "./testing/memory-forge";
 import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
@@ -82,13 +83,11 @@ describe("runner worktree sweep", () => {
   const removedLogged = (worktree: string) =>
     logs.some((l) => l.includes('"worktree removed"') && l.includes(JSON.stringify(worktree)));
 
-  async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; logs:\n${logs.join("\n")}`);
-      await sleep(50);
-    }
-  }
+  const POLL = { timeoutMs: 20_000, intervalMs: 50 };
+  /** A wait that timed out shows the runner's log: it says why no sweep removed the worktree. */
+  const withLogs = (error: Error): never => {
+    throw new Error(`${error.message}; logs:\n${logs.join("\n")}`, { cause: error });
+  };
 
   it("sweeps at start and then on its timer, skipping an issue whose run holds the lease", async () => {
     const old = await prepareAged(5, 8);
@@ -100,7 +99,7 @@ describe("runner worktree sweep", () => {
     expect(await acquireLease(redis, prefix, busyKey, "live-run", 60_000)).toBe(true);
 
     await startRunner("7d", 200);
-    await waitFor("the start sweep to remove issue 5", async () => removedLogged(old));
+    await waitFor("the start sweep to remove issue 5", () => removedLogged(old), POLL).catch(withLogs);
     expect(await exists(old)).toBe(false);
     expect(await exists(join(recent, "README.md"))).toBe(true);
     expect(await exists(join(busy, "README.md"))).toBe(true);
@@ -108,7 +107,7 @@ describe("runner worktree sweep", () => {
 
     // Issue 6 goes stale while the runner lives: the hourly (here 200 ms) sweep takes it.
     await prepareAged(6, 8);
-    await waitFor("a timed sweep to remove issue 6", async () => removedLogged(recent));
+    await waitFor("a timed sweep to remove issue 6", () => removedLogged(recent), POLL).catch(withLogs);
     expect(await exists(recent)).toBe(false);
     expect(await exists(join(busy, "README.md"))).toBe(true);
     expect(removedLogged(busy)).toBe(false);

@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunRecord } from "@forgehand/core";
 import { freePort } from "@forgehand/queue";
+import { type BareOrigin, createBareOrigin } from "../../helpers/bare-origin";
+import { waitFor } from "../../helpers/wait-for";
 import { type EmulatedDelivery, type ForgeEmulator, startForgeEmulator } from "../../support/forge-emulator";
 import { type ModelServer, type Script, startModelServer } from "../../support/model-server";
-import { type BareOrigin, createBareOrigin } from "./bare-origin";
 import { DEVELOP_STAGE, type E2eConfigExtras, type E2eStage, writeE2eConfig } from "./e2e-config";
 import { type ForgehandProcess, startForgehand } from "./forgehand-process";
 import { processesUnder, type ScannedProcess } from "./process-scan";
-import { waitFor } from "./wait-for";
 
 export const REPO = "acme/widgets";
 const SECRET = "e2e-webhook-secret";

@@ -15,7 +15,7 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const shown = last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 300);
-      throw new Error(`[e2e] timed out after ${timeoutMs} ms waiting for ${what} (last: ${shown})`);
+      throw new Error(`[test] timed out after ${timeoutMs} ms waiting for ${what} (last: ${shown})`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

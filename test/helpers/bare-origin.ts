@@ -17,7 +17,7 @@ const ID = ["-c", "user.name=Origin", "-c", "user.email=origin@example.test", "-
 
 function git(cwd: string | undefined, args: string[]): string {
   const out = spawnSync("git", [...ID, ...args], { cwd, encoding: "utf8" });
-  if (out.status !== 0) throw new Error(`[e2e] git ${args.join(" ")} failed: ${out.stderr.trim()}`);
+  if (out.status !== 0) throw new Error(`[test] git ${args.join(" ")} failed: ${out.stderr.trim()}`);
   return out.stdout.trim();
 }
 
