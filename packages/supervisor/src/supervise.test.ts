@@ -1,6 +1,8 @@
+import { pbkdf2 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { stopGuardian } from "./guardian";
 import type { PidEntry } from "./pid-registry";
@@ -166,6 +168,30 @@ describe("supervise: limits and cancel end in a verified kill", () => {
     // $0.018 per message: the 3rd message crosses $0.05. Counting every line would cross at the 2nd ($0.072).
     expect(outcome.detail).toBe("budget limit: cost $0.0540 exceeds maxBudgetUsd $0.05");
     expect(outcome.turns).toBe(0);
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("counts output the agent writes while the pid registry write is still pending", async () => {
+    // Busy libuv's thread pool (4 threads) so the registry's mkdir/writeFile wait behind it, as under load.
+    const busy = Array.from({ length: 4 }, () => promisify(pbkdf2)("x", "y", 400_000, 64, "sha512"));
+    const line = JSON.stringify({
+      type: "assistant",
+      message: {
+        id: "m1",
+        model: "claude-opus-4-5",
+        content: [],
+        usage: { input_tokens: 1_000_000, output_tokens: 1 },
+      },
+    });
+    const { outcome, aliveAtResolve } = await run({
+      ...options("over-budget.mjs"),
+      command: [process.execPath, "-e", `console.log(${JSON.stringify(line)}); setInterval(() => {}, 1000)`],
+      registryDir: join(wt.dir, ".registry"),
+      limits: { maxBudgetUsd: 1, timeoutMs: 15_000 },
+    });
+    await Promise.all(busy);
+    expect(outcome.reason).toBe("budget_limit");
+    expect(outcome.costUsd).toBeGreaterThan(1);
     expect(aliveAtResolve).toEqual([]);
   });
 

@@ -115,6 +115,18 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
     void startKill();
   };
 
+  const watchdog = createWatchdog({ timeoutMs: limits.timeoutMs, stallMs: limits.stallMs, onExpire: stopFor });
+  const onAbort = () => stopFor("stopped", `stopped: ${reasonText(options.signal?.reason)}`);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  // Read the pipes before any await: output the agent writes meanwhile must reach the meter (a line
+  // printed while the registry write was pending under load was lost, and its cost never counted).
+  const stdout = streamLines(subprocess.stdout, createStdoutHandler(options, meter, logger, watchdog.touch, stopFor));
+  const stderr = streamLines(subprocess.stderr, (line) => {
+    stderrTail.push(line);
+    safeCall(logger, () => options.onLog?.("stderr", line));
+  });
+
   if (registryDir) {
     try {
       const supervisorStartTime = readProc(process.pid)?.startTime;
@@ -125,16 +137,6 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
       stopFor("failed", `[supervisor] could not write pid registry in \`${registryDir}\`: ${String(error)}`);
     }
   }
-
-  const watchdog = createWatchdog({ timeoutMs: limits.timeoutMs, stallMs: limits.stallMs, onExpire: stopFor });
-  const onAbort = () => stopFor("stopped", `stopped: ${reasonText(options.signal?.reason)}`);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-
-  const stdout = streamLines(subprocess.stdout, createStdoutHandler(options, meter, logger, watchdog.touch, stopFor));
-  const stderr = streamLines(subprocess.stderr, (line) => {
-    stderrTail.push(line);
-    safeCall(logger, () => options.onLog?.("stderr", line));
-  });
 
   let exit = await Promise.race([exited, killDone]);
   watchdog.stop();
