@@ -197,6 +197,8 @@ export function createStageProcessor(deps: StageProcessorDeps) {
           signal: controller.signal,
           logger: log,
           onProgress: (patch) => Object.assign(pending, patch),
+          // The record holds what earlier attempts of this run used (0 on the first attempt).
+          spent: { turns: current.turns, costUsd: current.costUsd },
           onLog: (stream, line) => void store.appendLog(data.runId, stream, line).catch(() => {}),
         });
       } catch (error) {

@@ -9,7 +9,7 @@ import {
 } from "@forgehand/core";
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob } from "@forgehand/queue";
-import { type AgentEvent, DEFAULT_PRICES, type RunOutcome } from "@forgehand/supervisor";
+import { type AgentEvent, DEFAULT_PRICES, type RunOutcome, type SuperviseOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
 import type { GitCredentials, RunGateFn, SuperviseFn, Workspaces } from "./ports";
@@ -36,6 +36,11 @@ export interface StageContext {
   onLog(stream: LogStream, line: string): void;
   /** Called once the issue is read, before any slow step. */
   onIssue?(issue: ForgeIssue): void;
+  /**
+   * What earlier attempts of this run used (a transient retry, a lease lost, a shutdown): `maxTurns` and
+   * `maxBudgetUsd` hold for the whole run, so retries cannot multiply the budget, and the record shows the total.
+   */
+  spent?: { turns: number; costUsd: number };
 }
 
 /** How a stage run ended. `transient` means the caller may retry it with backoff. */
@@ -159,6 +164,34 @@ async function publishResult(ctx: StageContext, input: PublishInput): Promise<St
   };
 }
 
+/** The supervisor's limits for this attempt: turns and budget less what earlier attempts used. */
+function remainingLimits(
+  limits: Stage["limits"],
+  spent: { turns: number; costUsd: number },
+): SuperviseOptions["limits"] | { exhausted: { state: RunState; reason: string } } {
+  const { maxTurns, maxBudgetUsd } = limits;
+  if (maxBudgetUsd !== undefined && spent.costUsd >= maxBudgetUsd)
+    return {
+      exhausted: {
+        state: "budget_limit",
+        reason: `budget limit: earlier attempts cost $${spent.costUsd.toFixed(4)} of maxBudgetUsd $${maxBudgetUsd}`,
+      },
+    };
+  if (maxTurns !== undefined && spent.turns >= maxTurns)
+    return {
+      exhausted: {
+        state: "turn_limit",
+        reason: `turn limit: earlier attempts used ${spent.turns} of maxTurns ${maxTurns}`,
+      },
+    };
+  return {
+    timeoutMs: limits.timeout,
+    stallMs: limits.stall,
+    maxTurns: maxTurns === undefined ? undefined : maxTurns - spent.turns,
+    maxBudgetUsd: maxBudgetUsd === undefined ? undefined : maxBudgetUsd - spent.costUsd,
+  };
+}
+
 /** Runs one stage: issue → worktree → prompt → agent → gate → commit → push → PR → labels. */
 export async function runStage(ctx: StageContext): Promise<StageResult> {
   const { job, stage, config, forge, logger } = ctx;
@@ -195,6 +228,10 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       ? agent.resumeArgs.map((a) => a.replaceAll("{sessionId}", job.resumeSessionId as string))
       : [];
 
+  const spent = ctx.spent ?? { turns: 0, costUsd: 0 };
+  const limits = remainingLimits(stage.limits, spent);
+  if ("exhausted" in limits) return { state: limits.exhausted.state, reason: limits.exhausted.reason };
+
   const actions: string[] = [];
   const tail: string[] = [];
   const outcome = await ctx.supervise({
@@ -203,12 +240,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     env: buildAgentEnv(agent.env, ctx.env, runInfo),
     prompt: { via: agent.promptVia, text: prompt },
     parser: agent.parser,
-    limits: {
-      timeoutMs: stage.limits.timeout,
-      stallMs: stage.limits.stall,
-      maxTurns: stage.limits.maxTurns,
-      maxBudgetUsd: stage.limits.maxBudgetUsd,
-    },
+    limits,
     killGraceMs: config.runner.killGrace,
     signal: ctx.signal,
     registryDir: ctx.registryDir,
@@ -223,7 +255,11 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
     },
     onProgress(p) {
-      ctx.onProgress({ turns: p.turns, costUsd: p.costUsd, ...(p.sessionId ? { sessionId: p.sessionId } : {}) });
+      ctx.onProgress({
+        turns: spent.turns + p.turns,
+        costUsd: spent.costUsd + p.costUsd,
+        ...(p.sessionId ? { sessionId: p.sessionId } : {}),
+      });
     },
     onLog(stream, line) {
       tail.push(line);
@@ -232,8 +268,8 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     },
   });
   ctx.onProgress({
-    turns: outcome.turns,
-    costUsd: outcome.costUsd,
+    turns: spent.turns + outcome.turns,
+    costUsd: spent.costUsd + outcome.costUsd,
     ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
   });
 
@@ -251,7 +287,12 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
         };
       return { state: "failed", reason, outcome };
     }
-    return { state: outcome.reason, reason: outcome.detail, outcome };
+    const earlier =
+      spent.costUsd > 0 || spent.turns > 0
+        ? ` (this attempt; earlier attempts used ${spent.turns} turns, $${spent.costUsd.toFixed(4)})`
+        : "";
+    const counted = outcome.reason === "budget_limit" || outcome.reason === "turn_limit";
+    return { state: outcome.reason, reason: `${outcome.detail}${counted ? earlier : ""}`, outcome };
   }
 
   if (stage.gate) {

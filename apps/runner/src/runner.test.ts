@@ -157,6 +157,50 @@ describe("runner (in process)", () => {
     expect(forge.labelsOf(7)).toContain("agent:develop");
   });
 
+  /** A claude-stream-json agent: one Opus turn of 120k input tokens (≈ $0.60), then a 429 on its first attempt only. */
+  function costlyFlakyAgent(budgetUsd: number): Config {
+    const config = fixtureConfig({ STATE: join(dir, "attempted") });
+    const agent = config.agents.fixture as Config["agents"][string];
+    agent.parser = "claude-stream-json";
+    const turn = JSON.stringify({
+      type: "assistant",
+      message: {
+        id: "msg_1",
+        model: "claude-opus-4-5",
+        content: [{ type: "tool_use", id: "t1", name: "Read", input: { file_path: "a.ts" } }],
+        usage: { input_tokens: 120_000, output_tokens: 0 },
+      },
+    });
+    const result = JSON.stringify({ type: "result", subtype: "success", is_error: false, result: "done" });
+    const script = [
+      "const fs = require('fs');",
+      "const again = fs.existsSync(process.env.STATE); fs.writeFileSync(process.env.STATE, 'x');",
+      `console.log(${JSON.stringify(turn)});`,
+      "if (!again) { console.error('API Error: 429 rate_limit_error; retry-after: 0'); process.exit(1); }",
+      `setTimeout(() => console.log(${JSON.stringify(result)}), 300);`,
+    ].join("\n");
+    agent.command = [process.execPath, "-e", script];
+    (config.stages[0] as Config["stages"][number]).limits.maxBudgetUsd = budgetUsd;
+    return config;
+  }
+
+  it("counts turns and cost over all attempts of a run: the record shows the total", async () => {
+    await start(costlyFlakyAgent(5)).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("sum") });
+    const run = await ended(runId);
+    expect(run).toMatchObject({ state: "succeeded", attempts: 2, turns: 2 });
+    expect(run.costUsd).toBeCloseTo(1.2, 5);
+  });
+
+  it("holds maxBudgetUsd over all attempts: a retry gets only what is left of the budget", async () => {
+    await start(costlyFlakyAgent(1)).start();
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("cap") });
+    const run = await ended(runId);
+    expect(run).toMatchObject({ state: "budget_limit", attempts: 2 });
+    expect(run.costUsd).toBeGreaterThan(1);
+    expect(run.reason).toContain("earlier attempts used 1 turns, $0.6000");
+  });
+
   it("retries a transient failure no sooner than the Retry-After the agent printed", async () => {
     const log = join(dir, "agent.log");
     const env = {
