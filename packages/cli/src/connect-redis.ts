@@ -1,3 +1,4 @@
+import { redactUrl } from "@forgehand/core";
 import { createRedis } from "@forgehand/queue";
 
 /** A connected short-lived client for one CLI command. */
@@ -37,9 +38,4 @@ export async function connectRedis(url: string, timeoutMs = 3_000): Promise<CliR
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Hides a password in a redis:// URL before it is logged or printed. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }

@@ -31,3 +31,11 @@ export function redactSecrets(text: string, literals: readonly (string | undefin
   }
   return out;
 }
+
+/**
+ * Hides the password of `scheme://user:pass@host…` (git clone URLs, redis:// URLs) before a URL is logged,
+ * printed or put in an error; the user name stays, so the message still says which account was used.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, "$1[REDACTED]@");
+}

@@ -2,7 +2,7 @@ export { ensureAskpass } from "./askpass";
 export { branchName, SLUG_MAX, slugify, validateBranchPrefix } from "./branch-name";
 export { inspectWorktree, LAST_USED_FILE, listWorktrees, type WorktreeInfo } from "./list-worktrees";
 export { withMirrorLock } from "./mirror-lock";
-export { normaliseRemoteUrl, redactUrl } from "./remote-url";
+export { normaliseRemoteUrl } from "./remote-url";
 export { GATE_TAIL_BYTES, type GateResult, type RunGateOptions, runGate } from "./run-gate";
 export { type GitCredentials, GitError, runGit } from "./run-git";
 export { locateWorktree, type WorkspacePaths, workspacePaths } from "./workspace-paths";

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { redactUrl } from "@forgehand/core";
 import type { GitCredentials } from "./run-git";
 
 /**
@@ -32,9 +33,4 @@ export function normaliseRemoteUrl(
   // scp-like `git@host:owner/repo.git`: a colon before the first slash.
   if (/^[^/]*:/.test(raw)) return { url: raw, credentials };
   return { url: resolve(raw), credentials };
-}
-
-/** Hides the password part of `https://user:pass@host` for error messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, "$1[REDACTED]@");
 }

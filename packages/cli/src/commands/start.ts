@@ -1,5 +1,5 @@
+import { redactUrl } from "@forgehand/core";
 import { createCliContext } from "../cli-context";
-import { redactUrl } from "../connect-redis";
 import { startEmbeddedRedis } from "../embedded-redis";
 import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, portNumber } from "../parse-flags";
