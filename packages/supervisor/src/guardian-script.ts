@@ -16,6 +16,7 @@ const path = require("node:path");
 const supervisorPid = Number(process.argv[1]);
 const supervisorStart = process.argv[2] ? Number(process.argv[2]) : undefined;
 const BOUND_MS = 5000;
+const PENDING_SETTLE_MS = 300;
 const dirs = new Set();
 let sweeping = false;
 // Our argv is this whole script: show operators a name instead.
@@ -108,21 +109,28 @@ function jobsOf(dir) {
   for (const name of names.filter((n) => n.endsWith(".json")).sort()) {
     const file = path.join(dir, name);
     const e = readEntry(file);
-    if (!ours(e) || !Number.isInteger(e.pid) || e.pid <= 1 || typeof e.cwd !== "string") continue;
-    const cwd = realDir(e.cwd);
-    // A cwd of "/" would make every process a target: sweep only the tree then.
-    jobs.push({ dir, file, e, cwd: cwd === "/" ? undefined : cwd, killed: new Set() });
+    if (!ours(e) || typeof e.cwd !== "string") continue;
+    // Pending: written before the spawn, no pid yet; the agent, if it was started, is known only by its cwd.
+    const pending = e.pid === undefined && e.pgid === undefined;
+    if (!pending && (!Number.isInteger(e.pid) || e.pid <= 1)) continue;
+    const cwd = pending && !path.isAbsolute(e.cwd) ? "/" : realDir(e.cwd);
+    // A cwd of "/" would make every process a target: sweep only the tree then (nothing at all when pending).
+    jobs.push({ dir, file, e, pending, cwd: cwd === "/" ? undefined : cwd, killed: new Set() });
   }
   return jobs;
 }
 /** Every running process of the run: the agent (same start time), its group, cwd matches, their descendants. */
 function targetsOf(job, procs, children, protect) {
   const e = job.e;
+  const found = new Map();
+  if (job.pending) {
+    if (job.cwd === undefined) return { found, groupOurs: false };
+    return { found: withDescendants(matchCwd(job.cwd, procs, protect, found), children, protect), groupOurs: false };
+  }
   // A group id is only ours while its leader is the agent, or while no process holds that pid any more.
   const leader = readProc(e.pgid);
   const groupOurs = Number.isInteger(e.pgid) && e.pgid > 1 && !protect.has(e.pgid) &&
     (leader === undefined || e.startTime === undefined || leader.startTime === e.startTime);
-  const found = new Map();
   for (const p of procs) {
     if (protect.has(p.pid)) continue;
     if (p.pid === e.pid) {
@@ -133,6 +141,17 @@ function targetsOf(job, procs, children, protect) {
       if (cwd !== undefined && inside(cwd, job.cwd)) found.set(p.pid, p.startTime);
     }
   }
+  return { found: withDescendants(found, children, protect), groupOurs };
+}
+function matchCwd(dir, procs, protect, found) {
+  for (const p of procs) {
+    if (protect.has(p.pid)) continue;
+    const cwd = cwdOf(p.pid);
+    if (cwd !== undefined && inside(cwd, dir)) found.set(p.pid, p.startTime);
+  }
+  return found;
+}
+function withDescendants(found, children, protect) {
   const queue = [...found.keys()];
   while (queue.length > 0) {
     for (const c of children.get(queue.pop()) || []) {
@@ -141,7 +160,7 @@ function targetsOf(job, procs, children, protect) {
       queue.push(c.pid);
     }
   }
-  return { found, groupOurs };
+  return found;
 }
 function kill(pid) {
   try {
@@ -154,9 +173,11 @@ async function sweep(reason) {
   sweeping = true;
   let pending = [...dirs].flatMap(jobsOf);
   for (const j of pending) {
-    log(j.dir, "supervisor gone; killing its agent", { reason, runId: j.e.runId, pid: j.e.pid, cwd: j.e.cwd });
+    const fields = { reason, runId: j.e.runId, pid: j.e.pid, cwd: j.e.cwd, pending: j.pending };
+    log(j.dir, "supervisor gone; killing its agent", fields);
   }
   const deadline = Date.now() + BOUND_MS;
+  const settleEnd = Date.now() + PENDING_SETTLE_MS;
   while (pending.length > 0) {
     const procs = scan();
     const children = new Map();
@@ -169,6 +190,12 @@ async function sweep(reason) {
     const next = [];
     for (const j of pending) {
       const { found, groupOurs } = targetsOf(j, procs, children, protect);
+      // A child forked just before the supervisor died gets its cwd (chdir) only a moment later: a pending
+      // entry counts as empty only on a scan taken after that settle time.
+      if (found.size === 0 && j.pending && Date.now() < settleEnd) {
+        next.push(j);
+        continue;
+      }
       if (found.size === 0) {
         // Re-read: a runner restarted on this data dir may have reused the run id meanwhile.
         if (ours(readEntry(j.file))) fs.rmSync(j.file, { force: true });

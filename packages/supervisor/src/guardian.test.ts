@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ensureGuardian, stopGuardian } from "./guardian";
 import { readProc } from "./proc";
-import { fixture, isAlive, killAll, makeWorktree, readPids, waitFor } from "./test-support";
+import { fixture, isAlive, killAll, makeWorktree, readPids, startInDir, waitFor } from "./test-support";
 
 let wt = makeWorktree();
 const leftovers: number[] = [];
@@ -134,6 +134,35 @@ describe("agent guardian", () => {
         killed: [],
       },
     );
+  }, 40_000);
+
+  it("kills what a pending entry's cwd holds (and descendants) when its runner dies before the full entry", async () => {
+    const worktree = join(wt.dir, "worktree");
+    const outside = join(wt.dir, "outside");
+    mkdirSync(join(worktree, "sub"), { recursive: true });
+    mkdirSync(outside);
+    const outsidePids = join(wt.dir, "outside-pids.txt");
+    startInDir(join(worktree, "sub"), wt.pidFile);
+    startInDir(outside, outsidePids);
+    await waitFor(() => readPids(wt.pidFile).length === 2 && readPids(outsidePids).length === 2, 10_000, "both");
+    const others = readPids(outsidePids);
+    leftovers.push(...others);
+    const pids = readPids(wt.pidFile);
+    const registryDir = join(wt.dir, "agents");
+    // No pid, no pgid: the runner wrote the entry before the spawn and died before the full one.
+    const { host, line } = startHost("entry", { registryDir, runId: "run-pending", cwd: worktree });
+    const guardian = await guardianOf(line);
+    await waitFor(() => line("ready") !== undefined, 20_000, "the host to write its entry");
+    expect(JSON.parse(readFileSync(join(registryDir, "run-pending.json"), "utf8")).pid).toBeUndefined();
+
+    host.kill("SIGKILL");
+
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), 8_000, "the guardian to kill the pending run's processes");
+    await waitFor(() => !isAlive(guardian), 8_000, "the guardian to exit");
+    expect(others.filter(isAlive)).toEqual(others);
+    expect(existsSync(join(registryDir, "run-pending.json"))).toBe(false);
+    const done = guardianLog(registryDir).find((l) => l.msg === "agent verified gone; registry entry removed");
+    expect([...((done?.killed ?? []) as number[])].sort()).toEqual([...pids].sort());
   }, 40_000);
 
   it("is started once per process, ignores SIGINT/SIGHUP/SIGTERM, and stopGuardian ends it without acting", async () => {

@@ -125,6 +125,12 @@ describe("killTree", () => {
     );
   });
 
+  it("without a root pid, refuses a cwd of / (it would name every process) and a missing cwd", async () => {
+    await expect(killTree({ cwdInside: "/" }, { graceMs: 0 })).rejects.toThrow("`cwdInside` other than /, got `/`");
+    await expect(killTree({ cwdInside: "/tmp/.." }, { graceMs: 0 })).rejects.toThrow("got `/tmp/..`");
+    await expect(killTree({}, { graceMs: 0 })).rejects.toThrow("[supervisor] Expected a `pid`");
+  });
+
   it("never targets its own process or group even when asked to", async () => {
     const report = await killTree({ pid: process.pid, pgid: readProc(process.pid)!.pgid }, { graceMs: 0 });
     expect(report.killed).toEqual([]);

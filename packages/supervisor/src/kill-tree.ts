@@ -8,7 +8,8 @@ import type { KillReport } from "./types";
 
 /** What to kill: a root process, its process group, and anything whose cwd is inside a directory. */
 export interface KillTreeRoot {
-  pid: number;
+  /** The root process; absent when only `cwdInside` is known (a run registered before its spawn). */
+  pid?: number;
   /** Process group to signal as a whole (the agent leads its own group, so usually `pid`). */
   pgid?: number;
   /** Kill every process whose working directory is inside this directory (setsid escapees belong to no tree). */
@@ -38,8 +39,12 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
   if (!Number.isFinite(graceMs) || graceMs < 0) {
     throw new TypeError(`[supervisor] Expected \`graceMs\` >= 0, got \`${graceMs}\``);
   }
-  if (!Number.isInteger(root.pid) || root.pid <= 0) {
+  if (root.pid !== undefined && (!Number.isInteger(root.pid) || root.pid <= 0)) {
     throw new TypeError(`[supervisor] Expected a positive integer \`pid\`, got \`${root.pid}\``);
+  }
+  // Without a root, the cwd is all that names the run; "/" would name every process on the machine.
+  if (root.pid === undefined && (!root.cwdInside || resolveDir(root.cwdInside) === "/")) {
+    throw new TypeError(`[supervisor] Expected a \`pid\` or a \`cwdInside\` other than /, got \`${root.cwdInside}\``);
   }
   const verifyBoundMs = options.verifyBoundMs ?? 3000;
   const pollMs = options.pollMs ?? 20;
@@ -62,7 +67,12 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
     };
     for (const p of snapshot.procs) {
       if (!isRunning(p) || protect.has(p.pid)) continue;
-      if (p.pid === root.pid && (root.startTime === undefined || root.startTime === p.startTime)) add(p);
+      if (
+        root.pid !== undefined &&
+        p.pid === root.pid &&
+        (root.startTime === undefined || root.startTime === p.startTime)
+      )
+        add(p);
       else if (pgid !== undefined && p.pgid === pgid) add(p);
       else if (cwdDir !== undefined) {
         const cwd = snapshot.cwdOf(p.pid);
@@ -70,7 +80,7 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
       }
     }
     // Descendants of every target, including those that left the group with setsid.
-    const queue = [root.pid, ...targets.keys()];
+    const queue = [...(root.pid === undefined ? [] : [root.pid]), ...targets.keys()];
     const seen = new Set<number>();
     while (queue.length > 0) {
       const pid = queue.pop()!;

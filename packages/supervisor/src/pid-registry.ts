@@ -1,20 +1,41 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
-/** One live agent as recorded on disk at spawn, so a successor can kill it after a crash. */
-export interface PidEntry {
+interface PidEntryBase {
   runId: string;
-  pid: number;
-  pgid: number;
   /** The run's working directory: anything whose cwd is inside it belongs to the run. */
   cwd: string;
-  /** /proc start time of `pid`, so a recycled pid is never killed by mistake. */
-  startTime?: number;
   /** pid of the supervising process, for the log. */
   supervisorPid: number;
   /** /proc start time of the supervising process: a live supervisor's runs are not orphans. */
   supervisorStartTime?: number;
   startedAt: string;
+}
+
+/** A spawned agent as recorded on disk, so a successor can kill it after a crash. */
+export interface AgentPidEntry extends PidEntryBase {
+  pid: number;
+  pgid: number;
+  /** /proc start time of `pid`, so a recycled pid is never killed by mistake. */
+  startTime?: number;
+}
+
+/**
+ * Written just BEFORE the spawn (no pid exists yet), so a supervisor killed between spawn and the full entry
+ * still leaves a record: the agent is then found only by its cwd. On disk: the same file without `pid`/`pgid`.
+ */
+export interface PendingPidEntry extends PidEntryBase {
+  pid?: undefined;
+  pgid?: undefined;
+  startTime?: undefined;
+}
+
+/** One run in the registry: pending (about to spawn) or its spawned agent. Tell them apart with `isPendingEntry`. */
+export type PidEntry = AgentPidEntry | PendingPidEntry;
+
+/** Whether the entry was written before the spawn and names no process, only the run's cwd. */
+export function isPendingEntry(entry: PidEntry): entry is PendingPidEntry {
+  return entry.pid === undefined;
 }
 
 const SAFE_RUN_ID = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -27,13 +48,18 @@ export function pidEntryPath(registryDir: string, runId: string): string {
   return join(registryDir, `${runId}.json`);
 }
 
-/** Records a live agent; written atomically (temp file + rename) so a crash never leaves half a file. */
+/** Records a run; written atomically (temp file + rename) so a crash never leaves half a file. */
 export async function writePidEntry(registryDir: string, entry: PidEntry): Promise<void> {
   const path = pidEntryPath(registryDir, entry.runId);
   await mkdir(registryDir, { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw error;
+  }
 }
 
 /** Removes a run's entry once its kill is verified. */
@@ -55,12 +81,25 @@ export async function readPidEntries(registryDir: string): Promise<{ entries: Pi
   for (const name of names.filter((n) => n.endsWith(".json")).sort()) {
     const path = join(registryDir, name);
     try {
-      const entry = JSON.parse(await readFile(path, "utf8")) as PidEntry;
-      if (!Number.isInteger(entry.pid) || entry.pid <= 1 || typeof entry.cwd !== "string") throw new Error("fields");
-      entries.push(entry);
+      entries.push(parsePidEntry(JSON.parse(await readFile(path, "utf8"))));
     } catch {
       bad.push(path);
     }
   }
   return { entries, bad };
+}
+
+/** Checks the fields the reapers rely on: a pending entry has neither `pid` nor `pgid`, a full one has both. */
+function parsePidEntry(raw: unknown): PidEntry {
+  const entry = raw as Record<string, unknown> | null;
+  if (typeof entry !== "object" || entry === null || typeof entry.cwd !== "string") throw new Error("fields");
+  if (typeof entry.runId !== "string") throw new Error("fields");
+  if (entry.pid === undefined && entry.pgid === undefined) {
+    const { startTime: _ignored, ...pending } = entry;
+    return pending as unknown as PendingPidEntry;
+  }
+  if (!Number.isInteger(entry.pid) || (entry.pid as number) <= 1 || !Number.isInteger(entry.pgid)) {
+    throw new Error("fields");
+  }
+  return entry as unknown as AgentPidEntry;
 }

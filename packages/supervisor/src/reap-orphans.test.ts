@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { writePidEntry } from "./pid-registry";
 import { readProc } from "./proc";
 import { reapOrphans } from "./reap-orphans";
-import { fixture, isAlive, killAll, makeWorktree, readPids, waitFor } from "./test-support";
+import { deadPid, fixture, isAlive, killAll, makeWorktree, readPids, startInDir, waitFor } from "./test-support";
 
 let wt = makeWorktree();
 afterEach(() => {
@@ -91,6 +91,43 @@ describe("reapOrphans", () => {
     expect(isAlive(process.pid)).toBe(true);
     expect(readdirSync(registryDir).sort()).toEqual(["garbage.json", "live.json"]);
     expect(lines.find((l) => l.msg === "unreadable pid registry entry ignored")).toBeDefined();
+  });
+
+  it("kills what a pending entry's cwd holds (and its descendants) when the supervisor died before the full entry", async () => {
+    const worktree = join(wt.dir, "worktree");
+    const outside = join(wt.dir, "outside");
+    mkdirSync(join(worktree, "sub"), { recursive: true });
+    mkdirSync(outside);
+    const outsidePids = join(wt.dir, "outside-pids.txt");
+    const others: number[] = [];
+    try {
+      // Spawned, but its supervisor died before it could list the pid: only the cwd names the run.
+      startInDir(join(worktree, "sub"), wt.pidFile);
+      startInDir(outside, outsidePids);
+      await waitFor(() => readPids(wt.pidFile).length === 2 && readPids(outsidePids).length === 2, 10_000, "both");
+      others.push(...readPids(outsidePids));
+      const pids = readPids(wt.pidFile);
+      const registryDir = join(wt.dir, "pids");
+      const base = { supervisorPid: deadPid(), supervisorStartTime: 1, startedAt: new Date().toISOString() };
+      await writePidEntry(registryDir, { ...base, runId: "run-pending", cwd: worktree });
+      // A pending entry whose cwd is "/" names every process: it must kill nothing.
+      await writePidEntry(registryDir, { ...base, runId: "run-root", cwd: "/" });
+      const { logger, lines } = captureLogger();
+
+      const reports = await reapOrphans(registryDir, logger, { graceMs: 200 });
+
+      expect(pids.filter(isAlive)).toEqual([]);
+      expect(others.filter(isAlive)).toEqual(others);
+      expect(isAlive(process.pid)).toBe(true);
+      expect(reports).toHaveLength(1);
+      expect(reports[0]!.killed.sort()).toEqual([...pids].sort());
+      expect(reports[0]!.survivors).toEqual([]);
+      expect(readdirSync(registryDir)).toEqual([]);
+      const warn = lines.find((l) => l.msg === "killed orphaned agent processes left by a crashed runner");
+      expect(warn).toMatchObject({ runId: "run-pending", cwd: worktree });
+    } finally {
+      killAll(others);
+    }
   });
 
   it("returns nothing for a registry directory that does not exist yet", async () => {

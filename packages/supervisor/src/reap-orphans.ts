@@ -1,6 +1,8 @@
+import { realpathSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import { type Logger, silentLogger } from "@forgehand/core";
-import { killTree } from "./kill-tree";
-import { readPidEntries, removePidEntry } from "./pid-registry";
+import { type KillTreeRoot, killTree } from "./kill-tree";
+import { isPendingEntry, type PidEntry, readPidEntries, removePidEntry } from "./pid-registry";
 import { isSameRunning, readProc } from "./proc";
 import type { KillReport } from "./types";
 
@@ -29,19 +31,14 @@ export async function reapOrphans(
       log.debug("pid registry entry has a live supervisor, not an orphan", { supervisorPid: entry.supervisorPid });
       continue;
     }
-    // A group number can be reused once the group is empty: only signal it if its leader is still the agent
-    // or no other process now holds that pid.
-    const leader = readProc(entry.pgid);
-    const groupIsOurs = !leader || entry.startTime === undefined || leader.startTime === entry.startTime;
-    const report = await killTree(
-      {
-        pid: entry.pid,
-        pgid: groupIsOurs ? entry.pgid : undefined,
-        cwdInside: entry.cwd,
-        startTime: entry.startTime,
-      },
-      { graceMs: options.graceMs ?? 1000, logger: log },
-    );
+    const root = killRootOf(entry);
+    if (!root) {
+      // A pending entry whose cwd names no single worktree: nothing can be attributed to the run.
+      log.warn("pending pid registry entry without a usable cwd removed", { cwd: entry.cwd });
+      await removePidEntry(registryDir, entry.runId);
+      continue;
+    }
+    const report = await killTree(root, { graceMs: options.graceMs ?? 1000, logger: log });
     reports.push(report);
     if (report.survivors.length > 0) {
       log.error("orphaned agent survived the kill", { pid: entry.pid, survivors: report.survivors });
@@ -61,4 +58,31 @@ export async function reapOrphans(
     await removePidEntry(registryDir, entry.runId);
   }
   return reports;
+}
+
+/** What to kill for an entry; undefined for a pending entry whose cwd is relative, missing or "/". */
+function killRootOf(entry: PidEntry): KillTreeRoot | undefined {
+  if (isPendingEntry(entry)) {
+    // Written before the spawn: no pid to signal, the agent (if it was started) is found by its cwd alone.
+    if (!isAbsolute(entry.cwd) || realDir(entry.cwd) === "/") return undefined;
+    return { cwdInside: entry.cwd };
+  }
+  // A group number can be reused once the group is empty: only signal it if its leader is still the agent
+  // or no other process now holds that pid.
+  const leader = readProc(entry.pgid);
+  const groupIsOurs = !leader || entry.startTime === undefined || leader.startTime === entry.startTime;
+  return {
+    pid: entry.pid,
+    pgid: groupIsOurs ? entry.pgid : undefined,
+    cwdInside: entry.cwd,
+    startTime: entry.startTime,
+  };
+}
+
+function realDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
+  }
 }

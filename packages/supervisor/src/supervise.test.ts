@@ -1,11 +1,12 @@
 import { pbkdf2 } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { stopGuardian } from "./guardian";
 import type { PidEntry } from "./pid-registry";
+import { isInside, readCwd, scanProcesses } from "./proc";
 import { supervise } from "./supervise";
 import { fixture, isAlive, killAll, makeWorktree, readPids } from "./test-support";
 import type { AgentEvent, RunOutcome, RunProgress, SuperviseOptions } from "./types";
@@ -217,6 +218,57 @@ describe("supervise: limits and cancel end in a verified kill", () => {
     const { outcome, pids } = await run(options("ignore-term.mjs", { signal: AbortSignal.abort("shutdown") }));
     expect(outcome.reason).toBe("stopped");
     expect(pids).toEqual([]);
+  });
+
+  it("fails without spawning anything when the pid registry cannot be written", async () => {
+    // A file where the registry's parent directory should be: mkdir fails (even as root, unlike a chmod).
+    writeFileSync(join(wt.dir, "not-a-dir"), "");
+    const registryDir = join(wt.dir, "not-a-dir", "pids");
+    const seen = new Set<number>();
+    const watch = setInterval(() => {
+      for (const p of scanProcesses()) {
+        const cwd = readCwd(p.pid);
+        if (p.pid !== process.pid && cwd !== undefined && isInside(cwd, wt.dir)) seen.add(p.pid);
+      }
+    }, 1);
+    const outcome = await supervise(options("ignore-term.mjs", { parser: "lines", registryDir })).finally(() =>
+      clearInterval(watch),
+    );
+    expect(outcome.reason).toBe("failed");
+    expect(outcome.detail).toMatch(/^\[supervisor\] could not write pid registry in `.*not-a-dir\/pids`: .*ENOTDIR/);
+    expect(outcome.kill).toBeUndefined();
+    expect(seen).toEqual(new Set());
+    expect(readPids(wt.pidFile)).toEqual([]);
+    expect(existsSync(join(wt.dir, "not-a-dir", "pids"))).toBe(false);
+  });
+
+  it("lists the run as pending (cwd, no pid) before the spawn, then with the agent's pid", async () => {
+    const registryDir = join(wt.dir, "pids");
+    const path = join(registryDir, "run-1.json");
+    const controller = new AbortController();
+    // Polled from the moment supervise is called: the first entry seen must be the pending one.
+    const seen: PidEntry[] = [];
+    const watch = setInterval(() => {
+      try {
+        const entry = JSON.parse(readFileSync(path, "utf8")) as PidEntry;
+        if (seen.length === 0 || seen.at(-1)?.pid !== entry.pid) seen.push(entry);
+      } catch {}
+    }, 1);
+    const run = supervise(
+      options("ignore-term.mjs", {
+        parser: "lines",
+        registryDir,
+        signal: controller.signal,
+        onLog: () => controller.abort(),
+      }),
+    );
+    const outcome = await run.finally(() => clearInterval(watch));
+    expect(outcome.reason).toBe("stopped");
+    expect(seen[0]).toMatchObject({ runId: "run-1", cwd: wt.dir, supervisorPid: process.pid });
+    expect(seen[0]).not.toHaveProperty("pid");
+    expect(seen[0]).not.toHaveProperty("pgid");
+    expect(seen.at(-1)).toMatchObject({ pid: readPids(wt.pidFile)[0], cwd: wt.dir });
+    expect(existsSync(path)).toBe(false);
   });
 
   it("kills a running setsid escapee found only by its cwd, and keeps the registry until then", async () => {

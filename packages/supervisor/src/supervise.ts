@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Logger, silentLogger } from "@forgehand/core";
 import { execa } from "execa";
 import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
@@ -55,6 +55,18 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
   let detail = "";
   // Before the agent exists: if this process dies from here on (even by SIGKILL), the guardian kills the agent.
   if (registryDir) ensureGuardian(registryDir, logger);
+  const supervisorStartTime = readProc(process.pid)?.startTime;
+  const baseEntry = { runId, cwd: resolve(cwd), supervisorPid: process.pid, supervisorStartTime };
+  if (registryDir) {
+    // Pending entry (no pid yet) before the spawn: dying between spawn and the full entry below must not leave an
+    // agent nobody knows of; the guardian and reapOrphans find it by its cwd.
+    try {
+      await writePidEntry(registryDir, { ...baseEntry, startedAt: new Date().toISOString() });
+    } catch (error) {
+      logger.error("could not write the pid registry entry", { path: pidEntryPath(registryDir, runId), error });
+      return emptyOutcome("failed", registryFailure(registryDir, error), started);
+    }
+  }
 
   const subprocess = execa(options.command[0]!, args, {
     cwd,
@@ -75,6 +87,7 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
   const pid = subprocess.pid;
   if (pid === undefined) {
     const result = await settled;
+    if (registryDir) await removeEntry(registryDir, runId, logger);
     const raw = result instanceof Error ? result.message : String((result as { message?: unknown }).message);
     const message = raw.replace(/\s*\n\s*/g, "; ");
     return emptyOutcome("failed", `[supervisor] could not start \`${options.command[0]}\`: ${message}`, started);
@@ -129,12 +142,17 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
 
   if (registryDir) {
     try {
-      const supervisorStartTime = readProc(process.pid)?.startTime;
-      const entry = { runId, pid, pgid: pid, cwd, startTime, supervisorPid: process.pid, supervisorStartTime };
-      await writePidEntry(registryDir, { ...entry, startedAt: new Date().toISOString() });
+      await writePidEntry(registryDir, {
+        ...baseEntry,
+        pid,
+        pgid: pid,
+        startTime,
+        startedAt: new Date().toISOString(),
+      });
     } catch (error) {
+      // The pending entry stays: the agent is still found by its cwd if this process dies before the kill ends.
       logger.error("could not write the pid registry entry", { path: pidEntryPath(registryDir, runId), error });
-      stopFor("failed", `[supervisor] could not write pid registry in \`${registryDir}\`: ${String(error)}`);
+      stopFor("failed", registryFailure(registryDir, error));
     }
   }
 
@@ -160,9 +178,7 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
     detail += `; SURVIVORS: ${kill.survivors.map((s) => `${s.pid} ${s.command}`).join(", ")}`;
   } else if (registryDir) {
     // Only a verified kill clears the registry: survivors stay listed for orphan reaping.
-    await removePidEntry(registryDir, runId).catch((error: unknown) => {
-      logger.warn("could not remove the pid registry entry", { error });
-    });
+    await removeEntry(registryDir, runId, logger);
   }
   return {
     reason,
@@ -220,6 +236,16 @@ function describeExit(
   if (parser !== "claude-stream-json") return "agent exited with code 0";
   if (!result) return "agent exited with code 0 without a result event";
   return result.isError ? `agent reported an error result (${result.subtype ?? "is_error"})` : "agent succeeded";
+}
+
+function registryFailure(registryDir: string, error: unknown): string {
+  return `[supervisor] could not write pid registry in \`${registryDir}\`: ${String(error)}`;
+}
+
+async function removeEntry(registryDir: string, runId: string, logger: Logger): Promise<void> {
+  await removePidEntry(registryDir, runId).catch((error: unknown) => {
+    logger.warn("could not remove the pid registry entry", { error });
+  });
 }
 
 function emptyOutcome(reason: RunEndReason, detail: string, started: number): RunOutcome {

@@ -1,4 +1,5 @@
 // Helpers for the supervisor's tests (not exported from the package).
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,4 +54,31 @@ export function killAll(pids: number[]): void {
       process.kill(pid, "SIGKILL");
     } catch {}
   }
+}
+
+/**
+ * Starts a detached process (as if it were an agent spawned just before its supervisor died) whose cwd is `cwd`;
+ * it starts a sleeper child whose cwd is "/" (found only as a descendant). Both append their pids to `pidFile`.
+ */
+export function startInDir(cwd: string, pidFile: string): ChildProcess {
+  const script = [
+    `require("node:child_process").spawn(process.execPath, [${JSON.stringify(fixture("sleeper.mjs"))}], { cwd: "/", stdio: "ignore" });`,
+    `require("node:fs").appendFileSync(process.env.PID_FILE, process.pid + "\\n");`,
+    "setInterval(() => {}, 1 << 30);",
+  ].join("\n");
+  const child = spawn(process.execPath, ["-e", script], {
+    cwd,
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, PID_FILE: pidFile },
+  });
+  child.unref();
+  return child;
+}
+
+/** A pid that existed and has exited: a dead supervisor. */
+export function deadPid(): number {
+  const pid = spawnSync(process.execPath, ["-e", ""]).pid;
+  if (!pid || isAlive(pid)) throw new Error(`[test] expected a dead pid, got ${pid}`);
+  return pid;
 }
