@@ -131,6 +131,29 @@ describe("killTree", () => {
     await expect(killTree({}, { graceMs: 0 })).rejects.toThrow("[supervisor] Expected a `pid`");
   });
 
+  it("with a root pid, a cwd of / sweeps only the tree: a bystander elsewhere survives", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "fh-bystander-"));
+    const bystander = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {
+      cwd: elsewhere,
+      detached: true,
+      stdio: "ignore",
+    });
+    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+    // Both are this test process's children: wait for their exits so the next test's tree finds neither.
+    const gone = [bystander, child].map((p) => new Promise((resolve) => p.once("exit", resolve)));
+    try {
+      await waitFor(() => isAlive(bystander.pid!) && isAlive(child.pid!), 5000, "spawn");
+      const report = await killTree({ pid: child.pid!, pgid: child.pid!, cwdInside: "/" }, { graceMs: 200 });
+      expect(report.killed).toEqual([child.pid]);
+      expect(isAlive(bystander.pid!)).toBe(true);
+    } finally {
+      bystander.kill("SIGKILL");
+      child.kill("SIGKILL");
+      await Promise.all(gone);
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it("never targets its own process or group even when asked to", async () => {
     const report = await killTree({ pid: process.pid, pgid: readProc(process.pid)!.pgid }, { graceMs: 0 });
     expect(report.killed).toEqual([]);

@@ -53,7 +53,9 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
   const ownPgid = readProc(process.pid)?.pgid;
   // Signalling our own group would kill us (and the test runner): never do it.
   const pgid = root.pgid !== undefined && root.pgid > 1 && root.pgid !== ownPgid ? root.pgid : undefined;
-  const cwdDir = root.cwdInside ? resolveDir(root.cwdInside) : undefined;
+  // A cwd of "/" would take in every process on the machine: then only the tree and the group are swept.
+  const resolvedCwd = root.cwdInside ? resolveDir(root.cwdInside) : undefined;
+  const cwdDir = resolvedCwd === "/" ? undefined : resolvedCwd;
   /** pid → start time of every process found to belong to the run. */
   const targets = new Map<number, number>();
 
@@ -62,7 +64,9 @@ export async function killTree(root: KillTreeRoot, options: KillTreeOptions): Pr
     // forked just before it died); concurrent kills still share scans.
     const snapshot = await processSnapshot(25, lastCheckAt);
     const add = (p: ProcInfo) => {
-      if (protect.has(p.pid) || !isRunning(p)) return;
+      if (protect.has(p.pid) || !isRunning(p) || targets.has(p.pid)) return;
+      // A shared snapshot may be a few ms old: a process that already exited is no target (nor "killed").
+      if (!isSameRunning(p.pid, p.startTime)) return;
       targets.set(p.pid, p.startTime);
     };
     for (const p of snapshot.procs) {
