@@ -52,7 +52,17 @@ describe("renderStatusComment", () => {
   });
 
   const cases: [RunState, Partial<RunRecord>, string[]][] = [
-    ["queued", { startedAt: undefined }, ["⏳ queued", "waiting to start", "`/stop`"]],
+    ["queued", { startedAt: undefined, attempts: 0 }, ["⏳ queued", "waiting to start", "`/stop`"]],
+    [
+      "queued",
+      { reason: "transient failure (rate limited (429)); retry 1/3 in 10s", turns: 4, costUsd: 0.62 },
+      [
+        "waiting to retry",
+        "**Waiting:** transient failure (rate limited (429)); retry 1/3 in 10s",
+        "| 4 / 40 |",
+        "$0.62",
+      ],
+    ],
     [
       "succeeded",
       { prUrl: "https://github.com/acme/app/pull/13", endedAt: now },

@@ -77,6 +77,10 @@ function resultLines(r: RunRecord, o: RenderStatusOptions, gateRoom: number): st
   const out: string[] = [];
   const reason = r.reason ? inline(r.reason, s, 500) : "";
   switch (r.state) {
+    case "queued":
+      // Back in the queue after an attempt: say why and when it tries again (a 429's Retry-After, a shutdown).
+      if (reason) out.push(`**Waiting:** ${reason}`);
+      break;
     case "succeeded": {
       out.push(r.prUrl ? `**Result:** pull request ${inline(r.prUrl, s, 300)}` : "**Result:** stage completed.");
       const next = o.stages?.find((st) => st.name === r.stage)?.next;
@@ -137,7 +141,7 @@ export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions
       "| --- | --- |",
       `| **State** | ${icon} ${STATE_WORDS[r.state]} |`,
       `| **Stage** | \`${inline(r.stage, s, 60)}\` |`,
-      `| **Elapsed** | ${r.state === "queued" ? "waiting to start" : formatElapsed(elapsed)} |`,
+      `| **Elapsed** | ${r.state === "queued" ? (r.attempts > 0 ? "waiting to retry" : "waiting to start") : formatElapsed(elapsed)} |`,
       `| **Tool turns** | ${r.turns}${r.maxTurns !== undefined ? ` / ${r.maxTurns}` : ""} |`,
       `| **Cost** | ${money(r.costUsd)}${r.budgetUsd !== undefined ? ` / ${money(r.budgetUsd)}` : ""} |`,
     ];

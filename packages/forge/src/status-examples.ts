@@ -34,7 +34,7 @@ const END = T0 + 2_000 + 754_000;
 export const STATUS_EXAMPLES: { state: RunState; record: RunRecord; gateTail?: string }[] = [
   {
     state: "queued",
-    record: { ...base, state: "queued", startedAt: undefined, turns: 0, costUsd: 0, lastActions: [] },
+    record: { ...base, state: "queued", startedAt: undefined, turns: 0, costUsd: 0, attempts: 0, lastActions: [] },
   },
   { state: "running", record: base },
   {
