@@ -9,8 +9,8 @@ import {
   gtUser,
   type RepoCollaboratorPermission,
 } from "./gitea-shapes";
-import { createPull, repoOf } from "./github-routes";
-import { fail, type Route, type RouteContext, type RouteResult } from "./router";
+import { addComment, addReaction, bodyField, createPull, pageOf, withRepo } from "./route-helpers";
+import { fail, type Route, type RouteContext } from "./router";
 
 /** Behaviour switches for version-dependent Gitea features. */
 export interface GiteaEmulation {
@@ -21,13 +21,6 @@ export interface GiteaEmulation {
 }
 
 const REACTIONS = ["+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"];
-
-function withRepo(fn: (ctx: RouteContext, repo: EmulatedRepo) => RouteResult): (ctx: RouteContext) => RouteResult {
-  return (ctx) => {
-    const repo = repoOf(ctx);
-    return "fullName" in repo ? fn(ctx, repo) : repo;
-  };
-}
 
 /** Gitea has no `maintain`/`triage`; the emulator stores GitHub roles, Gitea reports access modes. */
 function accessMode(role: EmulatedRole): string {
@@ -123,18 +116,10 @@ export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
       handle: withRepo((ctx, repo) => {
         const n = Number(ctx.params.number);
         const issue = repo.issues.get(n);
-        const body = (ctx.body as { body?: unknown } | undefined)?.body;
+        const body = bodyField(ctx, "body");
         if (!issue) return fail(404, "issue does not exist");
         if (typeof body !== "string") return fail(422, "[Body]: Required");
-        const c = {
-          id: nextId(ctx.state),
-          issue: n,
-          body,
-          author: ctx.login,
-          createdAt: nowIso(),
-          updatedAt: nowIso(),
-        };
-        repo.comments.push(c);
+        const c = addComment(ctx, repo, n, body);
         ctx.emit(
           "issue_comment",
           {
@@ -156,7 +141,7 @@ export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
       auth: "token",
       handle: withRepo((ctx, repo) => {
         const c = repo.comments.find((x) => x.id === Number(ctx.params.id));
-        const body = (ctx.body as { body?: unknown } | undefined)?.body;
+        const body = bodyField(ctx, "body");
         if (!c) return fail(404, "comment does not exist");
         if (c.author !== ctx.login && !isAdmin(repo, ctx.login)) return fail(403, "user should be the poster");
         if (typeof body !== "string") return fail(422, "[Body]: Required");
@@ -170,12 +155,10 @@ export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
       pattern: "/repos/:owner/:repo/labels",
       auth: "token",
       handle: withRepo((ctx, repo) => {
-        const limit = Math.min(Number(ctx.query.get("limit") ?? 30) || 30, maxItems);
-        const page = Math.max(Number(ctx.query.get("page") ?? 1) || 1, 1);
-        const slice = repo.labels.slice((page - 1) * limit, page * limit);
+        const { items } = pageOf(ctx, "limit", maxItems, repo.labels);
         return {
           status: 200,
-          body: slice.map((l) => gtLabel(ctx.base, repo, l)),
+          body: items.map((l) => gtLabel(ctx.base, repo, l)),
           headers: { "x-total-count": String(repo.labels.length) },
         };
       }),
@@ -201,7 +184,7 @@ export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
       handle: withRepo((ctx, repo) => {
         const n = Number(ctx.params.number);
         const issue = repo.issues.get(n);
-        const labels = (ctx.body as { labels?: unknown } | undefined)?.labels;
+        const labels = bodyField(ctx, "labels");
         if (!issue) return fail(404, "issue does not exist");
         if (!Array.isArray(labels)) return fail(422, "[Labels]: Required");
         const kinds = new Set(labels.map((l) => typeof l));
@@ -243,17 +226,11 @@ export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
       auth: "token",
       handle: withRepo((ctx, repo) => {
         const commentId = Number(ctx.params.id);
-        const content = (ctx.body as { content?: unknown } | undefined)?.content;
+        const content = bodyField(ctx, "content");
         if (!repo.comments.some((c) => c.id === commentId)) return fail(404, "comment does not exist");
         if (typeof content !== "string" || !REACTIONS.includes(content))
           return fail(403, `'${String(content)}' is not an allowed reaction`);
-        const existing = repo.reactions.find(
-          (r) => r.commentId === commentId && r.user === ctx.login && r.content === content,
-        );
-        if (existing) return { status: 200, body: gtReaction(ctx.base, existing) };
-        const r = { id: nextId(ctx.state), commentId, user: ctx.login, content };
-        repo.reactions.push(r);
-        return { status: 201, body: gtReaction(ctx.base, r) };
+        return addReaction(ctx, repo, commentId, content, (r) => gtReaction(ctx.base, r));
       }),
     },
     {

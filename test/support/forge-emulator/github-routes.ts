@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import { verifyAppJwt } from "./app-jwt";
-import { type EmulatedRepo, type EmulatorState, ensureLabel, nextId, nowIso } from "./emulator-state";
+import { type EmulatedIssue, type EmulatedRepo, type EmulatorState, ensureLabel, nowIso } from "./emulator-state";
 import {
   type GhInstallationToken,
   type GhPermission,
@@ -15,6 +15,7 @@ import {
   ghRepo,
   ghUser,
 } from "./github-shapes";
+import { addComment, addReaction, bodyField, createPull, pageOf, withRepo } from "./route-helpers";
 import { fail, type Route, type RouteContext, type RouteResult } from "./router";
 
 /** GitHub App settings the emulator checks JWTs against. */
@@ -38,21 +39,21 @@ const LEGACY: Record<string, string> = {
   none: "none",
 };
 
-export function repoOf(ctx: RouteContext): EmulatedRepo | RouteResult {
-  const repo = ctx.state.repos.get(`${ctx.params.owner}/${ctx.params.repo}`);
-  return repo ?? fail(404, "Not Found");
+/** Checks the app JWT of an `auth: "jwt"` route: a 401 when it does not decode or is another app's. */
+function appJwtError(ctx: RouteContext, app: EmulatedApp): RouteResult | undefined {
+  const v = verifyAppJwt(ctx.credential, app.publicKey);
+  if (!v.ok) return fail(401, `A JSON web token could not be decoded (${v.reason})`);
+  if (String(v.claims.iss) !== String(app.id)) return fail(401, "Integration not found");
+  return undefined;
 }
 
-function isResult(x: unknown): x is RouteResult {
-  return typeof x === "object" && x !== null && "status" in x && !("fullName" in x);
+function tooLong(body: string): RouteResult | undefined {
+  if (body.length <= 65_536) return undefined;
+  return fail(422, "Validation Failed", { errors: [{ message: "Body is too long (maximum is 65536 characters)" }] });
 }
 
-/** Wraps a handler that needs the repository (404 when it does not exist). */
-function withRepo(fn: (ctx: RouteContext, repo: EmulatedRepo) => RouteResult): (ctx: RouteContext) => RouteResult {
-  return (ctx) => {
-    const repo = repoOf(ctx);
-    return isResult(repo) ? repo : fn(ctx, repo);
-  };
+function labelsBody(ctx: RouteContext, repo: EmulatedRepo, issue: EmulatedIssue): RouteResult {
+  return { status: 200, body: issue.labels.map((l) => ghLabel(ctx.base, repo, ensureLabel(ctx.state, repo, l))) };
 }
 
 function issueEvent(ctx: RouteContext, repo: EmulatedRepo, number: number, action: string, label: string) {
@@ -84,9 +85,8 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       auth: "jwt",
       handle(ctx) {
         if (!app) return fail(404, "Not Found");
-        const v = verifyAppJwt(ctx.credential, app.publicKey);
-        if (!v.ok) return fail(401, `A JSON web token could not be decoded (${v.reason})`);
-        if (String(v.claims.iss) !== String(app.id)) return fail(401, "Integration not found");
+        const denied = appJwtError(ctx, app);
+        if (denied) return denied;
         return { status: 200, body: ghApp(ctx.base, { id: app.id, slug: app.slug ?? "forgehand" }) };
       },
     },
@@ -107,9 +107,8 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       auth: "jwt",
       handle(ctx) {
         if (!app) return fail(404, "Not Found");
-        const v = verifyAppJwt(ctx.credential, app.publicKey);
-        if (!v.ok) return fail(401, `A JSON web token could not be decoded (${v.reason})`);
-        if (String(v.claims.iss) !== String(app.id)) return fail(401, "Integration not found");
+        const denied = appJwtError(ctx, app);
+        if (denied) return denied;
         const id = Number(ctx.params.id);
         if (!(app.installations ?? [1]).includes(id)) return fail(404, "Not Found");
         const token = `ghs_${randomBytes(18).toString("hex")}`;
@@ -174,9 +173,7 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
         const n = Number(ctx.params.number);
         if (!repo.issues.has(n)) return fail(404, "Not Found");
         const all = repo.comments.filter((c) => c.issue === n);
-        const perPage = Math.min(Number(ctx.query.get("per_page") ?? 30) || 30, 100);
-        const page = Math.max(Number(ctx.query.get("page") ?? 1) || 1, 1);
-        const slice = all.slice((page - 1) * perPage, page * perPage);
+        const { page, size: perPage, items: slice } = pageOf(ctx, "per_page", 100, all);
         const headers: Record<string, string> = {};
         if (page * perPage < all.length) {
           const next = `${ctx.base}/repos/${repo.fullName}/issues/${n}/comments?per_page=${perPage}&page=${page + 1}`;
@@ -192,22 +189,12 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       handle: withRepo((ctx, repo) => {
         const n = Number(ctx.params.number);
         const issue = repo.issues.get(n);
-        const body = (ctx.body as { body?: unknown } | undefined)?.body;
+        const body = bodyField(ctx, "body");
         if (!issue) return fail(404, "Not Found");
         if (typeof body !== "string" || !body) return fail(422, "Validation Failed", { errors: [{ field: "body" }] });
-        if (body.length > 65_536)
-          return fail(422, "Validation Failed", {
-            errors: [{ message: "Body is too long (maximum is 65536 characters)" }],
-          });
-        const c = {
-          id: nextId(ctx.state),
-          issue: n,
-          body,
-          author: ctx.login,
-          createdAt: nowIso(),
-          updatedAt: nowIso(),
-        };
-        repo.comments.push(c);
+        const long = tooLong(body);
+        if (long) return long;
+        const c = addComment(ctx, repo, n, body);
         ctx.emit("issue_comment", {
           action: "created",
           issue: ghIssue(ctx.base, repo, issue),
@@ -224,13 +211,11 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       auth: "token",
       handle: withRepo((ctx, repo) => {
         const c = repo.comments.find((x) => x.id === Number(ctx.params.id));
-        const body = (ctx.body as { body?: unknown } | undefined)?.body;
+        const body = bodyField(ctx, "body");
         if (!c) return fail(404, "Not Found");
         if (typeof body !== "string" || !body) return fail(422, "Validation Failed");
-        if (body.length > 65_536)
-          return fail(422, "Validation Failed", {
-            errors: [{ message: "Body is too long (maximum is 65536 characters)" }],
-          });
+        const long = tooLong(body);
+        if (long) return long;
         c.body = body;
         c.updatedAt = nowIso();
         return { status: 200, body: ghComment(ctx.base, repo, c) };
@@ -243,7 +228,7 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       handle: withRepo((ctx, repo) => {
         const n = Number(ctx.params.number);
         const issue = repo.issues.get(n);
-        const labels = (ctx.body as { labels?: unknown } | undefined)?.labels;
+        const labels = bodyField(ctx, "labels");
         if (!issue) return fail(404, "Not Found");
         if (!Array.isArray(labels) || labels.some((l) => typeof l !== "string"))
           return fail(422, "Invalid request.\n\nFor 'links/0/schema', nil is not an array.");
@@ -255,8 +240,7 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
             issueEvent(ctx, repo, n, "labeled", name);
           }
         }
-        const body = issue.labels.map((name) => ghLabel(ctx.base, repo, ensureLabel(ctx.state, repo, name)));
-        return { status: 200, body };
+        return labelsBody(ctx, repo, issue);
       }),
     },
     {
@@ -270,8 +254,7 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
         if (!issue?.labels.includes(name)) return fail(404, "Label does not exist");
         issue.labels = issue.labels.filter((l) => l !== name);
         issueEvent(ctx, repo, n, "unlabeled", name);
-        const body = issue.labels.map((l) => ghLabel(ctx.base, repo, ensureLabel(ctx.state, repo, l)));
-        return { status: 200, body };
+        return labelsBody(ctx, repo, issue);
       }),
     },
     {
@@ -280,16 +263,10 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       auth: "token",
       handle: withRepo((ctx, repo) => {
         const commentId = Number(ctx.params.id);
-        const content = (ctx.body as { content?: unknown } | undefined)?.content;
+        const content = bodyField(ctx, "content");
         if (!repo.comments.some((c) => c.id === commentId)) return fail(404, "Not Found");
         if (typeof content !== "string" || !REACTIONS.includes(content)) return fail(422, "Validation Failed");
-        const existing = repo.reactions.find(
-          (r) => r.commentId === commentId && r.user === ctx.login && r.content === content,
-        );
-        if (existing) return { status: 200, body: ghReaction(ctx.base, existing) };
-        const r = { id: nextId(ctx.state), commentId, user: ctx.login, content };
-        repo.reactions.push(r);
-        return { status: 201, body: ghReaction(ctx.base, r) };
+        return addReaction(ctx, repo, commentId, content, (r) => ghReaction(ctx.base, r));
       }),
     },
     {
@@ -340,39 +317,6 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       }),
     },
   ];
-}
-
-/** Creates a PR (and its issue entry: PRs and issues share numbers) and emits `pull_request.opened`. */
-export function createPull<T>(
-  ctx: RouteContext,
-  repo: EmulatedRepo,
-  b: { title: string; head: string; base: string; body: string },
-  shape: (pr: EmulatedRepo["pulls"][number]) => T,
-  envelope: { repository: unknown; sender: unknown },
-): RouteResult {
-  const number = Math.max(0, ...repo.issues.keys()) + 1;
-  const pr = {
-    number,
-    head: b.head,
-    base: b.base,
-    title: b.title,
-    body: b.body,
-    state: "open" as const,
-    merged: false,
-  };
-  repo.pulls.push(pr);
-  repo.issues.set(number, {
-    number,
-    title: b.title,
-    body: b.body,
-    state: "open",
-    isPr: true,
-    labels: [],
-    author: ctx.login,
-    createdAt: nowIso(),
-  });
-  ctx.emit("pull_request", { action: "opened", number, pull_request: shape(pr), ...envelope }, "pull_request");
-  return { status: 201, body: shape(pr) };
 }
 
 export type { EmulatorState };
