@@ -2,7 +2,6 @@ import { decodeLabelSet, labelSetKey, readStop, runIdFor } from "@forgehand/queu
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
 import { createApp } from "./create-app";
 import {
   BOT,
@@ -10,9 +9,9 @@ import {
   giteaDelivery,
   giteaFixture,
   giteaJson,
-  QueueProbe,
-  testDeps,
+  type QueueProbe,
 } from "./testing/delivery-fixtures";
+import { openWebhookHarness } from "./testing/webhook-harness";
 import { signPayload } from "./verify-signature";
 import type { WebhookDeps } from "./webhook-deps";
 
@@ -21,19 +20,12 @@ let app: Hono;
 let probe: QueueProbe;
 let plain: Redis;
 let prefix: string;
+let close: () => Promise<void>;
 
 beforeEach(async () => {
-  prefix = uniquePrefix("gitea");
-  deps = await testDeps(testRedisUrl(), prefix);
-  app = createApp(deps);
-  plain = testRedis();
-  probe = new QueueProbe(plain, prefix);
+  ({ deps, app, probe, plain, prefix, close } = await openWebhookHarness("gitea"));
 });
-afterEach(async () => {
-  await probe.close();
-  deps.redis.disconnect();
-  plain.disconnect();
-});
+afterEach(() => close());
 
 const post = (init: RequestInit, path = "/webhooks/gitea") => app.request(path, init);
 const ISSUE1 = "gitea:example/example#1";

@@ -3,29 +3,20 @@ import { commandJobIdFor, readStop, runIdFor, stopChannel } from "@forgehand/que
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
-import { createApp } from "./create-app";
-import { BOT, githubDelivery, githubExample, QueueProbe, testDeps } from "./testing/delivery-fixtures";
-import type { WebhookDeps } from "./webhook-deps";
+import { testRedis } from "../../../test/helpers/redis";
+import { BOT, githubDelivery, githubExample, type QueueProbe } from "./testing/delivery-fixtures";
+import { openWebhookHarness } from "./testing/webhook-harness";
 
-let deps: WebhookDeps;
 let app: Hono;
 let probe: QueueProbe;
 let plain: Redis;
 let prefix: string;
+let close: () => Promise<void>;
 
 beforeEach(async () => {
-  prefix = uniquePrefix("gh");
-  deps = await testDeps(testRedisUrl(), prefix);
-  app = createApp(deps);
-  plain = testRedis();
-  probe = new QueueProbe(plain, prefix);
+  ({ app, probe, plain, prefix, close } = await openWebhookHarness("gh"));
 });
-afterEach(async () => {
-  await probe.close();
-  deps.redis.disconnect();
-  plain.disconnect();
-});
+afterEach(() => close());
 
 /** Keys other than BullMQ's queue meta (written when a Queue object is created). */
 const dataKeys = async () => (await plain.keys(`${prefix}:*`)).filter((k) => !k.endsWith(":meta"));

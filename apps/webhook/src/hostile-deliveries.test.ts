@@ -2,36 +2,29 @@ import fc from "fast-check";
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
-import { createApp } from "./create-app";
 import {
   GITHUB_SECRET,
   giteaDelivery,
   giteaFixture,
   githubDelivery,
   githubExample,
-  QueueProbe,
-  testDeps,
+  type QueueProbe,
 } from "./testing/delivery-fixtures";
+import { openWebhookHarness } from "./testing/webhook-harness";
 import { signPayload } from "./verify-signature";
-import type { WebhookDeps } from "./webhook-deps";
 
 // Every delivery here must be refused (4xx) or ignored (200 + "ignored"); none may enqueue,
 // write a stop flag, mark a delivery id or crash the process.
 
-let deps: WebhookDeps;
 let app: Hono;
 let probe: QueueProbe;
 let plain: Redis;
 let prefix: string;
+let close: () => Promise<void>;
 let sent = 0;
 
 beforeAll(async () => {
-  prefix = uniquePrefix("hostile");
-  deps = await testDeps(testRedisUrl(), prefix);
-  app = createApp(deps);
-  plain = testRedis();
-  probe = new QueueProbe(plain, prefix);
+  ({ app, probe, plain, prefix, close } = await openWebhookHarness("hostile"));
 });
 afterAll(async () => {
   // The corpus as a whole: nothing enqueued, nothing written, and the app still serves.
@@ -39,9 +32,7 @@ afterAll(async () => {
   expect(await probe.total()).toBe(0);
   expect((await plain.keys(`${prefix}:*`)).filter((k) => !k.endsWith(":meta"))).toEqual([]);
   expect((await app.request("/healthz")).status).toBe(200);
-  await probe.close();
-  deps.redis.disconnect();
-  plain.disconnect();
+  await close();
 });
 
 async function send(init: RequestInit, path = "/webhooks/github") {
