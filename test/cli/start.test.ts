@@ -4,17 +4,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "@forgehand/queue";
 import { describe, expect, it } from "vitest";
+import { alive } from "../helpers/alive";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis";
 import { cleanEnv, spawnForgehand, tempDir } from "./run-forgehand";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function poll<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import { createRunStore, type RedisServerHandle, type RunStore, STAGE_QUEUE, sta
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import { alive } from "../../../test/helpers/alive";
 import { testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
@@ -55,15 +56,6 @@ function expectNoOverlap(events: AgentEvent[]) {
     expect(cur.start, `${cur.runId} started while ${prev.runId} ran`).toBeGreaterThanOrEqual(prev.end as number);
   }
   return runs;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** How the waits below poll: runner processes report within a minute on a busy machine. */

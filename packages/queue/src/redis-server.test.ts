@@ -2,21 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { alive } from "../../../test/helpers/alive";
 import { pingRedis, type RedisServerHandle, startRedisServer } from "./redis-server";
 
 const started: RedisServerHandle[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.stop()));
 });
-
-function alive(pid: number) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("startRedisServer", () => {
   it("starts a private server with AOF on and stops it", async () => {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alive } from "../../../../test/helpers/alive";
 import { GATE_TAIL_BYTES, runGate } from "./run-gate";
 
 let cwd: string;
@@ -13,15 +14,6 @@ afterAll(async () => {
 });
 
 const node = (code: string) => [process.execPath, "-e", code];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitGone(pids: number[], limitMs = 10_000): Promise<number[]> {
   const until = Date.now() + limitMs;
