@@ -3,20 +3,14 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, stop as stopEsbuild } from "esbuild";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { killTree } from "./kill-tree";
 import { readProc } from "./proc";
-import { fixture, isAlive, killAll, makeWorktree, readPids, waitFor } from "./test-support";
+import { fixture, isAlive, readPids, waitFor, worktreePerTest } from "./test-support";
 import type { KillReport } from "./types";
 
 describe("killTree", () => {
-  let wt = makeWorktree();
-  afterEach(() => {
-    killAll(readPids(wt.pidFile));
-    wt.cleanup();
-    wt = makeWorktree();
-  });
-  afterAll(() => wt.cleanup());
+  const wt = worktreePerTest();
 
   const start = (name: string, args: string[] = []): ChildProcess =>
     spawn(process.execPath, [fixture(name), ...args], {

@@ -2,19 +2,13 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "@forgehand/core";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writePidEntry } from "./pid-registry";
 import { readProc } from "./proc";
 import { reapOrphans } from "./reap-orphans";
-import { deadPid, fixture, isAlive, killAll, makeWorktree, readPids, startInDir, waitFor } from "./test-support";
+import { deadPid, fixture, isAlive, killAll, readPids, startInDir, waitFor, worktreePerTest } from "./test-support";
 
-let wt = makeWorktree();
-afterEach(() => {
-  killAll(readPids(wt.pidFile));
-  wt.cleanup();
-  wt = makeWorktree();
-});
-afterAll(() => wt.cleanup());
+const wt = worktreePerTest();
 
 function captureLogger() {
   const lines: Record<string, unknown>[] = [];

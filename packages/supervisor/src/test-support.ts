@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, afterEach } from "vitest";
 import { readProc } from "./proc";
 
 /** Absolute path of a fixture program in packages/supervisor/fixtures. */
@@ -25,6 +26,21 @@ export function readPids(pidFile: string): number[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * One worktree per test: after each, kills what the fixtures recorded and swaps a fresh one into the
+ * same object (so callers keep one `const`); removed after the last test.
+ */
+export function worktreePerTest() {
+  const wt = makeWorktree();
+  afterEach(() => {
+    killAll(readPids(wt.pidFile));
+    wt.cleanup();
+    Object.assign(wt, makeWorktree());
+  });
+  afterAll(() => wt.cleanup());
+  return wt;
 }
 
 /** `kill -0` succeeds and the process is not a zombie (here, init does not reap orphans: zombies pile up dead). */
