@@ -1,20 +1,13 @@
-import {
-  type Config,
-  formatDuration,
-  type IssueRef,
-  type Logger,
-  type RunRecord,
-  type RunState,
-  type Stage,
-} from "@forgehand/core";
+import type { Config, IssueRef, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob } from "@forgehand/queue";
-import { type AgentEvent, DEFAULT_PRICES, type RunOutcome, type SuperviseOptions } from "@forgehand/supervisor";
+import { type AgentEvent, DEFAULT_PRICES, type RunOutcome } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
-import type { GitCredentials, RunGateFn, SuperviseFn, Workspaces } from "./ports";
+import type { RunGateFn, SuperviseFn, Workspaces } from "./ports";
+import { publishResult } from "./publish-result";
+import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
-import { retryInPlace } from "./retry-in-place";
 
 /** Everything one stage run needs; the caller owns the lease, the record and retries. */
 export interface StageContext {
@@ -68,7 +61,7 @@ function retryHint(cls: Extract<FailureClass, { kind: "transient" }>): NonNullab
 }
 
 /** A slow step's value, or the result that ends the stage when it threw. */
-type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult };
+export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult };
 
 async function step<T>(what: string, fn: () => Promise<T>): Promise<Step<T>> {
   try {
@@ -79,117 +72,6 @@ async function step<T>(what: string, fn: () => Promise<T>): Promise<Step<T>> {
     if (cls.kind === "permanent") return { ok: false, result: { state: "failed", reason } };
     return { ok: false, result: { state: "failed", reason, transient: retryHint(cls) } };
   }
-}
-
-/** What publishing needs from the stage run: the worktree, its branch and the agent's commit. */
-interface PublishInput {
-  issue: ForgeIssue;
-  ws: { worktree: string; branch: string; baseBranch: string };
-  credentials: GitCredentials;
-  commit: { committed: boolean; sha?: string };
-}
-
-/**
- * Push → PR → labels, retried in place on transient failures while the run still holds the issue: the
- * commit exists only in this worktree, and a queue retry would reset it and run the agent again. A retry
- * skips the steps already done; each is also safe to repeat (force-with-lease on the start tip,
- * find-or-create PR, label removal ignores a label that is gone).
- */
-async function publishResult(ctx: StageContext, input: PublishInput): Promise<Step<{ prUrl?: string }>> {
-  const { job, stage, config, forge } = ctx;
-  const { ref } = job;
-  const { ws, commit, issue } = input;
-  const next = stage.next ? config.stages.find((s) => s.name === stage.next) : undefined;
-  const done = new Set<string>();
-  let doing = "";
-  let prUrl: string | undefined;
-  const once = async (what: string, fn: () => Promise<void>) => {
-    if (done.has(what)) return;
-    doing = what;
-    await fn();
-    done.add(what);
-  };
-  const pushing = `pushing ${ws.branch}`;
-  const result = await retryInPlace(
-    async () => {
-      if (commit.committed || stage.openPullRequest)
-        await once(pushing, async () => {
-          await ctx.workspaces.push(ws.worktree, ws.branch, ref.repo, input.credentials);
-          ctx.onLog("system", `pushed ${ws.branch}${commit.sha ? ` at ${commit.sha}` : ""}`);
-        });
-      if (stage.openPullRequest)
-        await once("opening the pull request", async () => {
-          const pr = await forge.findOrCreatePullRequest(ref.repo, {
-            head: ws.branch,
-            base: ws.baseBranch,
-            title: issue.title,
-            body: `Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`,
-          });
-          prUrl = pr.url;
-        });
-      await once(`removing label ${stage.label}`, () => forge.removeLabel(ref, stage.label));
-      if (next) await once(`adding label ${next.label}`, () => forge.addLabels(ref, [next.label]));
-      return { prUrl };
-    },
-    {
-      retries: config.runner.transientRetries,
-      backoffMs: config.runner.retryBackoff,
-      signal: ctx.signal,
-      onRetry: (n) =>
-        ctx.onLog(
-          "system",
-          `publishing failed (${doing}: ${n.why}); retry ${n.attempt}/${n.retries} in ${formatDuration(n.delayMs)}`,
-        ),
-    },
-  );
-  if (result.ok) return { ok: true, value: result.value };
-
-  // Say where the agent's work is: a failed publish must not read as "the agent's work is gone".
-  const kept = done.has(pushing)
-    ? `branch \`${ws.branch}\` is pushed`
-    : commit.committed
-      ? `the work is committed locally on branch \`${ws.branch}\`${commit.sha ? ` (${commit.sha})` : ""} in the runner's worktree, not pushed`
-      : `there were no changes to commit on branch \`${ws.branch}\``;
-  if (result.aborted) {
-    // process-stage-job replaces a stopped run's reason with who stopped it; the log keeps where the work is.
-    const reason = `stopped while waiting to retry ${doing}; ${kept}`;
-    ctx.onLog("system", reason);
-    return { ok: false, result: { state: "stopped", reason } };
-  }
-  const message = (result.error as Error)?.message ?? String(result.error);
-  const tries = result.retries ? ` after ${result.retries} ${result.retries === 1 ? "retry" : "retries"}` : "";
-  return {
-    ok: false,
-    result: { state: "failed", reason: `publishing the result failed while ${doing}${tries}: ${message}; ${kept}` },
-  };
-}
-
-/** The supervisor's limits for this attempt: turns and budget less what earlier attempts used. */
-function remainingLimits(
-  limits: Stage["limits"],
-  spent: { turns: number; costUsd: number },
-): SuperviseOptions["limits"] | { exhausted: { state: RunState; reason: string } } {
-  const { maxTurns, maxBudgetUsd } = limits;
-  if (maxBudgetUsd !== undefined && spent.costUsd >= maxBudgetUsd)
-    return {
-      exhausted: {
-        state: "budget_limit",
-        reason: `budget limit: earlier attempts cost $${spent.costUsd.toFixed(4)} of maxBudgetUsd $${maxBudgetUsd}`,
-      },
-    };
-  if (maxTurns !== undefined && spent.turns >= maxTurns)
-    return {
-      exhausted: {
-        state: "turn_limit",
-        reason: `turn limit: earlier attempts used ${spent.turns} of maxTurns ${maxTurns}`,
-      },
-    };
-  return {
-    timeoutMs: limits.timeout,
-    stallMs: limits.stall,
-    maxTurns: maxTurns === undefined ? undefined : maxTurns - spent.turns,
-    maxBudgetUsd: maxBudgetUsd === undefined ? undefined : maxBudgetUsd - spent.costUsd,
-  };
 }
 
 /** Runs one stage: issue → worktree → prompt → agent → gate → commit → push → PR → labels. */

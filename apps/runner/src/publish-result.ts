@@ -1,0 +1,88 @@
+import { formatDuration } from "@forgehand/core";
+import type { ForgeIssue } from "@forgehand/forge";
+import type { GitCredentials } from "./ports";
+import { retryInPlace } from "./retry-in-place";
+import type { StageContext, Step } from "./run-stage";
+
+/** What publishing needs from the stage run: the worktree, its branch and the agent's commit. */
+export interface PublishInput {
+  issue: ForgeIssue;
+  ws: { worktree: string; branch: string; baseBranch: string };
+  credentials: GitCredentials;
+  commit: { committed: boolean; sha?: string };
+}
+
+/**
+ * Push → PR → labels, retried in place on transient failures while the run still holds the issue: the
+ * commit exists only in this worktree, and a queue retry would reset it and run the agent again. A retry
+ * skips the steps already done; each is also safe to repeat (force-with-lease on the start tip,
+ * find-or-create PR, label removal ignores a label that is gone).
+ */
+export async function publishResult(ctx: StageContext, input: PublishInput): Promise<Step<{ prUrl?: string }>> {
+  const { job, stage, config, forge } = ctx;
+  const { ref } = job;
+  const { ws, commit, issue } = input;
+  const next = stage.next ? config.stages.find((s) => s.name === stage.next) : undefined;
+  const done = new Set<string>();
+  let doing = "";
+  let prUrl: string | undefined;
+  const once = async (what: string, fn: () => Promise<void>) => {
+    if (done.has(what)) return;
+    doing = what;
+    await fn();
+    done.add(what);
+  };
+  const pushing = `pushing ${ws.branch}`;
+  const result = await retryInPlace(
+    async () => {
+      if (commit.committed || stage.openPullRequest)
+        await once(pushing, async () => {
+          await ctx.workspaces.push(ws.worktree, ws.branch, ref.repo, input.credentials);
+          ctx.onLog("system", `pushed ${ws.branch}${commit.sha ? ` at ${commit.sha}` : ""}`);
+        });
+      if (stage.openPullRequest)
+        await once("opening the pull request", async () => {
+          const pr = await forge.findOrCreatePullRequest(ref.repo, {
+            head: ws.branch,
+            base: ws.baseBranch,
+            title: issue.title,
+            body: `Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`,
+          });
+          prUrl = pr.url;
+        });
+      await once(`removing label ${stage.label}`, () => forge.removeLabel(ref, stage.label));
+      if (next) await once(`adding label ${next.label}`, () => forge.addLabels(ref, [next.label]));
+      return { prUrl };
+    },
+    {
+      retries: config.runner.transientRetries,
+      backoffMs: config.runner.retryBackoff,
+      signal: ctx.signal,
+      onRetry: (n) =>
+        ctx.onLog(
+          "system",
+          `publishing failed (${doing}: ${n.why}); retry ${n.attempt}/${n.retries} in ${formatDuration(n.delayMs)}`,
+        ),
+    },
+  );
+  if (result.ok) return { ok: true, value: result.value };
+
+  // Say where the agent's work is: a failed publish must not read as "the agent's work is gone".
+  const kept = done.has(pushing)
+    ? `branch \`${ws.branch}\` is pushed`
+    : commit.committed
+      ? `the work is committed locally on branch \`${ws.branch}\`${commit.sha ? ` (${commit.sha})` : ""} in the runner's worktree, not pushed`
+      : `there were no changes to commit on branch \`${ws.branch}\``;
+  if (result.aborted) {
+    // process-stage-job replaces a stopped run's reason with who stopped it; the log keeps where the work is.
+    const reason = `stopped while waiting to retry ${doing}; ${kept}`;
+    ctx.onLog("system", reason);
+    return { ok: false, result: { state: "stopped", reason } };
+  }
+  const message = (result.error as Error)?.message ?? String(result.error);
+  const tries = result.retries ? ` after ${result.retries} ${result.retries === 1 ? "retry" : "retries"}` : "";
+  return {
+    ok: false,
+    result: { state: "failed", reason: `publishing the result failed while ${doing}${tries}: ${message}; ${kept}` },
+  };
+}
