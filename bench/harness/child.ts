@@ -94,10 +94,9 @@ export async function startChild<T>(
     if (waiter) waiter(parsed);
     else queue.push(parsed);
   });
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
-  });
+  // "close", not "exit": a child that prints its last line and exits at once can emit "exit" before that
+  // line is read from its stdout, and a waiting next() would then reject a result that was on its way.
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const next = (timeoutMs = 60_000) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const queued = queue.shift();
