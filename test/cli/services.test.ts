@@ -12,7 +12,8 @@ async function startService(args: string[], env: Record<string, string>, ready: 
   child.stderr?.on("data", (d) => {
     stderr += d;
   });
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  // "close" (stdio drained), not "exit": the last log lines are asserted after the process ends.
+  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
   const deadline = Date.now() + 30_000;
   while (!ready.test(stderr)) {
     if (child.exitCode !== null) throw new Error(`forgehand ${args[0]} exited early:\n${stderr}`);
@@ -74,7 +75,7 @@ describe("split services on a shared Redis", { timeout: 120_000 }, () => {
     child.stderr?.on("data", (d) => {
       stderr += d;
     });
-    const code = await new Promise((r) => child.on("exit", r));
+    const code = await new Promise((r) => child.on("close", r));
     expect(code).toBe(2);
     expect(stderr).toContain("--concurrency must be a positive integer, got `lots`");
   });

@@ -161,7 +161,8 @@ describe("forgehand start without REDIS_URL", () => {
       child.stderr?.on("data", (d) => {
         stderr += d;
       });
-      const code = await new Promise((r) => child.on("exit", r));
+      // "close" (stderr drained), not "exit": the error is printed just before the process ends.
+      const code = await new Promise((r) => child.on("close", r));
       expect(code).toBe(1);
       expect(stderr).toContain("EADDRINUSE");
       const pid = Number(stderr.match(/embedded redis started.*"pid":(\d+)/)?.[1]);
