@@ -5,7 +5,7 @@ import type { RecordedRequest } from "../support/model-server";
 import { type E2eWorld, startE2eWorld, waitFor } from "./harness/start-e2e-world";
 
 // Scenario 5 (issue 7): the same delivery three times, and 20 label deliveries for one issue at once →
-// never two runs of the issue side by side, and no delivery processed twice.
+// never two runs of the issue side by side, every delivery processed once, none twice.
 let world: E2eWorld | undefined;
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === "fail" && world) console.error(world.diagnose());
@@ -13,9 +13,8 @@ afterEach(async (ctx) => {
   world = undefined;
 });
 
+/** Label deliveries for one issue at once, all with the stage label: each becomes a run, one at a time. */
 const BURST = 20;
-/** How many of the burst carry the stage label; the rest are other labels (each run costs seconds). */
-const STAGE_TRIGGERS = 5;
 
 /** [first, last] request time of each Claude session the model server saw. */
 function sessionSpans(requests: RecordedRequest[]): Array<[number, number]> {
@@ -29,13 +28,11 @@ function sessionSpans(requests: RecordedRequest[]): Array<[number, number]> {
 }
 
 describe("e2e: duplicate and concurrent deliveries", () => {
-  it("dedupes redeliveries and serialises a burst of label deliveries per issue", { timeout: 240_000 }, async () => {
+  it("dedupes redeliveries and serialises a burst of label deliveries per issue", { timeout: 480_000 }, async () => {
     world = await startE2eWorld({
       // Each run: one Bash turn (so a run spans two model requests), then a final answer.
       script: (_req, ctx) =>
-        ctx.toolResults > 0
-          ? { text: "done" }
-          : { toolUse: { name: "Bash", input: { command: "sleep 0.3; echo hi" } } },
+        ctx.toolResults > 0 ? { text: "done" } : { toolUse: { name: "Bash", input: { command: "echo hi" } } },
       // The gate always fails, so the stage label stays on the issue and every queued trigger still runs
       // (a success would remove the label, and forgehand rightly drops queued runs of a removed label).
       stages: [{ name: "develop", label: "agent:develop", gate: ["false"], limits: { timeout: "2m", stall: "60s" } }],
@@ -55,19 +52,12 @@ describe("e2e: duplicate and concurrent deliveries", () => {
     expect(again.map((a) => a.status)).toEqual([200, 200]);
     expect(again.map((a) => a.body)).toEqual([{ duplicate: true }, { duplicate: true }]);
 
-    // Then 20 labeled deliveries for the same issue arrive at once: 5 with the stage label, 15 with others.
-    const payload = original.payload as { label: { name: string } };
-    const burst = Array.from({ length: BURST }, (_, i) =>
-      w.emulator.deliver(
-        "issues",
-        i < STAGE_TRIGGERS ? payload : { ...payload, label: { ...payload.label, name: `note-${i}` } },
-      ),
-    );
+    // Then 20 labeled deliveries (new delivery ids) with the stage label arrive for the same issue at once.
+    const burst = Array.from({ length: BURST }, () => w.emulator.deliver("issues", original.payload));
     await w.emulator.deliveriesSettled();
     if (process.env.E2E_SHOW) console.log("burst statuses", burst.map((d) => d.status).join(","));
-    expect(burst.slice(0, STAGE_TRIGGERS).map((d) => d.status)).toEqual(Array(STAGE_TRIGGERS).fill(202));
-    expect(burst.slice(STAGE_TRIGGERS).every((d) => d.status === 200)).toBe(true);
-    const accepted = 1 + STAGE_TRIGGERS;
+    expect(burst.map((d) => d.status)).toEqual(Array(BURST).fill(202));
+    const accepted = 1 + BURST;
 
     const runs = await waitFor(
       "every accepted trigger to end",
@@ -77,13 +67,12 @@ describe("e2e: duplicate and concurrent deliveries", () => {
           ? all
           : undefined;
       },
-      { timeoutMs: 200_000, intervalMs: 1_000 },
+      { timeoutMs: 420_000, intervalMs: 1_000 },
     );
     if (process.env.E2E_SHOW)
       console.log(runs.map((r: RunRecord) => `${r.id} ${r.state} ${r.trigger} ${r.startedAt}-${r.endedAt}`));
-    // No delivery ran twice: at most one run per accepted delivery (forgehand may coalesce queued triggers).
-    expect(runs.length).toBeGreaterThanOrEqual(2);
-    expect(runs.length).toBeLessThanOrEqual(accepted);
+    // Every accepted delivery ran exactly once: none lost, none twice (the redeliveries added none).
+    expect(runs.length).toBe(accepted);
     expect(new Set(runs.map((r: RunRecord) => r.id)).size).toBe(runs.length);
     // One run at a time: neither the run records nor the Claude sessions overlap.
     const spans = runs
