@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Config, Logger } from "@forgehand/core";
+import type { Config, ForgeId, Logger } from "@forgehand/core";
 import { createPermissionCache, createStatusReporter, type ForgeClients, renderStatusComment } from "@forgehand/forge";
 import { COMMAND_QUEUE, CommandJob, createRedis, createRunStore, STAGE_QUEUE } from "@forgehand/queue";
 import { reapOrphans, supervise } from "@forgehand/supervisor";
@@ -147,8 +147,9 @@ export function createRunner(deps: RunnerDeps): Runner {
       logger,
       // A stopped run that waits out a backoff comes up now and is cancelled, instead of reading `queued` for minutes.
       onRequest: (request) => {
-        if (!queue || closing) return;
-        promoteStoppedJobs(queue, request, (forge) => deps.forges.botLogin(forge)).catch((error) =>
+        if (!queue || !redis || closing) return;
+        const botLogin = (forge: ForgeId) => deps.forges.botLogin(forge);
+        promoteStoppedJobs({ queue, redis, prefix: deps.prefix, request, botLogin }).catch((error) =>
           logger.debug("bringing forward stopped jobs failed", { error }),
         );
       },
