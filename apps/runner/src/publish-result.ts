@@ -71,7 +71,7 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
   const kept = done.has(pushing)
     ? `branch \`${ws.branch}\` is pushed`
     : commit.committed
-      ? `the work is committed locally on branch \`${ws.branch}\`${commit.sha ? ` (${commit.sha})` : ""} in the runner's worktree, not pushed`
+      ? `the work is committed locally on branch \`${ws.branch}\`${commit.sha ? ` (${commit.sha})` : ""} in the runner's worktree, not pushed${commit.sha ? ` (kept as \`refs/forgehand/unpublished/${ref.number}/${commit.sha}\` in the runner's mirror when the issue runs again)` : ""}`
       : `there were no changes to commit on branch \`${ws.branch}\``;
   if (result.aborted) {
     // process-stage-job replaces a stopped run's reason with who stopped it; the log keeps where the work is.

@@ -202,6 +202,7 @@ describe("publishing is retried in place after the agent's work is committed", (
     expect(record.reason).toMatch(
       new RegExp(`committed locally on branch \`${branch}\` \\([0-9a-f]{40}\\) in the runner's worktree, not pushed`),
     );
+    expect(record.reason).toMatch(/kept as `refs\/forgehand\/unpublished\/12\/[0-9a-f]{40}` in the runner's mirror/);
     expect(await logOf(runId)).not.toContain("retry 1/");
     expect(origin.git("show", `${branch}:human.txt`)).toBe("mine");
     expect(forge.pulls).toEqual([]);

@@ -225,6 +225,29 @@ describe("commitAll and push", () => {
     expect(await readFile(join(again.worktree, "a.txt"), "utf8")).toBe("2\n");
   });
 
+  it("keeps a commit that was never pushed under refs/forgehand/unpublished when the next prepare resets", async () => {
+    const mirror = join(dir, "data", "mirrors", "gitea", "acme", "widgets.git");
+    const w = await ws.prepare({ repo, issue: 14, title: "unpushed", credentials: null });
+    await writeFile(join(w.worktree, "work.txt"), "the agent's work\n");
+    const lost = await ws.commitAll(w.worktree, "work that could not be pushed");
+    const again = await ws.prepare({ repo, issue: 14, title: "unpushed", credentials: null });
+    // The worktree starts from the remote again, as every runner would...
+    expect(await git(again.worktree, "rev-parse", "HEAD")).toBe(again.baseSha);
+    expect(await exists(join(again.worktree, "work.txt"))).toBe(false);
+    // ...and the commit is still there, named.
+    const ref = `refs/forgehand/unpublished/14/${lost.sha}`;
+    expect(await git(mirror, "rev-parse", ref)).toBe(lost.sha);
+    expect(await git(mirror, "show", `${ref}:work.txt`)).toBe("the agent's work");
+
+    // A pushed commit, or none at all, keeps nothing.
+    await writeFile(join(again.worktree, "pushed.txt"), "pushed\n");
+    await ws.commitAll(again.worktree, "pushed");
+    await ws.push(again.worktree, again.branch, repo, null);
+    await ws.prepare({ repo, issue: 14, title: "unpushed", credentials: null });
+    await ws.prepare({ repo, issue: 14, title: "unpushed", credentials: null });
+    expect((await git(mirror, "for-each-ref", "--format=%(refname)", "refs/forgehand/")).split("\n")).toEqual([ref]);
+  });
+
   it("refuses to overwrite a commit someone else pushed to the branch meanwhile", async () => {
     const w = await ws.prepare({ repo, issue: 13, title: "lease", credentials: null });
     await writeFile(join(w.worktree, "mine.txt"), "mine\n");

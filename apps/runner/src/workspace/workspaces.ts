@@ -216,6 +216,30 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
     }
   }
 
+  /**
+   * The reset below would drop commits an earlier run made but could not push (publishing failed for good,
+   * or the runner stopped while retrying it). Nothing is lost: they are kept under
+   * `refs/forgehand/unpublished/<issue>/<sha>` in the mirror, where an operator can push or inspect them.
+   */
+  async function keepUnpublished(paths: WorkspacePaths, issue: number): Promise<void> {
+    const wt = paths.worktree;
+    const head = await git(["rev-parse", "--verify", "--quiet", "HEAD"], wt, { okExitCodes: [0, 1] }).catch(
+      () => undefined,
+    );
+    const sha = head?.exitCode === 0 ? head.stdout.trim() : "";
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) return;
+    // Commits on HEAD that no remote branch has (the mirror was just fetched, with --prune).
+    const ahead = await git(["rev-list", "--count", sha, "--not", "--remotes=origin"], wt);
+    if (ahead.stdout.trim() === "0") return;
+    const ref = `refs/forgehand/unpublished/${issue}/${sha}`;
+    await git(["update-ref", ref, sha], paths.mirror);
+    log.warn("kept commits no remote branch has before resetting the worktree", {
+      worktree: wt,
+      ref,
+      commits: Number(ahead.stdout.trim()),
+    });
+  }
+
   async function prepare(input: PrepareInput): Promise<PreparedWorkspace> {
     const started = performance.now();
     const paths = workspacePaths(rootDir, input.repo, input.issue);
@@ -238,6 +262,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
       const branch = pickBranch(wanted, refs, input.issue);
       const remoteSha = refs.get(branch);
       const startSha = remoteSha ?? baseSha;
+      if (cleaned.status === "fulfilled" && cleaned.value) await keepUnpublished(paths, input.issue);
       await checkoutWorktree(paths, branch, startSha, cleaned.status === "fulfilled" && cleaned.value);
       await writeLease(paths.worktree, remoteSha);
       await markUsed(await worktreeGitDir(paths.worktree));
