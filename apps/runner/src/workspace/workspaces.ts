@@ -223,21 +223,15 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
    */
   async function keepUnpublished(paths: WorkspacePaths, issue: number): Promise<void> {
     const wt = paths.worktree;
-    const head = await git(["rev-parse", "--verify", "--quiet", "HEAD"], wt, { okExitCodes: [0, 1] }).catch(
-      () => undefined,
-    );
-    const sha = head?.exitCode === 0 ? head.stdout.trim() : "";
-    if (!/^[0-9a-f]{40,64}$/.test(sha)) return;
-    // Commits on HEAD that no remote branch has (the mirror was just fetched, with --prune).
-    const ahead = await git(["rev-list", "--count", sha, "--not", "--remotes=origin"], wt);
-    if (ahead.stdout.trim() === "0") return;
+    // Commits on HEAD that no remote branch has (the mirror was just fetched, with --prune). One git call on
+    // the usual path (none ahead); a HEAD git cannot read makes it fail, and there is nothing to keep then.
+    const ahead = await git(["rev-list", "--count", "HEAD", "--not", "--remotes=origin"], wt).catch(() => undefined);
+    const count = Number(ahead?.stdout.trim() ?? "0");
+    if (!(count > 0)) return;
+    const sha = (await git(["rev-parse", "--verify", "HEAD"], wt)).stdout.trim();
     const ref = `refs/forgehand/unpublished/${issue}/${sha}`;
     await git(["update-ref", ref, sha], paths.mirror);
-    log.warn("kept commits no remote branch has before resetting the worktree", {
-      worktree: wt,
-      ref,
-      commits: Number(ahead.stdout.trim()),
-    });
+    log.warn("kept commits no remote branch has before resetting the worktree", { worktree: wt, ref, commits: count });
   }
 
   async function prepare(input: PrepareInput): Promise<PreparedWorkspace> {
