@@ -2,19 +2,20 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Config, type IssueRef, silentLogger } from "@forgehand/core";
+import type { Config, IssueRef } from "@forgehand/core";
 import { createRunStore, type RunStore, STAGE_QUEUE } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BareOrigin, createBareOrigin } from "../../../test/helpers/bare-origin";
-import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { testRedis, uniquePrefix } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
-import { createRunner, type Runner } from "./create-runner";
+import type { Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
 import { stopRun } from "./stop-run";
 import { type GitDaemon, startGitDaemon } from "./testing/git-daemon";
-import { MemoryForge, memoryForges } from "./testing/memory-forge";
+import { gitTestRunner } from "./testing/git-test-runner";
+import { MemoryForge } from "./testing/memory-forge";
 import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
 import { waitForRunEnd } from "./testing/wait-for-run-end";
 
@@ -85,18 +86,7 @@ describe("publishing is retried in place after the agent's work is committed", (
 
   /** Starts a runner and enqueues the develop stage; returns the run id. */
   async function start(config: Config): Promise<string> {
-    runner = createRunner({
-      config,
-      configDir: dir,
-      redisUrl: testRedisUrl(),
-      prefix,
-      forges: memoryForges(forge),
-      logger: silentLogger,
-      dataDir: join(dir, "data"),
-      runnerId: "publish-runner",
-      env: { PATH: process.env.PATH, HOME: dir },
-      timings: { stopPollMs: 200, progressIntervalMs: 100 },
-    });
+    runner = gitTestRunner({ config, dir, prefix, forge, runnerId: "publish-runner" });
     await runner.start();
     return enqueueStage(queue, store, { ref, stage: "develop", trigger: { kind: "label", by: "a", deliveryId: "p1" } });
   }

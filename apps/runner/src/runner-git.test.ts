@@ -1,16 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Config, type IssueRef, type RunRecord, silentLogger } from "@forgehand/core";
+import type { Config, IssueRef, RunRecord } from "@forgehand/core";
 import { createRunStore, type RunStore, STAGE_QUEUE } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BareOrigin, createBareOrigin } from "../../../test/helpers/bare-origin";
-import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
-import { createRunner, type Runner } from "./create-runner";
+import { testRedis, uniquePrefix } from "../../../test/helpers/redis";
+import type { Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
-import { MemoryForge, memoryForges } from "./testing/memory-forge";
+import { gitTestRunner } from "./testing/git-test-runner";
+import { MemoryForge } from "./testing/memory-forge";
 import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
 import { waitForRunEnd } from "./testing/wait-for-run-end";
 
@@ -44,18 +45,7 @@ describe("runner with real git (bare origin)", () => {
   });
 
   async function run(config: Config): Promise<RunRecord> {
-    runner = createRunner({
-      config,
-      configDir: dir,
-      redisUrl: testRedisUrl(),
-      prefix,
-      forges: memoryForges(forge),
-      logger: silentLogger,
-      dataDir: join(dir, "data"),
-      runnerId: "git-runner",
-      env: { PATH: process.env.PATH, HOME: dir },
-      timings: { stopPollMs: 200, progressIntervalMs: 100 },
-    });
+    runner = gitTestRunner({ config, dir, prefix, forge, runnerId: "git-runner" });
     await runner.start();
     const runId = await enqueueStage(queue, store, {
       ref,
