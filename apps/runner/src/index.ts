@@ -1,6 +1,6 @@
 export { type CommandCallbacks, createCommandCallbacks } from "./command-callbacks";
 export { createRunner, type Runner, type RunnerDeps, type RunnerTimings } from "./create-runner";
 export { enqueueStage } from "./enqueue-stage";
-export type { RunGateFn, StatusSink, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
+export type { RunGateFn, StageWorkspaces, StatusSink, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 export { renderPrompt } from "./render-prompt";
 export { stopRun } from "./stop-run";

@@ -1,6 +1,9 @@
-import type { IssueRef, Logger, RepoRef, RunRecord } from "@forgehand/core";
+import type { IssueRef, Logger, RunRecord } from "@forgehand/core";
 import type { ForgeClient } from "@forgehand/forge";
 import type { KillReport, RunOutcome, SuperviseOptions } from "@forgehand/supervisor";
+
+/** The workspace API (apps/runner/src/workspace): mirror + worktree per issue branch; a stage uses `StageWorkspaces`. */
+export type { StageWorkspaces, Workspaces } from "./workspace/types";
 
 /** The supervisor's entry point (packages/supervisor). */
 export type SuperviseFn = (options: SuperviseOptions) => Promise<RunOutcome>;
@@ -9,19 +12,6 @@ export type ReapOrphansFn = (registryDir: string, logger?: Logger) => Promise<Ki
 
 /** Git credentials as the forge hands them out. */
 export type GitCredentials = { username: string; password: string } | null;
-
-/** The workspace API (apps/runner/src/workspace): mirror + worktree per issue branch. */
-export interface Workspaces {
-  prepare(input: {
-    repo: RepoRef;
-    issue: number;
-    title: string;
-    credentials: GitCredentials;
-    baseBranch?: string;
-  }): Promise<{ worktree: string; branch: string; baseBranch: string; baseSha: string }>;
-  commitAll(worktree: string, message: string): Promise<{ committed: boolean; sha?: string }>;
-  push(worktree: string, branch: string, repo: RepoRef, credentials: GitCredentials): Promise<void>;
-}
 
 /** Runs a stage's gate command (argv) in the worktree. */
 export type RunGateFn = (

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Config, parseConfig, type RepoRef } from "@forgehand/core";
-import type { Workspaces } from "../ports";
+import type { StageWorkspaces } from "../ports";
 
 /** Absolute path of the fixture agent program. */
 export const FIXTURE_AGENT = resolve(import.meta.dirname, "../../fixtures/agent.mjs");
@@ -45,7 +45,7 @@ export function fixtureRepo(cloneUrl = "file:///nonexistent"): RepoRef {
 }
 
 /** A workspace that is just a directory per issue (no git): for tests about queueing, not publishing. */
-export function directoryWorkspaces(root: string): Workspaces & { commits: string[]; pushes: string[] } {
+export function directoryWorkspaces(root: string): StageWorkspaces & { commits: string[]; pushes: string[] } {
   const commits: string[] = [];
   const pushes: string[] = [];
   return {
@@ -54,7 +54,15 @@ export function directoryWorkspaces(root: string): Workspaces & { commits: strin
     async prepare({ issue }) {
       const worktree = join(root, `issue-${issue}`);
       mkdirSync(worktree, { recursive: true });
-      return { worktree, branch: `forgehand/${issue}-test`, baseBranch: "main", baseSha: "0".repeat(40) };
+      const baseSha = "0".repeat(40);
+      return {
+        worktree,
+        branch: `forgehand/${issue}-test`,
+        baseBranch: "main",
+        baseSha,
+        startSha: baseSha,
+        continued: false,
+      };
     },
     async commitAll(worktree, message) {
       commits.push(`${worktree}: ${message.split("\n")[0]}`);

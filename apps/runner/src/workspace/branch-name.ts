@@ -44,3 +44,16 @@ export function validateBranchPrefix(prefix: string): void {
     );
   }
 }
+
+/** Branch names from payloads or callers: refuse what git could read as a flag, a glob or a bad ref. */
+export function validateBranch(what: string, name: string): void {
+  const ok =
+    /^[A-Za-z0-9_][A-Za-z0-9._/+@-]*$/.test(name) &&
+    !name.includes("..") &&
+    !name.includes("//") &&
+    !name.includes("@{") &&
+    !name.endsWith("/") &&
+    !name.endsWith(".lock") &&
+    !name.endsWith(".");
+  if (!ok) throw new Error(`[workspace] Expected \`${what}\` to be a git branch name, got \`${name}\``);
+}

@@ -10,6 +10,7 @@ export {
   createWorkspaces,
   type PreparedWorkspace,
   type PrepareInput,
+  type StageWorkspaces,
   type SweepGuard,
   type SweepResult,
   type Workspaces,

@@ -1,0 +1,63 @@
+import type { Logger, RepoRef } from "@forgehand/core";
+import type { WorktreeInfo } from "./list-worktrees";
+import type { GitCredentials } from "./run-git";
+
+export interface WorkspacesOptions {
+  /** Data dir holding `mirrors/`, `worktrees/`, `askpass.sh`. */
+  rootDir: string;
+  logger?: Logger;
+  /** Author and committer of the bot's commits. */
+  author: { name: string; email: string };
+  /** First part of every branch: `forgehand` → `forgehand/12-fix-login`. */
+  branchPrefix: string;
+  /** Limit for fetch, ls-remote and push. @defaultValue 300000 */
+  networkTimeoutMs?: number;
+}
+
+export interface PrepareInput {
+  repo: RepoRef;
+  issue: number;
+  title: string;
+  credentials: GitCredentials | null;
+  /** Branch to start from when the issue has no branch on the remote yet. @defaultValue repo.defaultBranch, else the remote HEAD */
+  baseBranch?: string;
+}
+
+export interface PreparedWorkspace {
+  worktree: string;
+  branch: string;
+  baseBranch: string;
+  baseSha: string;
+  /** Commit the worktree was reset to: the remote branch tip when continuing, else `baseSha`. */
+  startSha: string;
+  /** True when the branch already existed on the remote (a later stage continues earlier work). */
+  continued: boolean;
+}
+
+/** Mirrors, per-issue worktrees, commits and pushes for the runner. */
+export interface Workspaces {
+  prepare(input: PrepareInput): Promise<PreparedWorkspace>;
+  commitAll(worktree: string, message: string): Promise<{ committed: boolean; sha?: string }>;
+  push(worktree: string, branch: string, repo: RepoRef, credentials: GitCredentials | null): Promise<void>;
+  remove(worktree: string): Promise<void>;
+  /**
+   * Removes worktrees (and their local branches) not used for `olderThanMs`, plus broken ones, each only
+   * through `guard`; `olderThanMs <= 0` removes nothing. One worktree failing never stops the sweep.
+   */
+  sweep(olderThanMs: number, guard: SweepGuard, opts?: { signal?: AbortSignal }): Promise<SweepResult>;
+}
+
+/** What a stage run uses of the workspaces; a runner given only these (tests, embedding) sweeps nothing. */
+export type StageWorkspaces = Pick<Workspaces, "prepare" | "commitAll" | "push">;
+
+/**
+ * Runs `remove` while no run can start on the worktree's issue (the runner holds the issue lease), and
+ * resolves true; resolves false without calling it when the issue is busy.
+ */
+export type SweepGuard = (worktree: WorktreeInfo, remove: () => Promise<void>) => Promise<boolean>;
+
+export interface SweepResult {
+  removed: WorktreeInfo[];
+  /** Old or broken worktrees left in place: `busy` (guard said no), `used` (a run used it meanwhile), `error`. */
+  skipped: Array<WorktreeInfo & { reason: "busy" | "used" | "error" }>;
+}
