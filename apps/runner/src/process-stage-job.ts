@@ -1,49 +1,41 @@
 import { randomUUID } from "node:crypto";
-import {
-  type Config,
-  formatDuration,
-  issueKey,
-  isTerminal,
-  type Logger,
-  type RunRecord,
-  type RunState,
-} from "@forgehand/core";
+import { type Config, issueKey, isTerminal, type Logger, type RunRecord, type RunState } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
-import { type RunStore, recordRunEnd, StageJob, type StopRequest } from "@forgehand/queue";
+import { type RunStore, recordRunEnd, StageJob } from "@forgehand/queue";
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
-import { backoffMs } from "./classify-failure";
+import type { AbortCause } from "./abort-cause";
+import { decideAfterRun } from "./decide-after-run";
 import { holdLease } from "./hold-lease";
-import type { RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
+import type { StatusSinkFactory } from "./ports";
 import { queuedRecord, recordLimits } from "./queued-record";
-import { runStage, type StageResult } from "./run-stage";
+import { runStage } from "./run-stage";
+import type { StageResult, StageTools } from "./stage-context";
 import { pendingStop, type StopWatcher } from "./stop-watcher";
 
-/** Why a live run's AbortController fired. */
-export type AbortCause = { kind: "stop"; request: StopRequest } | { kind: "shutdown" } | { kind: "lease"; why: string };
+export type { AbortCause } from "./abort-cause";
 
-/** What the stage processor needs from the runner. */
+/** What the stage processor needs from the runner, in five groups. */
 export interface StageProcessorDeps {
-  config: Config;
-  configDir: string;
-  prefix: string;
-  redis: Redis;
-  store: RunStore;
-  forges: ForgeClients;
-  logger: Logger;
-  runnerId: string;
-  workspaces: Workspaces;
-  supervise: SuperviseFn;
-  runGate: RunGateFn;
-  statusSink: StatusSinkFactory;
-  registryDir: string;
-  env: NodeJS.ProcessEnv;
-  stopWatcher: StopWatcher;
-  /** Live runs of this runner, so `close()` can stop them. */
-  live: Map<string, AbortController>;
-  leaseTtlMs: number;
-  lockedRetryMs: number;
-  progressIntervalMs: number;
+  /** This runner: its id (in lease tokens and run records), its logger and its live runs (so `close()` can stop them). */
+  runner: { id: string; logger: Logger; live: Map<string, AbortController> };
+  /** The loaded config, the directory prompt paths are relative to, and the timings a run uses (ms). */
+  settings: {
+    config: Config;
+    configDir: string;
+    /** Issue lease lifetime. */
+    leaseTtlMs: number;
+    /** A job whose issue is busy waits about this long before trying again. */
+    lockedRetryMs: number;
+    /** Run-record progress is written at most this often. */
+    progressIntervalMs: number;
+  };
+  /** Redis: the queue's connection and key prefix, the run store, and the stop flags of live runs. */
+  queue: { redis: Redis; prefix: string; store: RunStore; stopWatcher: StopWatcher };
+  /** The forges, and the status comment each run keeps up to date there. */
+  forge: { clients: ForgeClients; statusSink: StatusSinkFactory };
+  /** What runs the stage: workspaces, supervisor, gate, pid registry and the env agents inherit from. */
+  tools: StageTools;
 }
 
 /** What a finished stage job returns (BullMQ stores it as the job's return value). */
@@ -67,13 +59,16 @@ async function requeue(job: Job, token: string | undefined, atMs: number): Promi
 
 /** The BullMQ processor for STAGE_QUEUE: stop check, issue lease, run record, stage run, retries. */
 export function createStageProcessor(deps: StageProcessorDeps) {
-  const { store, config, logger: baseLogger } = deps;
+  const { runner, settings, queue, forge: forges, tools } = deps;
+  const { store, redis, prefix } = queue;
+  const { config } = settings;
+  const baseLogger = runner.logger;
 
   async function end(record: RunRecord, state: RunState, patch: Partial<RunRecord>, result?: StageResult) {
     const { record: final } = await store.update(record.id, { ...patch, state, endedAt: Date.now() });
     const kill = result?.outcome?.kill;
     try {
-      await recordRunEnd(deps.redis, deps.prefix, {
+      await recordRunEnd(redis, prefix, {
         state,
         ...(kill ? { killMs: kill.durationMs, survivors: kill.survivors.length } : {}),
         ...(WATCHDOG[state] ? { watchdogReason: WATCHDOG[state] } : {}),
@@ -92,16 +87,16 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     const key = issueKey(data.ref);
     const log = baseLogger.child({ runId: data.runId, issue: key, stage: data.stage });
     const stage = config.stages.find((s) => s.name === data.stage);
-    const { record } = await store.create(queuedRecord(data, recordLimits(stage?.limits), deps.runnerId));
+    const { record } = await store.create(queuedRecord(data, recordLimits(stage?.limits), runner.id));
     if (isTerminal(record.state)) {
       log.info("run already ended; job completed without running again", { state: record.state });
       return { runId: data.runId, state: record.state };
     }
 
     // The bot's own label removals are not stops (stop-watcher.ts isSelfInflicted).
-    const botLogin = deps.forges.botLogin(data.ref.repo.forge);
+    const botLogin = forges.clients.botLogin(data.ref.repo.forge);
     const target = { runId: data.runId, issue: key, requestedAt: data.requestedAt, botLogin };
-    const early = await pendingStop(deps.redis, deps.prefix, target);
+    const early = await pendingStop(redis, prefix, target);
     if (early) {
       const stopped = await end(record, "stopped", {
         stoppedBy: early.by,
@@ -111,15 +106,15 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       log.info("queued run cancelled by a stop request", { by: early.by });
       // A run waiting for a retry already has a status comment (saying `queued`): it must say `stopped` now.
       if (record.attempts > 0) {
-        const forge = deps.forges.for(data.ref.repo.forge, data.ref.installationId);
-        await deps
+        const forge = forges.clients.for(data.ref.repo.forge, data.ref.installationId);
+        await forges
           .statusSink(forge, stopped, data.ref)
           .finish(stopped)
           .catch((error) => log.warn("final status comment not posted", { error }));
       }
       return { runId: data.runId, state: "stopped" };
     }
-    const forge = deps.forges.for(data.ref.repo.forge, data.ref.installationId);
+    const forge = forges.clients.for(data.ref.repo.forge, data.ref.installationId);
     if (!stage) {
       const reason = `[runner] unknown stage "${data.stage}" (configured: ${config.stages.map((s) => s.name).join(", ")})`;
       await end(record, "failed", { reason });
@@ -132,22 +127,22 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       if (!controller.signal.aborted) controller.abort(cause);
     };
     const lease = await holdLease({
-      redis: deps.redis,
-      prefix: deps.prefix,
+      redis,
+      prefix,
       issue: key,
-      token: `${deps.runnerId}:${data.runId}:${randomUUID()}`,
-      ttlMs: deps.leaseTtlMs,
+      token: `${runner.id}:${data.runId}:${randomUUID()}`,
+      ttlMs: settings.leaseTtlMs,
       logger: log,
       onLost: (why) => abort({ kind: "lease", why }),
     });
     if (!lease) {
       // Another run holds the issue: wait our turn (jitter spreads the retries of many waiting jobs).
       log.debug("issue busy; job delayed");
-      return await requeue(job, token, Date.now() + deps.lockedRetryMs * (0.75 + Math.random() * 0.5));
+      return await requeue(job, token, Date.now() + settings.lockedRetryMs * (0.75 + Math.random() * 0.5));
     }
 
-    const unwatch = deps.stopWatcher.watch({ ...target, onStop: (request) => abort({ kind: "stop", request }) });
-    deps.live.set(data.runId, controller);
+    const unwatch = queue.stopWatcher.watch({ ...target, onStop: (request) => abort({ kind: "stop", request }) });
+    runner.live.set(data.runId, controller);
     let progressTimer: NodeJS.Timeout | undefined;
     try {
       // Re-read under the lease: a stalled copy of this job may have finished it meanwhile.
@@ -156,14 +151,14 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       const start = await store.update(data.runId, {
         state: "running",
         startedAt: Date.now(),
-        runner: deps.runnerId,
+        runner: runner.id,
         attempts: fresh.attempts + 1,
         reason: "",
       });
       if (!start.applied || !start.record) return { runId: data.runId, state: start.record?.state ?? "failed" };
       let current: RunRecord = start.record;
-      await store.appendLog(data.runId, "system", `attempt ${current.attempts} started on runner ${deps.runnerId}`);
-      const sink = deps.statusSink(forge, current, data.ref);
+      await store.appendLog(data.runId, "system", `attempt ${current.attempts} started on runner ${runner.id}`);
+      const sink = forges.statusSink(forge, current, data.ref);
       sink.update(current);
 
       let pending: Partial<RunRecord> = {};
@@ -179,7 +174,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
         }
         sink.update(current);
       };
-      progressTimer = setInterval(() => void flush(), deps.progressIntervalMs);
+      progressTimer = setInterval(() => void flush(), settings.progressIntervalMs);
 
       let result: StageResult;
       try {
@@ -187,13 +182,9 @@ export function createStageProcessor(deps: StageProcessorDeps) {
           job: data,
           stage,
           config,
-          configDir: deps.configDir,
+          configDir: settings.configDir,
           forge,
-          workspaces: deps.workspaces,
-          supervise: deps.supervise,
-          runGate: deps.runGate,
-          registryDir: deps.registryDir,
-          env: deps.env,
+          ...tools,
           signal: controller.signal,
           logger: log,
           onProgress: (patch) => Object.assign(pending, patch),
@@ -208,59 +199,45 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       clearInterval(progressTimer);
       await flush();
 
-      const cause = controller.signal.reason as AbortCause | undefined;
-      if (result.state === "stopped" && cause && cause.kind !== "stop") {
-        // Not a user's stop: the run goes back to the queue for this or another runner.
-        const why = cause.kind === "shutdown" ? "runner shutting down" : `issue lease lost (${cause.why})`;
-        const { record: back } = await store.update(data.runId, {
-          state: "queued",
-          reason: `returned to the queue: ${why}`,
-        });
-        await store.appendLog(data.runId, "system", `agent stopped and run returned to the queue: ${why}`);
+      const decision = decideAfterRun({
+        result,
+        cause: controller.signal.reason as AbortCause | undefined,
+        retriesUsed: (job.data as { transientRetries?: number }).transientRetries ?? 0,
+        retries: config.runner,
+        lockedRetryMs: settings.lockedRetryMs,
+      });
+      if (decision.kind === "requeue") {
+        const { record: back } = await store.update(data.runId, { state: "queued", reason: decision.reason });
+        await store.appendLog(data.runId, "system", decision.log);
         // This attempt's last edit must land before the job can come up again: a late coalesced
         // `queued` edit could otherwise overwrite the next attempt's (or a stop's) status.
         if (back) await sink.finish(back);
-        log.info("run returned to the queue", { why });
-        return await requeue(job, token, Date.now() + (cause.kind === "lease" ? deps.lockedRetryMs : 0));
+        log.info("run returned to the queue", { why: decision.why });
+        return await requeue(job, token, Date.now() + decision.delayMs);
       }
-
-      const used = (job.data as { transientRetries?: number }).transientRetries ?? 0;
-      if (result.transient && used < config.runner.transientRetries) {
-        const delay = backoffMs(used + 1, config.runner.retryBackoff, result.transient.retryAfterMs);
-        const reason = `transient failure (${result.transient.why}); retry ${used + 1}/${config.runner.transientRetries} in ${formatDuration(delay)}`;
-        await job.updateData({ ...(job.data as object), transientRetries: used + 1 });
-        const { record: back } = await store.update(data.runId, { state: "queued", reason });
-        await store.appendLog(data.runId, "system", reason);
+      if (decision.kind === "retry") {
+        await job.updateData({ ...(job.data as object), transientRetries: decision.retriesUsed });
+        const { record: back } = await store.update(data.runId, { state: "queued", reason: decision.reason });
+        await store.appendLog(data.runId, "system", decision.reason);
         if (back) await sink.finish(back);
-        log.info("transient failure; retrying", { delayMs: delay, why: result.transient.why });
-        return await requeue(job, token, Date.now() + delay);
+        log.info("transient failure; retrying", { delayMs: decision.delayMs, why: decision.why });
+        return await requeue(job, token, Date.now() + decision.delayMs);
       }
 
-      let reason = result.reason ?? "";
-      if (result.transient) reason = `gave up after ${used} retries: ${reason}`;
-      const patch: Partial<RunRecord> = { reason, ...(result.prUrl ? { prUrl: result.prUrl } : {}) };
-      if (result.state === "stopped" && cause?.kind === "stop") {
-        patch.stoppedBy = cause.request.by;
-        patch.reason = `stopped by ${cause.request.by} (${cause.request.reason})`;
-      }
-      if (result.state !== "succeeded" && result.state !== "stopped") {
+      if (decision.labelFailed) {
         await forge.addLabels(data.ref, [config.labels.failed]).catch((error) => {
           log.warn("failed label not added", { error });
         });
       }
-      await store.appendLog(
-        data.runId,
-        "system",
-        `run ended: ${result.state}${patch.reason ? ` — ${patch.reason}` : ""}`,
-      );
-      const final = await end(current, result.state, patch, result);
+      await store.appendLog(data.runId, "system", decision.log);
+      const final = await end(current, decision.state, decision.patch, result);
       await sink.finish(final);
       log.info("run ended", { state: result.state });
       return { runId: data.runId, state: result.state };
     } finally {
       clearInterval(progressTimer);
       unwatch();
-      deps.live.delete(data.runId);
+      runner.live.delete(data.runId);
       await lease.release();
     }
   };
