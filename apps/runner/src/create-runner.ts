@@ -3,21 +3,25 @@ import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Config, ForgeId, Logger } from "@forgehand/core";
-import { createPermissionCache, createStatusReporter, type ForgeClients, renderStatusComment } from "@forgehand/forge";
-import { COMMAND_QUEUE, CommandJob, createRedis, createRunStore, STAGE_QUEUE } from "@forgehand/queue";
+import type { ForgeClients } from "@forgehand/forge";
+import { createRedis, createRunStore, STAGE_QUEUE } from "@forgehand/queue";
 import { reapOrphans, supervise } from "@forgehand/supervisor";
-import { Queue, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
+import { Queue } from "bullmq";
 import { createCommandCallbacks } from "./command-callbacks";
-import { handleCommandJob } from "./commands";
-import type { ReapOrphansFn, RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
-import { createStageProcessor } from "./process-stage-job";
+import { createCommandWorker } from "./command-worker";
+import type { ReapOrphansFn, RunGateFn, StageWorkspaces, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 import { promoteStoppedJobs } from "./promote-stopped-jobs";
 import { recordLimits } from "./queued-record";
-import { createStopWatcher, type StopWatcher } from "./stop-watcher";
+import { closeResources, RunnerLifecycle } from "./runner-lifecycle";
+import { DEFAULT_TIMINGS, type RunnerTimings } from "./runner-timings";
+import { createStageWorker } from "./stage-worker";
+import { createStatusSinkFactory } from "./status-sink";
+import { createStopWatcher } from "./stop-watcher";
 import { runGate } from "./workspace/run-gate";
 import { createWorkspaces } from "./workspace/workspaces";
-import { startWorktreeSweeper, type WorktreeSweeper } from "./workspace/worktree-sweeper";
+import { startWorktreeSweeper } from "./workspace/worktree-sweeper";
+
+export type { RunnerTimings } from "./runner-timings";
 
 export interface RunnerDeps {
   config: Config;
@@ -43,38 +47,12 @@ export interface RunnerDeps {
   overrides?: {
     supervise?: SuperviseFn;
     reapOrphans?: ReapOrphansFn;
-    workspaces?: Workspaces;
+    /** Stage workspaces that manage their own disk: the runner sweeps no worktrees then. */
+    workspaces?: StageWorkspaces;
     runGate?: RunGateFn;
     statusSink?: StatusSinkFactory;
   };
 }
-
-export interface RunnerTimings {
-  /** Issue lease lifetime; renewed every ttl/5 while the run lives. @defaultValue 30000 */
-  leaseTtlMs: number;
-  /** BullMQ job lock; a dead runner's job returns to the queue after it lapses. @defaultValue 30000 */
-  lockDurationMs: number;
-  /** How often BullMQ looks for jobs of dead runners. @defaultValue 30000 */
-  stalledIntervalMs: number;
-  /** Persisted stop flags are polled this often for every live run. @defaultValue 1000 */
-  stopPollMs: number;
-  /** A job whose issue is busy waits about this long before trying again. @defaultValue 2000 */
-  lockedRetryMs: number;
-  /** Run-record progress is written at most this often. @defaultValue 1000 */
-  progressIntervalMs: number;
-  /** Old worktrees are swept at start and then this often (see config runner.worktreeRetention). @defaultValue 3600000 */
-  worktreeSweepMs: number;
-}
-
-const DEFAULT_TIMINGS: RunnerTimings = {
-  leaseTtlMs: 30_000,
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 30_000,
-  stopPollMs: 1_000,
-  lockedRetryMs: 2_000,
-  progressIntervalMs: 1_000,
-  worktreeSweepMs: 3_600_000,
-};
 
 export interface Runner {
   readonly id: string;
@@ -92,39 +70,23 @@ export function createRunner(deps: RunnerDeps): Runner {
   const id = deps.runnerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
   const t: RunnerTimings = { ...DEFAULT_TIMINGS, ...deps.timings };
   const logger = deps.logger.child({ runner: id });
-  const live = new Map<string, AbortController>();
   const registryDir = join(deps.dataDir, "agents");
-  let redis: Redis | undefined;
-  let workerConn: Redis | undefined;
-  let stageWorker: Worker | undefined;
-  let commandWorker: Worker | undefined;
-  let commandConn: Redis | undefined;
-  let queue: Queue | undefined;
-  let watcher: StopWatcher | undefined;
-  let closing: Promise<void> | undefined;
-  let starting: Promise<void> | undefined;
-  let sweeper: WorktreeSweeper | undefined;
+  const concurrency = deps.concurrency ?? deps.config.runner.concurrency;
+  const lifecycle = new RunnerLifecycle();
+  const { opened } = lifecycle;
+  const statusSink =
+    deps.overrides?.statusSink ?? createStatusSinkFactory({ config: deps.config, logger, publicUrl: deps.publicUrl });
 
-  const statusSink: StatusSinkFactory =
-    deps.overrides?.statusSink ??
-    ((forge, record, ref) =>
-      createStatusReporter({
-        forge,
-        ref,
-        runId: record.id,
-        intervalMs: deps.config.status.interval,
-        logger,
-        render: (r) =>
-          renderStatusComment(r, {
-            stages: deps.config.stages,
-            maxActions: deps.config.status.actions,
-            ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
-          }),
-      }));
-
-  function start(): Promise<void> {
-    starting ??= startOnce();
-    return starting;
+  /** The git workspaces, or an override (tests, embedding) that manages its own disk and is never swept. */
+  function chooseWorkspaces(): { workspaces: StageWorkspaces; sweepable?: Workspaces } {
+    if (deps.overrides?.workspaces) return { workspaces: deps.overrides.workspaces };
+    const git = createWorkspaces({
+      rootDir: join(deps.dataDir, "workspaces"),
+      logger,
+      author: { name: deps.config.git.authorName, email: deps.config.git.authorEmail },
+      branchPrefix: deps.config.git.branchPrefix.replace(/\/+$/, ""),
+    });
+    return { workspaces: git, sweepable: git };
   }
 
   async function startOnce() {
@@ -137,9 +99,10 @@ export function createRunner(deps: RunnerDeps): Runner {
     mkdirSync(registryDir, { recursive: true });
     const reports = await (deps.overrides?.reapOrphans ?? reapOrphans)(registryDir, logger);
     if (reports.length) logger.warn("killed agents left by an earlier runner", { count: reports.length });
-    redis = createRedis(deps.redisUrl, "worker");
+    const redis = createRedis(deps.redisUrl, "worker");
+    opened.redis = redis;
     const store = createRunStore(redis, deps.prefix);
-    watcher = createStopWatcher({
+    const watcher = createStopWatcher({
       subscriber: createRedis(deps.redisUrl, "worker"),
       redis,
       prefix: deps.prefix,
@@ -147,59 +110,45 @@ export function createRunner(deps: RunnerDeps): Runner {
       logger,
       // A stopped run that waits out a backoff comes up now and is cancelled, instead of reading `queued` for minutes.
       onRequest: (request) => {
-        if (!queue || !redis || closing) return;
+        if (!opened.queue || lifecycle.closing) return;
         const botLogin = (forge: ForgeId) => deps.forges.botLogin(forge);
-        promoteStoppedJobs({ queue, redis, prefix: deps.prefix, request, botLogin }).catch((error) =>
+        promoteStoppedJobs({ queue: opened.queue, redis, prefix: deps.prefix, request, botLogin }).catch((error) =>
           logger.debug("bringing forward stopped jobs failed", { error }),
         );
       },
     });
-    // Only the git workspaces sweep; an override (tests, embedding) manages its own disk.
-    const gitWorkspaces = deps.overrides?.workspaces
-      ? undefined
-      : createWorkspaces({
-          rootDir: join(deps.dataDir, "workspaces"),
-          logger,
-          author: { name: deps.config.git.authorName, email: deps.config.git.authorEmail },
-          branchPrefix: deps.config.git.branchPrefix.replace(/\/+$/, ""),
-        });
-    const workspaces = (deps.overrides?.workspaces ?? gitWorkspaces) as Workspaces;
-    queue = new Queue(STAGE_QUEUE, { connection: redis, prefix: deps.prefix });
+    opened.watcher = watcher;
+    const { workspaces, sweepable } = chooseWorkspaces();
+    const queue = new Queue(STAGE_QUEUE, { connection: redis, prefix: deps.prefix });
+    opened.queue = queue;
     queue.on("error", (error) => logger.warn("stage queue error", { error }));
-    const processor = createStageProcessor({
-      config: deps.config,
-      configDir: deps.configDir,
-      prefix: deps.prefix,
-      redis,
-      store,
-      forges: deps.forges,
-      logger,
-      runnerId: id,
-      workspaces,
-      supervise: deps.overrides?.supervise ?? supervise,
-      runGate: deps.overrides?.runGate ?? runGate,
-      statusSink,
-      registryDir,
-      env: deps.env ?? process.env,
-      stopWatcher: watcher,
-      live,
-      leaseTtlMs: t.leaseTtlMs,
-      lockedRetryMs: t.lockedRetryMs,
-      progressIntervalMs: t.progressIntervalMs,
+    opened.workerConn = createRedis(deps.redisUrl, "worker");
+    const stageWorker = createStageWorker({
+      connection: opened.workerConn,
+      concurrency,
+      lockDurationMs: t.lockDurationMs,
+      stalledIntervalMs: t.stalledIntervalMs,
+      processor: {
+        runner: { id, logger, live: lifecycle.live },
+        settings: {
+          config: deps.config,
+          configDir: deps.configDir,
+          leaseTtlMs: t.leaseTtlMs,
+          lockedRetryMs: t.lockedRetryMs,
+          progressIntervalMs: t.progressIntervalMs,
+        },
+        queue: { redis, prefix: deps.prefix, store, stopWatcher: watcher },
+        forge: { clients: deps.forges, statusSink },
+        tools: {
+          workspaces,
+          supervise: deps.overrides?.supervise ?? supervise,
+          runGate: deps.overrides?.runGate ?? runGate,
+          registryDir,
+          env: deps.env ?? process.env,
+        },
+      },
     });
-    // BullMQ leaves connections it was given open on close(); we close this one ourselves.
-    workerConn = createRedis(deps.redisUrl, "worker");
-    stageWorker = new Worker(STAGE_QUEUE, processor, {
-      connection: workerConn,
-      prefix: deps.prefix,
-      concurrency: deps.concurrency ?? deps.config.runner.concurrency,
-      lockDuration: t.lockDurationMs,
-      stalledInterval: t.stalledIntervalMs,
-      // A job whose runner died is re-queued, not failed; several crashes in a row are still bounded.
-      maxStalledCount: 5,
-    });
-    stageWorker.on("error", (error) => logger.warn("stage worker error", { error }));
-    stageWorker.on("failed", (job, error) => logger.error("stage job failed", { jobId: job?.id, error }));
+    opened.stageWorker = stageWorker;
     const callbacks = createCommandCallbacks({
       redis,
       prefix: deps.prefix,
@@ -209,40 +158,24 @@ export function createRunner(deps: RunnerDeps): Runner {
       statusSink,
       limitsFor: (name) => recordLimits(deps.config.stages.find((s) => s.name === name)?.limits),
     });
-    const permissions = createPermissionCache(deps.config.commands.permissionCacheTtl);
-    // Commands are short and on their own queue, so /stop is never stuck behind running stages.
-    commandConn = createRedis(deps.redisUrl, "worker");
-    commandWorker = new Worker(
-      COMMAND_QUEUE,
-      async (job) => {
-        const parsed = CommandJob.safeParse(job.data);
-        if (!parsed.success)
-          throw new UnrecoverableError(
-            `[runner] job ${job.id} is not a command job: ${parsed.error.issues[0]?.message}`,
-          );
-        const ref = parsed.data.ref;
-        const botLogin = deps.forges.botLogin(ref.repo.forge);
-        await handleCommandJob(parsed.data, {
-          config: deps.config,
-          forge: deps.forges.for(ref.repo.forge, ref.installationId),
-          ...(botLogin ? { botLogin } : {}),
-          permissions,
-          logger: logger.child({ commentId: parsed.data.commentId }),
-          ...callbacks,
-        });
-      },
-      { connection: commandConn, prefix: deps.prefix, concurrency: 4 },
-    );
-    commandWorker.on("error", (error) => logger.warn("command worker error", { error }));
-    commandWorker.on("failed", (job, error) => logger.error("command job failed", { jobId: job?.id, error }));
+    opened.commandConn = createRedis(deps.redisUrl, "worker");
+    const commandWorker = createCommandWorker({
+      connection: opened.commandConn,
+      prefix: deps.prefix,
+      config: deps.config,
+      forges: deps.forges,
+      logger,
+      callbacks,
+    });
+    opened.commandWorker = commandWorker;
     // BullMQ's connections finish a handshake (INFO) after construction. Closing one mid-handshake
     // strips its listeners, and the handshake's rejection is then emitted as an 'error' nobody
     // hears, which crashes the process (a SIGTERM right after start did). Being ready first avoids it.
     await Promise.all([queue.waitUntilReady(), stageWorker.waitUntilReady(), commandWorker.waitUntilReady()]);
     // Worktrees of finished issues would fill the disk; the sweep runs in the background, never before a job.
-    if (gitWorkspaces)
-      sweeper = startWorktreeSweeper({
-        workspaces: gitWorkspaces,
+    if (sweepable)
+      opened.sweeper = startWorktreeSweeper({
+        workspaces: sweepable,
         retentionMs: deps.config.runner.worktreeRetention,
         intervalMs: t.worktreeSweepMs,
         redis,
@@ -251,30 +184,13 @@ export function createRunner(deps: RunnerDeps): Runner {
         ttlMs: t.leaseTtlMs,
         logger,
       });
-    logger.info("runner taking jobs", { concurrency: deps.concurrency ?? deps.config.runner.concurrency });
+    logger.info("runner taking jobs", { concurrency });
   }
 
-  async function close(opts: { graceMs?: number } = {}) {
-    closing ??= (async () => {
-      // A close during start waits for it: tearing down half-made connections races their handshakes.
-      await starting?.catch(() => {});
-      const graceMs = opts.graceMs ?? deps.config.runner.shutdownGrace;
-      // Stops after the worktree it is removing; awaited before the Redis connection its leases use closes.
-      const sweepDone = sweeper?.close();
-      // Stop fetching; close() resolves once the active jobs' processors returned.
-      const closed = Promise.all([stageWorker?.close(), commandWorker?.close()]);
-      const deadline = Date.now() + graceMs;
-      while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      if (live.size > 0) logger.info("shutdown grace over; stopping running agents", { runs: [...live.keys()] });
-      for (const controller of live.values()) if (!controller.signal.aborted) controller.abort({ kind: "shutdown" });
-      await closed;
-      await sweepDone;
-      await queue?.close();
-      await watcher?.close();
-      for (const conn of [workerConn, commandConn, redis]) await conn?.quit().catch(() => conn.disconnect());
-    })();
-    return closing;
-  }
-
-  return { id, start, close };
+  return {
+    id,
+    start: () => lifecycle.start(startOnce),
+    close: (opts = {}) =>
+      lifecycle.close(() => closeResources(lifecycle, opts.graceMs ?? deps.config.runner.shutdownGrace, logger)),
+  };
 }

@@ -1,0 +1,30 @@
+import type { Config, Logger } from "@forgehand/core";
+import { createStatusReporter, renderStatusComment } from "@forgehand/forge";
+import type { StatusSinkFactory } from "./ports";
+
+/** What the status comments of a runner's runs are rendered from. */
+export interface StatusSinkOptions {
+  config: Config;
+  logger: Logger;
+  /** Base URL of the webhook app, linked from status comments. */
+  publicUrl?: string;
+}
+
+/** The production status sink: one throttled status comment per run, rendered with the configured stages. */
+export function createStatusSinkFactory(opts: StatusSinkOptions): StatusSinkFactory {
+  const { config, logger, publicUrl } = opts;
+  return (forge, record, ref) =>
+    createStatusReporter({
+      forge,
+      ref,
+      runId: record.id,
+      intervalMs: config.status.interval,
+      logger,
+      render: (r) =>
+        renderStatusComment(r, {
+          stages: config.stages,
+          maxActions: config.status.actions,
+          ...(publicUrl ? { publicUrl } : {}),
+        }),
+    });
+}
