@@ -1,87 +1,25 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Config, type IssueRef, type RunRecord, silentLogger } from "@forgehand/core";
-import { COMMAND_QUEUE, createRunStore, type RunStore, requestStop, STAGE_QUEUE } from "@forgehand/queue";
-import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
-import { waitFor } from "../../../test/helpers/wait-for";
-import { createRunner, type Runner } from "./create-runner";
+import type { Config } from "@forgehand/core";
+import type { RunStore } from "@forgehand/queue";
+import type { Queue } from "bullmq";
+import { beforeEach, describe, expect, it } from "vitest";
 import { enqueueStage } from "./enqueue-stage";
-import { stopRun } from "./stop-run";
-import { MemoryForge, memoryForges } from "./testing/memory-forge";
-import { directoryWorkspaces, fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
-import { waitForRunEnd } from "./testing/wait-for-run-end";
+import type { MemoryForge } from "./testing/memory-forge";
+import { fixtureConfig } from "./testing/runner-fixture";
+import { events, ref, useRunnerHarness } from "./testing/runner-harness";
 
-const FAST = { leaseTtlMs: 3_000, stopPollMs: 200, lockedRetryMs: 100, progressIntervalMs: 100 };
-/** How the waits below poll: tight, as the runner's own timings are. */
-const POLL = { timeoutMs: 20_000, intervalMs: 50 };
-
-function events(logFile: string): { kind: string; runId: string; pid: number; at: number }[] {
-  let text = "";
-  try {
-    text = readFileSync(logFile, "utf8");
-  } catch {}
-  return text
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => {
-      const [kind, runId, pid, at] = l.split(" ");
-      return { kind: kind as string, runId: runId as string, pid: Number(pid), at: Number(at) };
-    });
-}
-
-describe("runner (in process)", () => {
+describe("runner (in process): stage runs", () => {
+  const h = useRunnerHarness();
+  const { start, trigger, ended } = h;
   let dir: string;
-  let redis: Redis;
   let store: RunStore;
-  let prefix: string;
   let queue: Queue;
   let forge: MemoryForge;
-  const runners: Runner[] = [];
-  const ref: IssueRef = { repo: fixtureRepo(), number: 7, isPr: false };
-
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "fh-runner-"));
-    redis = testRedis();
-    prefix = uniquePrefix("runner");
-    store = createRunStore(redis, prefix);
-    queue = new Queue(STAGE_QUEUE, { connection: redis, prefix });
-    forge = new MemoryForge();
-    forge.addIssue({ number: 7, title: "Login fails", body: "Steps: $(rm -rf /) `x`", labels: ["agent:develop"] });
+    ({ dir, store, queue, forge } = h.state());
   });
-  afterEach(async () => {
-    for (const r of runners.splice(0)) await r.close({ graceMs: 0 });
-    await queue.close();
-    await redis.quit();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function start(config: Config, over: { env?: NodeJS.ProcessEnv; timings?: object; id?: string } = {}) {
-    const runner = createRunner({
-      config,
-      configDir: dir,
-      redisUrl: testRedisUrl(),
-      prefix,
-      forges: memoryForges(forge),
-      logger: silentLogger,
-      dataDir: join(dir, over.id ?? "data"),
-      concurrency: 2,
-      runnerId: over.id ?? "r1",
-      env: over.env ?? { PATH: process.env.PATH, HOME: dir, GITHUB_TOKEN: "ghp_secret_should_not_leak" },
-      timings: { ...FAST, ...over.timings },
-      overrides: { workspaces: directoryWorkspaces(join(dir, "ws")) },
-    });
-    runners.push(runner);
-    return runner;
-  }
-
-  const trigger = (id: string) => ({ kind: "label" as const, by: "alice", deliveryId: id });
-  const ended = (runId: string) => waitForRunEnd(store, runId, POLL);
 
   it("runs a stage: rendered prompt, clean env, status comment, labels moved on", async () => {
     const log = join(dir, "agent.log");
@@ -201,248 +139,6 @@ describe("runner (in process)", () => {
     expect(run.reason).toContain("earlier attempts used 1 turns, $0.6000");
   });
 
-  it("retries a transient failure no sooner than the Retry-After the agent printed", async () => {
-    const log = join(dir, "agent.log");
-    const env = {
-      FIXTURE_LOG: log,
-      FIXTURE_MODE: "ratelimit",
-      FIXTURE_STATE: join(dir, "state"),
-      FIXTURE_RETRY_AFTER: "2",
-    };
-    await start(fixtureConfig(env)).start();
-    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("t1") });
-    const run = await ended(runId);
-    expect(run.state).toBe("succeeded");
-    expect(run.attempts).toBe(2);
-    const [first, second] = events(log).filter((e) => e.kind === "start");
-    const firstEnd = events(log).find((e) => e.kind === "end");
-    expect(first && second && firstEnd).toBeTruthy();
-    expect((second?.at ?? 0) - (firstEnd?.at ?? 0)).toBeGreaterThanOrEqual(2_000);
-    expect(forge.labelsOf(7)).not.toContain("forgehand:failed");
-    expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toMatch(/transient failure \(rate limited/);
-  });
-
-  it("retries a run whose forge call failed with a 5xx", async () => {
-    await start(fixtureConfig({})).start();
-    forge.failNext("getIssue", Object.assign(new Error("Bad Gateway"), { status: 502 }));
-    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("f5") });
-    const run = await ended(runId);
-    expect(run).toMatchObject({ state: "succeeded", attempts: 2 });
-    expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toContain("forge answered 502");
-    expect(forge.calls.filter((c) => c.method === "getIssue")).toHaveLength(2);
-  });
-
-  it("stops its agent and re-queues the run when another token takes the issue lease", async () => {
-    const log = join(dir, "agent.log");
-    const env = {
-      FIXTURE_LOG: log,
-      FIXTURE_COUNT: join(dir, "count"),
-      FIXTURE_SLEEP_FIRST_MS: "30000",
-      FIXTURE_SLEEP_MS: "50",
-    };
-    await start(fixtureConfig(env)).start();
-    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("ls") });
-    const first = await waitFor("agent start", async () => events(log)[0], POLL);
-    await redis.set(`${prefix}:lease:github:acme/app#7`, "intruder", "PX", 1_500);
-    const run = await ended(runId);
-    expect(run).toMatchObject({ state: "succeeded", attempts: 2 });
-    expect(() => process.kill(first.pid, 0)).toThrow();
-    expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toContain("issue lease lost");
-  });
-
-  it("gives up after the transient retry budget and fails the run", async () => {
-    const env = {
-      FIXTURE_MODE: "ratelimit",
-      FIXTURE_STATE: join(dir, "state"),
-      FIXTURE_FAILURES: "99",
-      FIXTURE_RETRY_AFTER: "0",
-    };
-    await start(fixtureConfig(env, { runner: { transientRetries: 1 } })).start();
-    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("t2") });
-    const run = await ended(runId);
-    expect(run).toMatchObject({ state: "failed", attempts: 2 });
-    expect(run.reason).toContain("gave up after 1 retries");
-    expect(forge.labelsOf(7)).toContain("forgehand:failed");
-  });
-
-  it("stops a running agent on a stop request and cancels a queued run", async () => {
-    const log = join(dir, "agent.log");
-    await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "30000", FIXTURE_MODE: "ignore-term" })).start();
-    const a = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("s1") });
-    await waitFor("agent start", async () => events(log).length > 0, POLL);
-    const b = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("s2") });
-    await sleep(300);
-    expect((await store.get(b))?.state).toBe("queued");
-    const began = Date.now();
-    expect(await stopRun(redis, prefix, a, "operator")).toEqual({ found: true, state: "running" });
-    const run = await ended(a);
-    expect(run).toMatchObject({ state: "stopped", stoppedBy: "operator" });
-    expect(Date.now() - began).toBeLessThan(10_000);
-    const pid = events(log)[0]?.pid as number;
-    expect(() => process.kill(pid, 0)).toThrow();
-    // The second run was not named by the stop: it now runs; an issue-wide stop cancels it too.
-    await waitFor("second agent", async () => events(log).length > 1, POLL);
-    await requestStop(redis, prefix, { issue: "github:acme/app#7", by: "bob", reason: "command", at: Date.now() });
-    expect(await ended(b)).toMatchObject({ state: "stopped", stoppedBy: "bob" });
-    expect(forge.labelsOf(7)).not.toContain("forgehand:failed");
-    expect(await stopRun(redis, prefix, "nope", "x")).toEqual({ found: false });
-  });
-
-  it("a stop ends a run waiting out a long Retry-After at once, not when its delay is over", async () => {
-    const log = join(dir, "agent.log");
-    const env = {
-      FIXTURE_LOG: log,
-      FIXTURE_MODE: "ratelimit",
-      FIXTURE_STATE: join(dir, "state"),
-      FIXTURE_RETRY_AFTER: "120",
-    };
-    await start(fixtureConfig(env)).start();
-    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("ra") });
-    await waitFor(
-      "the retry to be scheduled",
-      async () => (await queue.getDelayed()).some((j) => j.id === runId),
-      POLL,
-    );
-    const began = Date.now();
-    await requestStop(redis, prefix, { issue: "github:acme/app#7", by: "dave", reason: "command", at: Date.now() });
-    const run = await ended(runId);
-    expect(run).toMatchObject({ state: "stopped", stoppedBy: "dave", attempts: 1 });
-    expect(Date.now() - began).toBeLessThan(10_000);
-    expect(events(log).filter((e) => e.kind === "start")).toHaveLength(1);
-    // The status comment, which said `queued` while the retry waited, is edited to say `stopped`.
-    const comment = () => forge.issues.get(7)?.comments.find((c) => c.body.includes(`forgehand:run=${runId}`));
-    await waitFor("the status comment to say stopped", async () => comment()?.body.includes("· stopped"), {
-      ...POLL,
-      timeoutMs: 5_000,
-    });
-  });
-
-  it("cancels a queued run whose issue was stopped after it was requested, without starting it", async () => {
-    const log = join(dir, "agent.log");
-    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("q1") });
-    await requestStop(redis, prefix, {
-      issue: "github:acme/app#7",
-      by: "carol",
-      reason: "label_removed",
-      at: Date.now(),
-    });
-    await start(fixtureConfig({ FIXTURE_LOG: log })).start();
-    expect(await ended(runId)).toMatchObject({ state: "stopped", stoppedBy: "carol", attempts: 0 });
-    expect(events(log)).toEqual([]);
-    // A trigger newer than the stop runs normally.
-    await sleep(5);
-    const later = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("q2") });
-    expect((await ended(later)).state).toBe("succeeded");
-  });
-
-  it("ignores the echo of its own label removal: the finishing run and the queued next one both succeed", async () => {
-    // What a webhook that does not know the bot's login sends when the runner removes the stage
-    // label on success: an issue-wide label_removed stop by the bot, while the run is still live
-    // (held here past the stop poll) and another run for the issue waits in the queue.
-    const removeLabel = forge.removeLabel.bind(forge);
-    let echoes = 0;
-    forge.removeLabel = async (r, label) => {
-      await removeLabel(r, label);
-      echoes++;
-      await requestStop(redis, prefix, {
-        issue: "github:acme/app#7",
-        by: "forgehand[bot]",
-        reason: "label_removed",
-        at: Date.now(),
-      });
-      await sleep(FAST.stopPollMs * 3);
-    };
-    await start(fixtureConfig({})).start();
-    const first = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("e1") });
-    const second = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("e2") });
-    const a = await ended(first);
-    const b = await ended(second);
-    expect(echoes).toBe(2);
-    expect([a.state, b.state]).toEqual(["succeeded", "succeeded"]);
-    expect(a.stoppedBy).toBeUndefined();
-    expect(b.stoppedBy).toBeUndefined();
-    // A person's label removal still stops the next run.
-    forge.removeLabel = removeLabel;
-    const third = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("e3") });
-    await requestStop(redis, prefix, {
-      issue: "github:acme/app#7",
-      by: "carol",
-      reason: "label_removed",
-      at: Date.now(),
-    });
-    expect(await ended(third)).toMatchObject({ state: "stopped", stoppedBy: "carol" });
-  });
-
-  it("never runs two agents for one issue at once, even with free concurrency", async () => {
-    const log = join(dir, "agent.log");
-    await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "300" })).start();
-    const ids = await Promise.all(
-      [1, 2, 3, 4].map((i) => enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger(`c${i}`) })),
-    );
-    for (const id of ids) expect((await ended(id)).state).toBe("succeeded");
-    const ev = events(log).sort((x, y) => x.at - y.at);
-    expect(ev).toHaveLength(8);
-    for (let i = 0; i < ev.length; i += 2) {
-      expect(ev[i]?.kind).toBe("start");
-      expect(ev[i + 1]).toMatchObject({ kind: "end", runId: ev[i]?.runId });
-    }
-  });
-
-  it("on close, stops agents past the grace period and returns their jobs to the queue", async () => {
-    const log = join(dir, "agent.log");
-    const config = fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "1500" });
-    const first = start(config, { id: "r1" });
-    await first.start();
-    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("sh") });
-    await waitFor("agent start", async () => events(log).length > 0, POLL);
-    await first.close({ graceMs: 100 });
-    const back = (await store.get(runId)) as RunRecord;
-    expect(back.state).toBe("queued");
-    expect(back.reason).toContain("runner shutting down");
-    expect(["delayed", "waiting"]).toContain(await (await queue.getJob(runId))?.getState());
-    const pid = events(log)[0]?.pid as number;
-    expect(() => process.kill(pid, 0)).toThrow();
-    await start(config, { id: "r2" }).start();
-    expect(await ended(runId)).toMatchObject({ state: "succeeded", runner: "r2", attempts: 2 });
-  });
-
-  it("carries out /stop and /retry from the command queue, resuming the agent session", async () => {
-    const log = join(dir, "agent.log");
-    const config = fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "30000", FIXTURE_WRITE: "out.txt" });
-    (config.agents.fixture as Config["agents"][string]).resumeArgs = ["--resume", "{sessionId}"];
-    await start(config).start();
-    const commands = new Queue(COMMAND_QUEUE, { connection: redis, prefix });
-    const command = (name: "stop" | "retry", id: number) =>
-      commands.add("c", {
-        kind: "command",
-        ref,
-        commentId: id,
-        sender: { login: "alice" },
-        commands: [{ name }],
-        deliveryId: `cmd-${id}`,
-        requestedAt: Date.now(),
-      });
-    const first = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("r1") });
-    await waitFor("agent start", async () => events(log).length > 0, POLL);
-    await command("stop", 1);
-    expect(await ended(first)).toMatchObject({ state: "stopped", stoppedBy: "alice" });
-    await store.update(first, { sessionId: "sess-123" });
-    await command("retry", 2);
-    const retried = await waitFor(
-      "retry run",
-      async () => {
-        const r = await store.latestForIssue("github:acme/app#7");
-        return r && r.id !== first ? r : undefined;
-      },
-      POLL,
-    );
-    await waitFor("retry agent start", async () => events(log).filter((e) => e.kind === "start").length > 1, POLL);
-    await stopRun(redis, prefix, retried.id, "operator");
-    expect((await ended(retried.id)).trigger).toBe("retry by alice");
-    await commands.close();
-    expect(forge.calls.filter((c) => c.method === "addReaction").map((c) => c.args[1])).toContain("+1");
-  });
-
   it("passes resume arguments to the agent when a retry names a session", async () => {
     const config = fixtureConfig({ FIXTURE_WRITE: "out.txt" });
     (config.agents.fixture as Config["agents"][string]).resumeArgs = ["--resume", "{sessionId}"];
@@ -455,26 +151,5 @@ describe("runner (in process)", () => {
     });
     expect((await ended(runId)).state).toBe("succeeded");
     expect(readFileSync(join(dir, "ws", "issue-7", "out.txt"), "utf8")).toContain('argv: ["--resume","sess-9"]');
-  });
-
-  it("lets running agents finish within the grace period", async () => {
-    const log = join(dir, "agent.log");
-    const runner = start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "500" }));
-    await runner.start();
-    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("g") });
-    await waitFor("agent start", async () => events(log).length > 0, POLL);
-    await runner.close({ graceMs: 10_000 });
-    expect((await store.get(runId))?.state).toBe("succeeded");
-  });
-
-  it("a close that arrives during start waits for it, then leaves no worker behind", async () => {
-    const runner = start(fixtureConfig({}), { id: "early-close" });
-    const starting = runner.start();
-    // No await: a SIGTERM can land while start() is still connecting.
-    await runner.close({ graceMs: 0 });
-    await starting;
-    expect(await queue.getWorkers()).toEqual([]);
-    // Closing again is a no-op, not a second teardown.
-    await runner.close({ graceMs: 0 });
   });
 });
