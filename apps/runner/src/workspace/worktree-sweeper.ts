@@ -2,7 +2,7 @@ import { issueKey, type Logger } from "@forgehand/core";
 import type { Redis } from "ioredis";
 import { holdLease } from "../hold-lease";
 import type { WorktreeInfo } from "./list-worktrees";
-import type { SweepGuard, SweepResult, Workspaces } from "./workspaces";
+import type { SweepGuard, SweepResult, Workspaces } from "./types";
 
 export interface IssueLeaseGuardOptions {
   redis: Redis;
