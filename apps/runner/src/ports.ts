@@ -1,4 +1,4 @@
-import type { IssueRef, Logger, RepoRef, RunRecord } from "@forgehand/core";
+import type { GitCredentials, IssueRef, Logger, RepoRef, RunRecord } from "@forgehand/core";
 import type { ForgeClient } from "@forgehand/forge";
 import type { KillReport, RunOutcome, SuperviseOptions } from "@forgehand/supervisor";
 
@@ -7,20 +7,17 @@ export type SuperviseFn = (options: SuperviseOptions) => Promise<RunOutcome>;
 /** Kills agents a crashed runner left behind (packages/supervisor). */
 export type ReapOrphansFn = (registryDir: string, logger?: Logger) => Promise<KillReport[]>;
 
-/** Git credentials as the forge hands them out. */
-export type GitCredentials = { username: string; password: string } | null;
-
 /** The workspace API (apps/runner/src/workspace): mirror + worktree per issue branch. */
 export interface Workspaces {
   prepare(input: {
     repo: RepoRef;
     issue: number;
     title: string;
-    credentials: GitCredentials;
+    credentials: GitCredentials | null;
     baseBranch?: string;
   }): Promise<{ worktree: string; branch: string; baseBranch: string; baseSha: string }>;
   commitAll(worktree: string, message: string): Promise<{ committed: boolean; sha?: string }>;
-  push(worktree: string, branch: string, repo: RepoRef, credentials: GitCredentials): Promise<void>;
+  push(worktree: string, branch: string, repo: RepoRef, credentials: GitCredentials | null): Promise<void>;
 }
 
 /** Runs a stage's gate command (argv) in the worktree. */

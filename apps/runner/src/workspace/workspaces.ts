@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { type Logger, type RepoRef, silentLogger } from "@forgehand/core";
+import { type GitCredentials, type Logger, type RepoRef, silentLogger } from "@forgehand/core";
 import { ensureAskpass } from "./askpass";
 import { branchName, validateBranchPrefix } from "./branch-name";
 import { inspectWorktree, listWorktrees, markUsed, type WorktreeInfo, worktreeGitDir } from "./list-worktrees";
 import { withMirrorLock } from "./mirror-lock";
 import { normaliseRemoteUrl } from "./remote-url";
-import { type GitCredentials, GitError, type RunGitOptions, runGit } from "./run-git";
+import { GitError, type RunGitOptions, runGit } from "./run-git";
 import { locateWorktree, type WorkspacePaths, workspacePaths } from "./workspace-paths";
 
 export interface WorkspacesOptions {
