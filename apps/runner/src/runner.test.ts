@@ -12,7 +12,7 @@ import { waitFor } from "../../../test/helpers/wait-for";
 import { createRunner, type Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
 import { stopRun } from "./stop-run";
-import { MemoryForge, memoryForges } from "./testing/memory-forge";
+import { forgeError, MemoryForge, memoryForges } from "./testing/memory-forge";
 import { directoryWorkspaces, fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
 import { waitForRunEnd } from "./testing/wait-for-run-end";
 
@@ -224,7 +224,7 @@ describe("runner (in process)", () => {
 
   it("retries a run whose forge call failed with a 5xx", async () => {
     await start(fixtureConfig({})).start();
-    forge.failNext("getIssue", Object.assign(new Error("Bad Gateway"), { status: 502 }));
+    forge.failNext("getIssue", forgeError(502, "Bad Gateway"));
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("f5") });
     const run = await ended(runId);
     expect(run).toMatchObject({ state: "succeeded", attempts: 2 });

@@ -10,7 +10,7 @@ export interface ForgeApiErrorInit {
   status?: number;
   /** How long the forge asked us to wait (Retry-After or a rate-limit reset). */
   retryAfterMs?: number;
-  /** @defaultValue false */
+  /** @defaultValue true for a 429 */
   rateLimited?: boolean;
   /** @defaultValue true for no answer, a 5xx or a rate limit */
   transient?: boolean;
@@ -42,7 +42,7 @@ export class ForgeApiError extends Error {
     this.url = init.url;
     this.status = init.status;
     this.retryAfterMs = init.retryAfterMs;
-    this.rateLimited = init.rateLimited ?? false;
+    this.rateLimited = init.rateLimited ?? init.status === 429;
     this.transient = init.transient ?? (init.status === undefined || init.status >= 500 || this.rateLimited);
   }
 
