@@ -118,7 +118,8 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
         return await request(options);
       } catch (raw) {
         const error = fromOctokitError(raw, options);
-        // GitHub: "else wait at least 60 s" when a limit names no time (FORGES.md §5.1).
+        // A limit that names no time: "wait for at least one minute", per GitHub's REST rate-limit docs
+        // (docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit).
         const waitMs = error.rateLimited ? (error.retryAfterMs ?? 60_000) : undefined;
         if (
           waitMs === undefined ||

@@ -38,8 +38,8 @@ export function parseRetryAfter(headers: ResponseHeaders | undefined, now = Date
 /**
  * Reads an error answer's rate-limit state. GitHub answers a primary limit with 403/429 and
  * `x-ratelimit-remaining: 0`, a secondary one with 403/429, "secondary rate limit" and usually `Retry-After`
- * (FORGES.md §5.1); Gitea has no limiter of its own, but a proxy in front of it may send 429 or 403 with
- * `Retry-After` (§5.2).
+ * (docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api); Gitea's API router has no limiter
+ * of its own, but a reverse proxy in front of it may answer 429 or 403 with `Retry-After`.
  */
 export function parseRateLimit(
   answer: { status: number; headers?: ResponseHeaders; message?: string },
