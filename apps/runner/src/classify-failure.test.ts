@@ -1,5 +1,7 @@
+import { ForgeApiError } from "@forgehand/forge";
 import { describe, expect, it } from "vitest";
-import { backoffMs, classifyAgentFailure, classifyError, parseRetryAfter } from "./classify-failure";
+import { backoffMs, classifyAgentFailure, classifyError, parseRetryAfterText } from "./classify-failure";
+import { forgeError } from "./testing/memory-forge";
 
 describe("failure classes", () => {
   it("treats rate limits, overload and network errors in agent output as transient", () => {
@@ -16,23 +18,67 @@ describe("failure classes", () => {
   });
 
   it("reads Retry-After in seconds or ms", () => {
-    expect(parseRetryAfter("retry-after: 30")).toBe(30_000);
-    expect(parseRetryAfter("Retry after 1.5s")).toBe(1_500);
-    expect(parseRetryAfter("retry-after=250ms")).toBe(250);
-    expect(parseRetryAfter("no hint")).toBeUndefined();
+    expect(parseRetryAfterText("retry-after: 30")).toBe(30_000);
+    expect(parseRetryAfterText("Retry after 1.5s")).toBe(1_500);
+    expect(parseRetryAfterText("retry-after=250ms")).toBe(250);
+    expect(parseRetryAfterText("no hint")).toBeUndefined();
   });
 
   it("treats forge 5xx and 429 as transient, 4xx as permanent", () => {
-    expect(classifyError(Object.assign(new Error("bad gateway"), { status: 502 }))).toEqual({
+    expect(classifyError(forgeError(502, "bad gateway"))).toEqual({ kind: "transient", why: "forge answered 502" });
+    expect(classifyError(forgeError(429, "slow down", { retryAfterMs: 7_000 }))).toEqual({
       kind: "transient",
-      why: "forge answered 502",
-    });
-    expect(classifyError(Object.assign(new Error("slow down"), { status: 429, retryAfterMs: 7_000 }))).toMatchObject({
+      why: "forge answered 429",
       retryAfterMs: 7_000,
     });
-    expect(classifyError(Object.assign(new Error("nope"), { status: 404 })).kind).toBe("permanent");
+    expect(classifyError(forgeError(404, "nope"))).toEqual({ kind: "permanent", why: "nope" });
     expect(classifyError(Object.assign(new Error("x"), { code: "ECONNRESET" })).kind).toBe("transient");
     expect(classifyError(new Error("fatal: Could not resolve host: example.com")).kind).toBe("transient");
+  });
+
+  it("follows the forge client's verdict: rate-limited 403s and unanswered calls are transient", () => {
+    const answer = (status: number, headers: Record<string, string>, forgeMessage = "") =>
+      ForgeApiError.fromAnswer(`[forge] github GET /x answered ${status}`, {
+        forge: "github",
+        method: "GET",
+        url: "/x",
+        status,
+        headers,
+        forgeMessage,
+      });
+    expect(classifyError(answer(403, { "retry-after": "30" }))).toEqual({
+      kind: "transient",
+      why: "forge answered 403",
+      retryAfterMs: 30_000,
+    });
+    expect(classifyError(answer(403, {}, "You have exceeded a secondary rate limit")).kind).toBe("transient");
+    expect(classifyError(answer(403, {}, "Resource not accessible by integration"))).toEqual({
+      kind: "permanent",
+      why: "[forge] github GET /x answered 403",
+    });
+    expect(classifyError(answer(503, { "retry-after": "2" }))).toMatchObject({
+      kind: "transient",
+      retryAfterMs: 2_000,
+    });
+    const offline = new ForgeApiError("[forge] gitea GET /x failed: fetch failed", {
+      forge: "gitea",
+      method: "GET",
+      url: "/x",
+      transient: true,
+    });
+    expect(classifyError(offline)).toEqual({ kind: "transient", why: "forge unreachable" });
+    expect(
+      classifyError(new ForgeApiError("bad key", { forge: "github", method: "token", url: "", transient: false })),
+    ).toEqual({ kind: "permanent", why: "bad key" });
+  });
+
+  it("reads no status or headers from errors that are not a ForgeApiError", () => {
+    const lookalike = Object.assign(new Error("slow down"), {
+      status: 429,
+      retryAfterMs: 7_000,
+      response: { headers: { "retry-after": "7" } },
+    });
+    expect(classifyError(lookalike)).toEqual({ kind: "permanent", why: "slow down" });
   });
 
   it("treats a git server's 5xx/429 and a git call past its timeout as transient, other git failures as permanent", () => {

@@ -1,3 +1,5 @@
+import { ForgeApiError } from "@forgehand/forge";
+
 /** How a failed step should be handled. */
 export type FailureClass =
   | { kind: "transient"; retryAfterMs?: number; why: string }
@@ -10,8 +12,11 @@ const TRANSIENT: [RegExp, string][] = [
   [/\bECONNRESET\b|\bETIMEDOUT\b|\bECONNREFUSED\b|\bEAI_AGAIN\b|socket hang up/i, "network error"],
 ];
 
-/** Parses `Retry-After: 2` (seconds) or `retry after 2s` from agent output; ms or undefined. */
-export function parseRetryAfter(text: string): number | undefined {
+/**
+ * Parses `Retry-After: 2` (seconds) or `retry after 2s` from agent output (the model API's answer as the agent
+ * CLI prints it); ms or undefined. Forge answers are never parsed here: ForgeApiError carries `retryAfterMs`.
+ */
+export function parseRetryAfterText(text: string): number | undefined {
   const m = /retry[- ]after["']?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)?/i.exec(text);
   if (!m) return undefined;
   const n = Number(m[1]);
@@ -22,35 +27,18 @@ export function parseRetryAfter(text: string): number | undefined {
 export function classifyAgentFailure(output: string): FailureClass {
   for (const [re, why] of TRANSIENT) {
     if (re.test(output)) {
-      const retryAfterMs = parseRetryAfter(output);
+      const retryAfterMs = parseRetryAfterText(output);
       return retryAfterMs === undefined ? { kind: "transient", why } : { kind: "transient", why, retryAfterMs };
     }
   }
   return { kind: "permanent", why: "the agent exited with an error" };
 }
 
-/** Classifies an error thrown by a forge call or git: 5xx and network errors are transient. */
+/** Classifies an error thrown by a forge call or git: the forge's own verdict, then network and git errors. */
 export function classifyError(error: unknown): FailureClass {
-  const e = error as {
-    status?: unknown;
-    code?: unknown;
-    message?: unknown;
-    retryAfterMs?: unknown;
-    response?: { headers?: Record<string, string> };
-  };
+  if (error instanceof ForgeApiError) return classifyForgeError(error);
+  const e = error as { code?: unknown; message?: unknown };
   const message = String(e?.message ?? error);
-  const status = typeof e?.status === "number" ? e.status : undefined;
-  if (status !== undefined && (status >= 500 || status === 429)) {
-    const header = e.response?.headers?.["retry-after"];
-    const retryAfterMs =
-      typeof e.retryAfterMs === "number"
-        ? e.retryAfterMs
-        : header && /^\d+$/.test(header)
-          ? Number(header) * 1000
-          : undefined;
-    const why = `forge answered ${status}`;
-    return retryAfterMs === undefined ? { kind: "transient", why } : { kind: "transient", why, retryAfterMs };
-  }
   const code = typeof e?.code === "string" ? e.code : "";
   if (/^(ECONNRESET|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN|EPIPE)$/.test(code)) return { kind: "transient", why: code };
   if (
@@ -65,6 +53,15 @@ export function classifyError(error: unknown): FailureClass {
   // run-git.ts kills a git call past its network timeout (a hung fetch or push): worth another try.
   if (/`git [^`]*` failed \(timed out after \d+ ms\)/.test(message)) return { kind: "transient", why: "git timed out" };
   return { kind: "permanent", why: message };
+}
+
+/** A forge failure is transient when the forge client says so (no answer, 5xx, a rate limit). */
+function classifyForgeError(error: ForgeApiError): FailureClass {
+  if (!error.transient) return { kind: "permanent", why: error.message };
+  const why = error.status === undefined ? "forge unreachable" : `forge answered ${error.status}`;
+  return error.retryAfterMs === undefined
+    ? { kind: "transient", why }
+    : { kind: "transient", why, retryAfterMs: error.retryAfterMs };
 }
 
 /** Exponential backoff: `base * 2^(attempt-1)`, never below a Retry-After the agent saw, capped at 1 h. */

@@ -10,9 +10,6 @@ export type SuperviseFn = (options: SuperviseOptions) => Promise<RunOutcome>;
 /** Kills agents a crashed runner left behind (packages/supervisor). */
 export type ReapOrphansFn = (registryDir: string, logger?: Logger) => Promise<KillReport[]>;
 
-/** Git credentials as the forge hands them out. */
-export type GitCredentials = { username: string; password: string } | null;
-
 /** Runs a stage's gate command (argv) in the worktree. */
 export type RunGateFn = (
   argv: string[],

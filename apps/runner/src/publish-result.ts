@@ -1,6 +1,5 @@
-import { formatDuration } from "@forgehand/core";
+import { formatDuration, type GitCredentials } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
-import type { GitCredentials } from "./ports";
 import { retryInPlace } from "./retry-in-place";
 import type { StageContext, Step } from "./stage-context";
 
@@ -8,7 +7,7 @@ import type { StageContext, Step } from "./stage-context";
 export interface PublishInput {
   issue: ForgeIssue;
   ws: { worktree: string; branch: string; baseBranch: string };
-  credentials: GitCredentials;
+  credentials: GitCredentials | null;
   commit: { committed: boolean; sha?: string };
 }
 

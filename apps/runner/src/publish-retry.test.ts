@@ -15,7 +15,7 @@ import { enqueueStage } from "./enqueue-stage";
 import { stopRun } from "./stop-run";
 import { type GitDaemon, startGitDaemon } from "./testing/git-daemon";
 import { gitTestRunner } from "./testing/git-test-runner";
-import { MemoryForge } from "./testing/memory-forge";
+import { forgeError, MemoryForge } from "./testing/memory-forge";
 import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
 import { waitForRunEnd } from "./testing/wait-for-run-end";
 
@@ -32,8 +32,6 @@ const git = (cwd: string, ...args: string[]) =>
       GIT_COMMITTER_EMAIL: "t@t",
     },
   }).trim();
-
-const httpError = (status: number, message: string) => Object.assign(new Error(message), { status });
 
 /** How the waits below poll: the run ends within a minute on a busy machine. */
 const POLL = { timeoutMs: 60_000, intervalMs: 50 };
@@ -128,7 +126,7 @@ describe("publishing is retried in place after the agent's work is committed", (
   });
 
   it("opens the pull request after a forge 502, without running the agent again", async () => {
-    forge.failNext("findOrCreatePullRequest", httpError(502, "bad gateway"));
+    forge.failNext("findOrCreatePullRequest", forgeError(502, "bad gateway"));
     const runId = await start(config());
     const record = await ended(runId);
     expect(record.state).toBe("succeeded");
@@ -143,7 +141,7 @@ describe("publishing is retried in place after the agent's work is committed", (
   });
 
   it("redoes only the label steps not yet done", async () => {
-    forge.failNext("addLabels", httpError(503, "unavailable"));
+    forge.failNext("addLabels", forgeError(503, "unavailable"));
     const runId = await start(config());
     expect((await ended(runId)).state).toBe("succeeded");
     const calls = forge.calls.map((c) => c.method);
@@ -154,7 +152,7 @@ describe("publishing is retried in place after the agent's work is committed", (
   });
 
   it("fails at once on a permanent forge error, naming the branch", async () => {
-    forge.failNext("findOrCreatePullRequest", httpError(422, "Validation Failed"));
+    forge.failNext("findOrCreatePullRequest", forgeError(422, "Validation Failed"));
     const runId = await start(config());
     const record = await ended(runId);
     expect(record.state).toBe("failed");
@@ -199,7 +197,7 @@ describe("publishing is retried in place after the agent's work is committed", (
   });
 
   it("gives up after the configured retries and says where the work is", async () => {
-    for (let i = 0; i < 3; i++) forge.failNext("removeLabel", httpError(502, "bad gateway"));
+    for (let i = 0; i < 3; i++) forge.failNext("removeLabel", forgeError(502, "bad gateway"));
     const runId = await start(config({ transientRetries: 2 }));
     const record = await ended(runId);
     expect(record.state).toBe("failed");
@@ -213,7 +211,7 @@ describe("publishing is retried in place after the agent's work is committed", (
   });
 
   it("ends as stopped when /stop arrives while it waits to retry", async () => {
-    forge.failNext("findOrCreatePullRequest", httpError(502, "bad gateway"));
+    forge.failNext("findOrCreatePullRequest", forgeError(502, "bad gateway"));
     const runId = await start(config({ retryBackoff: "5m" }));
     await waitFor("a publish retry", async () => (await logOf(runId)).includes("retry 1/3 in 5m"), POLL);
     const asked = Date.now();

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { type RetryNotice, retryInPlace } from "./retry-in-place";
+import { forgeError } from "./testing/memory-forge";
 
-const badGateway = () => Object.assign(new Error("bad gateway"), { status: 502 });
-const forbidden = () => Object.assign(new Error("forbidden"), { status: 403 });
+const badGateway = () => forgeError(502, "bad gateway");
+const forbidden = () => forgeError(403, "forbidden");
 
 /** A function that throws the given errors in turn, then returns "done"; counts its calls. */
 function failing(...errors: Error[]) {
@@ -37,7 +38,7 @@ describe("retryInPlace", () => {
   });
 
   it("waits at least the Retry-After the error named", async () => {
-    const limited = Object.assign(new Error("slow down"), { status: 429, retryAfterMs: 150 });
+    const limited = forgeError(429, "slow down", { rateLimited: true, retryAfterMs: 150 });
     const { fn } = failing(limited);
     const notices: RetryNotice[] = [];
     const started = Date.now();

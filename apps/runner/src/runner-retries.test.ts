@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import { beforeEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
-import type { MemoryForge } from "./testing/memory-forge";
+import { forgeError, type MemoryForge } from "./testing/memory-forge";
 import { fixtureConfig } from "./testing/runner-fixture";
 import { events, POLL, ref, useRunnerHarness } from "./testing/runner-harness";
 
@@ -45,7 +45,7 @@ describe("runner (in process): retries and the issue lease", () => {
 
   it("retries a run whose forge call failed with a 5xx", async () => {
     await start(fixtureConfig({})).start();
-    forge.failNext("getIssue", Object.assign(new Error("Bad Gateway"), { status: 502 }));
+    forge.failNext("getIssue", forgeError(502, "Bad Gateway"));
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("f5") });
     const run = await ended(runId);
     expect(run).toMatchObject({ state: "succeeded", attempts: 2 });

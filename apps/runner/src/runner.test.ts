@@ -5,6 +5,7 @@ import type { Config } from "@forgehand/core";
 import type { RunStore } from "@forgehand/queue";
 import type { Queue } from "bullmq";
 import { beforeEach, describe, expect, it } from "vitest";
+import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
 import type { MemoryForge } from "./testing/memory-forge";
 import { fixtureConfig } from "./testing/runner-fixture";
@@ -30,8 +31,13 @@ describe("runner (in process): stage runs", () => {
     const written = readFileSync(join(dir, "ws", "issue-7", "out.txt"), "utf8");
     expect(written).toContain("Fix Login fails in acme/app (#7) on forgehand/7-test:\nSteps: $(rm -rf /) `x`");
     expect(forge.labelsOf(7)).toEqual(["agent:review"]);
-    const comment = forge.issues.get(7)?.comments.find((c) => c.body.includes(`forgehand:run=${runId}`));
-    expect(comment?.body).toContain("succeeded");
+    // The record turns terminal just before the final status edit lands: wait for that edit, don't race it.
+    const comment = await waitFor("the final status comment", () =>
+      forge.issues
+        .get(7)
+        ?.comments.find((c) => c.body.includes(`forgehand:run=${runId}`) && !c.body.includes("running")),
+    );
+    expect(comment.body).toContain("succeeded");
     const logText = (await store.readLog(runId)).map((e) => e.line).join("\n");
     expect(logText).toContain("prompt has");
     expect(logText).toContain("run ended: succeeded");

@@ -2,6 +2,7 @@ export * from "./config";
 export * from "./duration";
 export * from "./errors";
 export * from "./forge-event";
+export * from "./git-credentials";
 export * from "./interpolate";
 export * from "./logger";
 export * from "./redact";

@@ -1,5 +1,5 @@
 import { type IssueRef, type Logger, type RunRecord, silentLogger } from "@forgehand/core";
-import { sleep } from "./forge-api-error";
+import { ForgeApiError, sleep } from "./forge-api-error";
 import type { ForgeClient } from "./forge-client";
 import { STATE_ICONS } from "./render-status-comment";
 import { statusMarker } from "./status-marker";
@@ -29,11 +29,9 @@ export interface StatusReporter {
   commentId(): number | undefined;
 }
 
+/** The wait the forge asked for, when it named one. */
 function waitFor(error: unknown): number | undefined {
-  const e = error as { retryAfterMs?: unknown; response?: { headers?: Record<string, string | undefined> } };
-  if (typeof e?.retryAfterMs === "number") return e.retryAfterMs;
-  const ra = Number(e?.response?.headers?.["retry-after"]);
-  return Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined;
+  return error instanceof ForgeApiError ? error.retryAfterMs : undefined;
 }
 
 /** Keeps one run's status comment up to date: find-or-create by marker, coalesced edits, a guaranteed final edit. */

@@ -1,4 +1,4 @@
-import type { ForgeId, IssueRef, Permission, RepoRef } from "@forgehand/core";
+import type { ForgeId, GitCredentials, IssueRef, Permission, RepoRef } from "@forgehand/core";
 
 /** A comment as the forge returns it. */
 export interface ForgeComment {
@@ -58,7 +58,7 @@ export interface ForgeClient {
    * HTTP basic credentials for git clone/push of this repository (token-based), or null
    * for none (e.g. file:// origins). Passed to git via an askpass helper, never in URLs.
    */
-  gitCredentials(repo: RepoRef): Promise<{ username: string; password: string } | null>;
+  gitCredentials(repo: RepoRef): Promise<GitCredentials | null>;
 }
 
 /** Chooses the client for an event's forge (and GitHub App installation). */

@@ -2,6 +2,7 @@ import type { IssueRef, RepoRef } from "@forgehand/core";
 import { createLogger } from "@forgehand/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ForgeEmulator, startForgeEmulator } from "../../../test/support/forge-emulator";
+import { ForgeApiError } from "./forge-api-error";
 import { createGiteaClient } from "./gitea-client";
 
 const repo: RepoRef = { forge: "gitea", fullName: "acme/app", owner: "acme", name: "app", cloneUrl: "x" };
@@ -164,6 +165,31 @@ describe("gitea client", () => {
       message: expect.stringMatching(/^\[forge\] gitea POST .* answered 429/),
     });
     expect(emu.calls.length).toBe(2);
+  });
+
+  it("throws only ForgeApiError: an error answer, a non-JSON answer and an unreachable forge", async () => {
+    const { emu } = await setup();
+    const client = createGiteaClient({ url: emu.url, token: "test-token", maxRetries: 0 });
+    emu.failNext("GET /repos/acme/app", { status: 503, retryAfter: 3 });
+    const down = await client.getRepository(repo).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(ForgeApiError);
+    expect(down).toMatchObject({ status: 503, retryAfterMs: 3_000, transient: true, rateLimited: false });
+    const garbled = createGiteaClient({
+      url: emu.url,
+      token: "t",
+      maxRetries: 0,
+      fetch: async () => new Response("<html>proxy</html>", { status: 200 }),
+    });
+    await expect(garbled.getRepository(repo)).rejects.toMatchObject({
+      name: "ForgeApiError",
+      status: 200,
+      transient: false,
+      message: expect.stringMatching(/answered 200 with non-JSON/),
+    });
+    const offline = createGiteaClient({ url: "http://127.0.0.1:9", token: "t", maxRetries: 0 });
+    const unreachable = await offline.getIssue(issue(1)).catch((e: unknown) => e);
+    expect(unreachable).toBeInstanceOf(ForgeApiError);
+    expect(unreachable).toMatchObject({ status: undefined, transient: true, method: "GET" });
   });
 
   it("rejects a bad token and a non-http URL", async () => {

@@ -1,7 +1,7 @@
 import type { IssueRef, Logger, Permission, RepoRef } from "@forgehand/core";
 import { silentLogger } from "@forgehand/core";
 import type { Comment, Issue, Label, PullRequest, RepoCollaboratorPermission, Repository } from "gitea-js";
-import { errorStatus, ForgeApiError, retryAfterMs, sleep } from "./forge-api-error";
+import { errorStatus, ForgeApiError, isNetworkFailure, sleep, throwingForgeApiErrors } from "./forge-api-error";
 import type { ForgeClient, ForgeComment, Reaction } from "./forge-client";
 
 export interface GiteaClientOptions {
@@ -63,30 +63,48 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
           await sleep(1000 * (attempt + 1));
           continue;
         }
-        throw new ForgeApiError(`[forge] gitea ${method} ${path} failed: ${String(error)}`, 0, method, url, undefined, {
+        throw new ForgeApiError(`[forge] gitea ${method} ${path} failed: ${String(error)}`, {
+          forge: "gitea",
+          method,
+          url,
+          transient: isNetworkFailure(error),
           cause: error,
         });
       }
       const text = await res.text();
-      if (res.ok) return { status: res.status, data: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
-      const wait = retryAfterMs(res.headers);
-      const limited = (res.status === 429 || res.status === 403) && wait !== undefined;
-      if ((limited || res.status >= 500) && attempt < maxRetries && (wait ?? 0) <= maxWait) {
-        log.warn("gitea rate-limited or failing, retrying", { method, path, status: res.status, waitMs: wait });
-        await sleep(wait ?? 1000 * (attempt + 1));
-        continue;
+      if (res.ok) {
+        try {
+          return { status: res.status, data: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+        } catch (error) {
+          throw new ForgeApiError(
+            `[forge] gitea ${method} ${path} answered ${res.status} with non-JSON: ${text.slice(0, 300)}`,
+            {
+              forge: "gitea",
+              method,
+              url,
+              status: res.status,
+              cause: error,
+            },
+          );
+        }
       }
       let message = text;
       try {
         message = (JSON.parse(text) as { message?: string }).message ?? text;
       } catch {}
-      throw new ForgeApiError(
+      const error = ForgeApiError.fromAnswer(
         `[forge] gitea ${method} ${path} answered ${res.status}: ${message.slice(0, 300)}`,
-        res.status,
-        method,
-        url,
-        wait,
+        { forge: "gitea", method, url, status: res.status, headers: res.headers, forgeMessage: message },
       );
+      const wait = error.retryAfterMs;
+      // Only a limit that says how long to wait is waited out; a 5xx is retried with a growing pause.
+      const limited = error.rateLimited && wait !== undefined;
+      if ((limited || res.status >= 500) && attempt < maxRetries && (wait ?? 0) <= maxWait) {
+        log.warn("gitea rate-limited or failing, retrying", { method, path, status: res.status, waitMs: wait });
+        await sleep(wait ?? 1000 * (attempt + 1));
+        continue;
+      }
+      throw error;
     }
   }
 
@@ -121,7 +139,7 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
     return (await call<Comment[]>("GET", `${repoPath(ref.repo)}/issues/${ref.number}/comments`)).data;
   }
 
-  return {
+  return throwingForgeApiErrors("gitea", {
     forge: "gitea",
 
     async getPermission(repo, login) {
@@ -226,12 +244,12 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
       const { data: list } = await call<PullRequest[]>("GET", `${repoPath(repo)}/pulls?state=open&limit=${PAGE}`);
       const found = list.find((p) => p.head?.ref === pr.head && p.base?.ref === pr.base);
       if (!found)
-        throw new ForgeApiError(
-          `[forge] gitea reported a PR for "${pr.head}" but none is open`,
-          409,
-          "POST",
-          `${api}${repoPath(repo)}/pulls`,
-        );
+        throw new ForgeApiError(`[forge] gitea reported a PR for "${pr.head}" but none is open`, {
+          forge: "gitea",
+          method: "POST",
+          url: `${api}${repoPath(repo)}/pulls`,
+          status: 409,
+        });
       return { number: found.number ?? 0, url: found.html_url ?? "", created: false };
     },
 
@@ -262,5 +280,5 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
     async gitCredentials() {
       return opts.token ? { username: opts.botLogin ?? "forgehand", password: opts.token } : null;
     },
-  };
+  });
 }

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import type { IssueRef, RepoRef } from "@forgehand/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ForgeEmulator, startForgeEmulator } from "../../../test/support/forge-emulator";
+import { ForgeApiError } from "./forge-api-error";
 import { createGitHubClient } from "./github-client";
 
 const repo: RepoRef = { forge: "github", fullName: "acme/app", owner: "acme", name: "app", cloneUrl: "x" };
@@ -111,6 +112,22 @@ describe("github client (PAT)", () => {
     expect(e.calls.map((x) => x.status)).toEqual([403, 200, 429, 200]);
   });
 
+  it("throws only ForgeApiError, with the status and the wait the answer named", async () => {
+    const e = await setup();
+    const client = pat(e, { maxRetries: 0 });
+    const missing = await client.getIssue(issue(99)).catch((x: unknown) => x);
+    expect(missing).toBeInstanceOf(ForgeApiError);
+    expect(missing).toMatchObject({ forge: "github", status: 404, transient: false, method: "GET" });
+    e.failNext("GET /repos/acme/app", { status: 429, retryAfter: 5 });
+    await expect(client.getRepository(repo)).rejects.toMatchObject({
+      name: "ForgeApiError",
+      status: 429,
+      rateLimited: true,
+      retryAfterMs: 5_000,
+      transient: true,
+    });
+  });
+
   it("gives git credentials for the token", async () => {
     const e = await setup();
     expect(await pat(e).gitCredentials(repo)).toEqual({ username: "x-access-token", password: "test-token" });
@@ -193,5 +210,12 @@ describe("github client (App installation tokens)", () => {
     });
     await expect(wrongInst.getRepository(repo)).rejects.toMatchObject({ status: 404 });
     expect(() => createGitHubClient({ apiUrl: e.apiUrl, appId: 4242, privateKey: pem })).toThrow(/installationId/);
+    // Minting fails before any request: still a ForgeApiError (no status, not worth retrying).
+    const badKey = createGitHubClient({ apiUrl: e.apiUrl, appId: 4242, privateKey: "not a key", installationId: 7 });
+    await expect(badKey.gitCredentials(repo)).rejects.toMatchObject({
+      name: "ForgeApiError",
+      status: undefined,
+      transient: false,
+    });
   });
 });

@@ -4,8 +4,9 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { EndpointOptions, RequestInterface, RequestParameters, Route } from "@octokit/types";
-import { errorStatus, sleep } from "./forge-api-error";
+import { errorStatus, sleep, throwingForgeApiErrors } from "./forge-api-error";
 import type { ForgeClient, ForgeComment } from "./forge-client";
+import { fromOctokitError } from "./from-octokit-error";
 import { createInstallationTokenSource, type InstallationTokenSource } from "./installation-token-source";
 
 export interface GitHubClientOptions {
@@ -44,25 +45,12 @@ function tokenSourceStrategy(options: { source: InstallationTokenSource }) {
     try {
       return await request(endpoint);
     } catch (error) {
-      if (errorStatus(error) !== 401) throw error;
+      if ((error as { status?: unknown }).status !== 401) throw error;
       headers.authorization = `token ${await source.token(true)}`;
       return await request(endpoint);
     }
   };
   return auth;
-}
-
-function isRateLimitedError(error: unknown): { waitMs: number } | null {
-  const status = errorStatus(error);
-  if (status !== 403 && status !== 429) return null;
-  const headers = (error as { response?: { headers?: Record<string, string | undefined> } }).response?.headers ?? {};
-  const ra = Number(headers["retry-after"]);
-  if (Number.isFinite(ra) && headers["retry-after"] !== undefined) return { waitMs: ra * 1000 };
-  if (headers["x-ratelimit-remaining"] === "0") {
-    const reset = Number(headers["x-ratelimit-reset"]);
-    return { waitMs: Number.isFinite(reset) ? Math.max(0, reset * 1000 - Date.now()) + 1000 : 60_000 };
-  }
-  return status === 429 ? { waitMs: 60_000 } : null;
 }
 
 /** What plugin-throttling already retries (so the outer retry does not retry twice). */
@@ -122,27 +110,26 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
     },
   });
   // Rate-limit answers the throttling plugin does not classify (a bare 429 + Retry-After from a
-  // proxy, or any limit when throttling is off): honour Retry-After a couple of times.
+  // proxy, or any limit when throttling is off): honour Retry-After a couple of times. This hook is
+  // the outermost, so every request failure leaves it as a ForgeApiError.
   octokit.hook.wrap("request", async (request, options) => {
     for (let attempt = 0; ; attempt++) {
       try {
         return await request(options);
-      } catch (error) {
-        const limited = isRateLimitedError(error);
+      } catch (raw) {
+        const error = fromOctokitError(raw, options);
+        // A limit that names no time: "wait for at least one minute", per GitHub's REST rate-limit docs
+        // (docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit).
+        const waitMs = error.rateLimited ? (error.retryAfterMs ?? 60_000) : undefined;
         if (
-          !limited ||
-          (throttle && throttlingHandles(error)) ||
+          waitMs === undefined ||
+          (throttle && throttlingHandles(raw)) ||
           attempt >= maxRetries ||
-          limited.waitMs > maxWaitSec * 1000
+          waitMs > maxWaitSec * 1000
         )
           throw error;
-        log.warn("github rate-limited, waiting", {
-          method: options.method,
-          url: options.url,
-          waitMs: limited.waitMs,
-          attempt,
-        });
-        await sleep(limited.waitMs);
+        log.warn("github rate-limited, waiting", { method: options.method, url: options.url, waitMs, attempt });
+        await sleep(waitMs);
       }
     }
   });
@@ -165,7 +152,7 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
     return data[0];
   }
 
-  return {
+  return throwingForgeApiErrors("github", {
     forge: "github",
 
     async getPermission(repo, login) {
@@ -262,5 +249,5 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
       if (source) return { username: "x-access-token", password: await source.token() };
       return opts.token ? { username: "x-access-token", password: opts.token } : null;
     },
-  };
+  });
 }

@@ -1,5 +1,22 @@
 import type { ForgeId, IssueRef, Permission, RepoRef } from "@forgehand/core";
-import type { ForgeClient, ForgeClients, ForgeComment, ForgeIssue, PullRequestInfo } from "@forgehand/forge";
+import {
+  ForgeApiError,
+  type ForgeApiErrorInit,
+  type ForgeClient,
+  type ForgeClients,
+  type ForgeComment,
+  type ForgeIssue,
+  type PullRequestInfo,
+} from "@forgehand/forge";
+
+/** A forge answering `status`, as the real clients throw it (e.g. `forgeError(502, "bad gateway")`). */
+export function forgeError(
+  status: number,
+  message: string,
+  init: Partial<Omit<ForgeApiErrorInit, "status">> = {},
+): ForgeApiError {
+  return new ForgeApiError(message, { forge: "github", method: "GET", url: "", status, ...init });
+}
 
 /** One recorded call on the in-memory forge. */
 export interface ForgeCall {
@@ -37,7 +54,7 @@ export class MemoryForge implements ForgeClient {
   }
 
   /** Makes the next call of `method` throw `error`. */
-  failNext(method: keyof ForgeClient, error: Error & { status?: number }): void {
+  failNext(method: keyof ForgeClient, error: Error): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), error]);
   }
 
@@ -54,7 +71,7 @@ export class MemoryForge implements ForgeClient {
 
   private issue(number: number): ForgeIssue {
     const found = this.issues.get(number);
-    if (!found) throw Object.assign(new Error(`[memory-forge] no issue #${number}`), { status: 404 });
+    if (!found) throw forgeError(404, `[memory-forge] no issue #${number}`);
     return found;
   }
 

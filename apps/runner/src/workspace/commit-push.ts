@@ -1,9 +1,8 @@
-import type { RepoRef } from "@forgehand/core";
+import type { GitCredentials, RepoRef } from "@forgehand/core";
 import { readLease, writeLease } from "./branch-lease";
 import { validateBranch } from "./branch-name";
 import type { WorkspaceContext } from "./context";
 import { normaliseRemoteUrl } from "./remote-url";
-import type { GitCredentials } from "./run-git";
 import { locateWorktree } from "./workspace-paths";
 
 /** Stages everything and commits it as the bot; `committed: false` when there was nothing to commit. */

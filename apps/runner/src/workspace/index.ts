@@ -4,7 +4,7 @@ export { inspectWorktree, LAST_USED_FILE, listWorktrees, type WorktreeInfo } fro
 export { withMirrorLock } from "./mirror-lock";
 export { normaliseRemoteUrl } from "./remote-url";
 export { GATE_TAIL_BYTES, type GateResult, type RunGateOptions, runGate } from "./run-gate";
-export { type GitCredentials, GitError, runGit } from "./run-git";
+export { GitError, runGit } from "./run-git";
 export { locateWorktree, type WorkspacePaths, workspacePaths } from "./workspace-paths";
 export {
   createWorkspaces,

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
+import type { GitCredentials } from "@forgehand/core";
 import { exists, type WorkspaceContext } from "./context";
-import { type GitCredentials, GitError } from "./run-git";
+import { GitError } from "./run-git";
 
 /** Where the mirror keeps the remote's branches. */
 export const ORIGIN = "refs/remotes/origin/";

@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
-import { redactUrl } from "@forgehand/core";
-import type { GitCredentials } from "./run-git";
+import { type GitCredentials, redactUrl } from "@forgehand/core";
 
 /**
  * Makes a clone URL safe to hand to git: credentials embedded in an http(s) URL are moved out (so they

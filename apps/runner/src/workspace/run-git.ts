@@ -1,11 +1,5 @@
-import { redactSecrets } from "@forgehand/core";
+import { type GitCredentials, redactSecrets } from "@forgehand/core";
 import { execa } from "execa";
-
-/** Username and password (or token) for an https remote; they reach git only through `GIT_ASKPASS`. */
-export interface GitCredentials {
-  username: string;
-  password: string;
-}
 
 /** A git command that failed; the message is already redacted and safe to log or post. */
 export class GitError extends Error {

@@ -1,6 +1,5 @@
-import type { Logger, RepoRef } from "@forgehand/core";
+import type { GitCredentials, Logger, RepoRef } from "@forgehand/core";
 import type { WorktreeInfo } from "./list-worktrees";
-import type { GitCredentials } from "./run-git";
 
 export interface WorkspacesOptions {
   /** Data dir holding `mirrors/`, `worktrees/`, `askpass.sh`. */
