@@ -1,4 +1,12 @@
-import type { Config, IssueRef, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
+import {
+  type Config,
+  type IssueRef,
+  type Logger,
+  type RunRecord,
+  type RunState,
+  resumeArgv,
+  type Stage,
+} from "@forgehand/core";
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob } from "@forgehand/queue";
 import { type AgentEvent, DEFAULT_PRICES, type RunOutcome } from "@forgehand/supervisor";
@@ -105,10 +113,15 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     stage: stage.name,
     worktree: ws.worktree,
   };
-  const resume =
-    job.resumeSessionId && agent.resumeArgs
-      ? agent.resumeArgs.map((a) => a.replaceAll("{sessionId}", job.resumeSessionId as string))
-      : [];
+  // The id came from the agent's own output: validated, and joined as `--resume=<id>` so it is never a flag.
+  let resume: string[] = [];
+  if (job.resumeSessionId && agent.resumeArgs) {
+    try {
+      resume = resumeArgv(agent.resumeArgs, job.resumeSessionId);
+    } catch (error) {
+      return { state: "failed", reason: (error as Error).message };
+    }
+  }
 
   const spent = ctx.spent ?? { turns: 0, costUsd: 0 };
   const limits = remainingLimits(stage.limits, spent);
