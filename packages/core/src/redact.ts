@@ -81,6 +81,8 @@ export function createRedactor(
     if (typeof text !== "string" || text.length === 0) return text;
     let out = literal ? literal.replace(text) : text;
     if (usePatterns) out = redactPatterns(out);
+    // A literal with `[` or `]` in it may have formed anew next to a `[REDACTED]` just written.
+    for (let i = 0; literal && i < 3 && literal.markerish.some((l) => out.includes(l)); i++) out = literal.replace(out);
     return out;
   };
 
@@ -153,6 +155,8 @@ export function secretForms(value: string, minLength = MIN_SECRET_LENGTH): strin
 
 interface LiteralMatcher {
   replace(text: string): string;
+  /** The literals that share characters with the marker. */
+  markerish: readonly string[];
 }
 
 interface TrieNode {
@@ -202,7 +206,6 @@ function trieSource(literals: readonly string[]): string {
 function buildLiteralMatcher(literals: readonly string[]): LiteralMatcher | undefined {
   if (literals.length === 0) return undefined;
   const re = new RegExp(trieSource(literals), "g");
-  // A literal that shares characters with the marker could reappear across a `[REDACTED]` it sits next to.
   const markerish = literals.filter((l) => l.includes("[") || l.includes("]"));
   const once = (text: string): string => {
     re.lastIndex = 0;
@@ -229,13 +232,7 @@ function buildLiteralMatcher(literals: readonly string[]): LiteralMatcher | unde
     if (start < 0) return text;
     return out + text.slice(last, start) + REDACTED + text.slice(end);
   };
-  return {
-    replace(text) {
-      let out = once(text);
-      for (let i = 0; i < 3 && markerish.some((l) => out.includes(l)); i++) out = once(out);
-      return out;
-    },
-  };
+  return { replace: once, markerish };
 }
 
 // ---------------------------------------------------------------------------------------------
