@@ -205,34 +205,100 @@ function trieSource(literals: readonly string[]): string {
 
 function buildLiteralMatcher(literals: readonly string[]): LiteralMatcher | undefined {
   if (literals.length === 0) return undefined;
-  const re = new RegExp(trieSource(literals), "g");
   const markerish = literals.filter((l) => l.includes("[") || l.includes("]"));
-  const once = (text: string): string => {
-    re.lastIndex = 0;
-    let out = "";
-    let last = 0;
-    let start = -1;
-    let end = -1;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      const s = m.index;
-      const e = s + m[0].length;
-      if (start >= 0 && s <= end) {
-        if (e > end) end = e;
-      } else {
-        if (start >= 0) {
-          out += text.slice(last, start) + REDACTED;
-          last = end;
-        }
-        start = s;
-        end = e;
-      }
-      // Look again one character on: a literal starting inside this hit may reach beyond it.
-      re.lastIndex = s + 1;
-    }
-    if (start < 0) return text;
-    return out + text.slice(last, start) + REDACTED + text.slice(end);
+  const shortest = Math.min(...literals.map((l) => l.length));
+  if (shortest < 2) {
+    // Only with a `minLength` below 2; the trie RegExp is correct for any length.
+    const re = new RegExp(trieSource(literals), "g");
+    return { replace: (text) => mergeHits(text, regexHits(re, text)), markerish };
+  }
+  const scan = qgramScanner(literals, shortest);
+  return { replace: (text) => mergeHits(text, scan(text)), markerish };
+}
+
+/** Every `[start, end)` where a literal occurs, overlapping ones included. */
+type Hits = number[];
+
+function regexHits(re: RegExp, text: string): Hits {
+  const hits: Hits = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    hits.push(m.index, m.index + m[0].length);
+    re.lastIndex = m.index + 1; // a literal starting inside this hit may reach beyond it
+  }
+  return hits;
+}
+
+/**
+ * Finds literals (all at least `m` long) by hashing `q`-character windows of the text at a stride of
+ * `s = m - q + 1`: every occurrence covers one such window starting at one of its first `s` offsets, so
+ * the text is read once, every `s`-th window costs a hash and a bitmap probe, and only a bitmap hit is
+ * checked with `startsWith`. Speed does not depend on how many literals there are.
+ */
+function qgramScanner(literals: readonly string[], m: number): (text: string) => Hits {
+  const q = Math.min(4, m - 1 > 0 ? Math.ceil(m / 2) : 1);
+  const stride = m - q + 1;
+  const BITS = 1 << 20;
+  const bitmap = new Uint8Array(BITS);
+  const byHash = new Map<number, { lit: string; offset: number }[]>();
+  const hashAt = (str: string, i: number): number => {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < q; k++) h = Math.imul(h ^ str.charCodeAt(i + k), 0x01000193);
+    return h >>> 0;
   };
-  return { replace: once, markerish };
+  for (const lit of literals) {
+    for (let offset = 0; offset < stride && offset + q <= lit.length; offset++) {
+      const h = hashAt(lit, offset);
+      bitmap[h & (BITS - 1)] = 1;
+      const list = byHash.get(h) ?? [];
+      byHash.set(h, list);
+      if (!list.some((e) => e.lit === lit && e.offset === offset)) list.push({ lit, offset });
+    }
+  }
+  return (text) => {
+    const hits: Hits = [];
+    const last = text.length - q;
+    for (let j = 0; j <= last; j += stride) {
+      let h = 0x811c9dc5;
+      for (let k = 0; k < q; k++) h = Math.imul(h ^ text.charCodeAt(j + k), 0x01000193);
+      h >>>= 0;
+      if (bitmap[h & (BITS - 1)] === 0) continue;
+      const list = byHash.get(h);
+      if (!list) continue;
+      for (const { lit, offset } of list) {
+        const start = j - offset;
+        if (start >= 0 && text.startsWith(lit, start)) hits.push(start, start + lit.length);
+      }
+    }
+    return hits;
+  };
+}
+
+/** Replaces the union of the hit intervals by one marker per connected run. */
+function mergeHits(text: string, hits: Hits): string {
+  if (hits.length === 0) return text;
+  const order = Array.from({ length: hits.length / 2 }, (_, i) => i).sort(
+    (x, y) => (hits[2 * x] as number) - (hits[2 * y] as number),
+  );
+  let out = "";
+  let last = 0;
+  let start = -1;
+  let end = -1;
+  for (const i of order) {
+    const s = hits[2 * i] as number;
+    const e = hits[2 * i + 1] as number;
+    if (start >= 0 && s <= end) {
+      if (e > end) end = e;
+      continue;
+    }
+    if (start >= 0) {
+      out += text.slice(last, start) + REDACTED;
+      last = end;
+    }
+    start = s;
+    end = e;
+  }
+  return out + text.slice(last, start) + REDACTED + text.slice(end);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,11 +318,12 @@ interface Pattern {
   source: string;
   /** Final say on a match (e.g. a `Basic` value must decode to `user:pass`). */
   accept?: (secret: string) => boolean;
+  /** The pattern is skipped for a text that contains none of these (a cheap `includes` before the RegExp). */
+  hints?: readonly (string | RegExp)[];
   /** Custom replacement, given the pattern's own named groups. */
   replace?: (groups: Record<string, string | undefined>, match: string) => string;
 }
 
-const NOT_ALNUM_BEFORE = "(?<![A-Za-z0-9])";
 const NOT_ALNUM_AFTER = "(?![A-Za-z0-9])";
 
 /** Name endings that mark the value after `=` / `:` as a secret. */
@@ -290,51 +357,78 @@ const UNQUOTED_VALUE = `${NOT_PLACEHOLDER}${NOT_CODE}[^\\s"'\`,;&()}\\]]{6,}`;
 const QUOTED_VALUE = `"${NOT_PLACEHOLDER}(?:[^"\\\\\\r\\n]|\\\\.){4,}"|'${NOT_PLACEHOLDER}[^'\\r\\n]{4,}'`;
 const ASSIGN = `["']?[ \\t]*[:=][ \\t]*`;
 
+/**
+ * `prefix` not preceded by a letter or digit. The look-behind comes after the literal so that V8 can scan
+ * for the literal (GB/s) instead of testing the look-behind at every position (≈300 MB/s).
+ */
+const word = (prefix: string, rest = "") => `${prefix}(?<![A-Za-z0-9]${prefix})${rest}`;
+
 export const SECRET_PATTERNS: readonly Pattern[] = [
   // URL userinfo first: `https://x-access-token:<t>@host` keeps its user, not lost to `token:`. A user name
   // that looks like a token (`https://<token>@host`, `https://<token>:x-oauth-basic@host`) goes too.
   {
     name: "url-userinfo",
-    source: `(?<scheme>${NOT_ALNUM_BEFORE}[A-Za-z][A-Za-z0-9+.-]*://)(?<user>[^\\s:/?#@"'<>]*)(?::(?<pass>[^\\s/?#"'<>]*))?@(?=[^\\s@/])`,
+    hints: ["://"],
+    // Anchored on `://` (the scheme before it is looked behind at, and stays as it is).
+    source: `://(?<=[A-Za-z0-9+.-]://)(?<user>[^\\s:/?#@"'<>]*)(?::(?<pass>[^\\s/?#"'<>]*))?@(?=[^\\s@/])`,
     replace: (g, match) => {
       const user = g.user ?? "";
-      const tokenLike = user.length >= 20;
-      if (g.pass === undefined) return tokenLike ? `${g.scheme}${REDACTED}@` : match;
-      return tokenLike ? `${g.scheme}${REDACTED}@` : `${g.scheme}${user}:${REDACTED}@`;
+      if (user.length >= 20) return `://${REDACTED}@`;
+      return g.pass === undefined ? match : `://${user}:${REDACTED}@`;
     },
   },
-  { name: "github-token", source: `${NOT_ALNUM_BEFORE}gh[pousr]_[A-Za-z0-9]{20,}${NOT_ALNUM_AFTER}` },
-  { name: "github-pat", source: `${NOT_ALNUM_BEFORE}github_pat_[A-Za-z0-9_]{20,}` },
-  { name: "gitlab-token", source: `${NOT_ALNUM_BEFORE}gl(?:pat|dt|rt|cbt|ptt|soat)-[A-Za-z0-9_-]{20,}` },
-  { name: "anthropic-key", source: `${NOT_ALNUM_BEFORE}sk-ant-[A-Za-z0-9_-]{10,}` },
+  { name: "github-token", hints: ["gh"], source: `${word("gh")}[pousr]_[A-Za-z0-9]{20,}${NOT_ALNUM_AFTER}` },
+  { name: "github-pat", hints: ["github_pat_"], source: `${word("github_pat_")}[A-Za-z0-9_]{20,}` },
+  { name: "gitlab-token", hints: ["gl"], source: `${word("gl")}(?:pat|dt|rt|cbt|ptt|soat)-[A-Za-z0-9_-]{20,}` },
+  { name: "anthropic-key", hints: ["sk-ant-"], source: `${word("sk-ant-")}[A-Za-z0-9_-]{10,}` },
   // OpenAI: `sk-` + ≥20 token characters with a digit among them, not inside a word (`task-list`, `desk-…`).
   {
     name: "openai-key",
-    source: `(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin)-)?(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}`,
+    hints: ["sk-"],
+    source: `sk-(?<![A-Za-z0-9_-]sk-)(?:(?:proj|svcacct|admin)-)?(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}`,
   },
-  { name: "stripe-key", source: `${NOT_ALNUM_BEFORE}[sr]k_(?:live|test)_[A-Za-z0-9]{16,}` },
-  { name: "slack-token", source: `${NOT_ALNUM_BEFORE}(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,})` },
-  { name: "npm-token", source: `${NOT_ALNUM_BEFORE}npm_[A-Za-z0-9]{36}${NOT_ALNUM_AFTER}` },
-  { name: "google-api-key", source: `${NOT_ALNUM_BEFORE}AIza[0-9A-Za-z_-]{35}` },
-  { name: "aws-access-key-id", source: `${NOT_ALNUM_BEFORE}(?:AKIA|ASIA)[0-9A-Z]{16}${NOT_ALNUM_AFTER}` },
-  { name: "huggingface-token", source: `${NOT_ALNUM_BEFORE}hf_[A-Za-z0-9]{34,}${NOT_ALNUM_AFTER}` },
-  { name: "jwt", source: `${NOT_ALNUM_BEFORE}eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}` },
+  { name: "stripe-key", hints: ["k_live_", "k_test_"], source: `${word("[sr]k_")}(?:live|test)_[A-Za-z0-9]{16,}` },
+  {
+    name: "slack-token",
+    hints: ["xox", "xapp-"],
+    source: `(?:${word("xox")}[abposr]-[A-Za-z0-9-]{10,}|${word("xapp-")}[0-9]-[A-Za-z0-9-]{10,})`,
+  },
+  { name: "npm-token", hints: ["npm_"], source: `${word("npm_")}[A-Za-z0-9]{36}${NOT_ALNUM_AFTER}` },
+  { name: "google-api-key", hints: ["AIza"], source: `${word("AIza")}[0-9A-Za-z_-]{35}` },
+  {
+    name: "aws-access-key-id",
+    hints: ["AKIA", "ASIA"],
+    source: `${word("A[KS]IA")}[0-9A-Z]{16}${NOT_ALNUM_AFTER}`,
+  },
+  { name: "huggingface-token", hints: ["hf_"], source: `${word("hf_")}[A-Za-z0-9]{34,}${NOT_ALNUM_AFTER}` },
+  { name: "jwt", hints: ["eyJ"], source: `${word("eyJ")}[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}` },
   // `Authorization: Bearer …`, `Authorization: token …`, `Authorization: Basic …`: the scheme stays.
   {
     name: "authorization-header",
+    hints: [/uthorization/i],
     source: `(?<keep>${ci("authorization")}${ASSIGN}["']?(?:(?:${ci("bearer")}|${ci("token")}|${ci("basic")}|${ci("digest")}|${ci("bot")})[ \\t]+)?)[^\\s"',;]{6,}`,
   },
-  { name: "bearer", source: `(?<keep>\\b[Bb]earer[ \\t]+)(?=[A-Za-z._~+/-]*[0-9])[A-Za-z0-9._~+/-]{16,}=*` },
+  {
+    name: "bearer",
+    hints: ["earer"],
+    source: `(?<keep>${word("[Bb]earer")}[ \\t]+)(?=[A-Za-z._~+/-]*[0-9])[A-Za-z0-9._~+/-]{16,}=*`,
+  },
   {
     name: "basic-auth",
-    source: `(?<keep>\\b[Bb]asic[ \\t]+)[A-Za-z0-9+/]{8,}={0,2}${NOT_ALNUM_AFTER}`,
+    hints: ["asic"],
+    source: `(?<keep>${word("[Bb]asic")}[ \\t]+)[A-Za-z0-9+/]{8,}={0,2}${NOT_ALNUM_AFTER}`,
     accept: (s) => /^[\x20-\x7e]*:[\x20-\x7e]*$/.test(Buffer.from(s, "base64").toString("latin1")),
   },
   // `GITHUB_TOKEN=…`, `"GITEA_TOKEN": "…"`, `password: …`, `x-access-token:…`, `//registry/:_authToken=…`.
-  { name: "secret-assignment", source: `(?<keep>${SECRET_NAME_END}${ASSIGN})(?:${QUOTED_VALUE}|${UNQUOTED_VALUE})` },
+  // Anchored on the `:`/`=`; the name before it is looked behind at.
+  {
+    name: "secret-assignment",
+    source: `(?<keep>[:=](?<=${SECRET_NAME_END}["']?[ \\t]*[:=])[ \\t]*)(?:${QUOTED_VALUE}|${UNQUOTED_VALUE})`,
+  },
   // `--token abc…`, `--password abc…`
   {
     name: "secret-flag",
+    hints: ["--"],
     source: `(?<keep>--(?:[a-z]+-)*(?:token|password|secret|api-key)[ \\t]+)${NOT_PLACEHOLDER}(?!-)[^\\s"'\`,;&)}\\]]{6,}`,
   },
 ];
@@ -345,48 +439,31 @@ const PEM_BLOCK =
 const PEM_TAIL =
   /(?<![A-Za-z0-9+/=])(?:[A-Za-z0-9+/]{16,80}={0,2}(?:\r?\n|\\r?\\n)){1,120}[A-Za-z0-9+/]{0,80}={0,2}(?:\r?\n|\\r?\\n)?-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----/g;
 
-interface CompiledPatterns {
-  re: RegExp;
-  /** Per pattern, the names of its own named groups (before they were made unique). */
-  groupNames: string[][];
-}
-
-function compilePatterns(patterns: readonly Pattern[]): CompiledPatterns {
-  const groupNames: string[][] = [];
-  const parts = patterns.map((p, i) => {
-    groupNames.push([...p.source.matchAll(/\(\?<([A-Za-z]+)>/g)].map((m) => m[1] as string));
-    const source = p.source.replace(/\(\?<([A-Za-z]+)>/g, `(?<$1${i}>`).replace(/\\k<([A-Za-z]+)>/g, `\\k<$1${i}>`);
-    return `(?<p${i}>${source})`;
-  });
-  return { re: new RegExp(parts.join("|"), "g"), groupNames };
-}
-
-const COMPILED = compilePatterns(SECRET_PATTERNS);
+/**
+ * One RegExp per pattern, run one after the other: each starts with a literal (`ghp_`, `://`, `:`/`=`) that
+ * V8 scans for at GB/s, where one alternation of them all is tried at every position (≈10 MB/s).
+ */
+const COMPILED: readonly (readonly [Pattern, RegExp])[] = SECRET_PATTERNS.map((p) => [p, new RegExp(p.source, "g")]);
 
 /** Pattern layer only: token shapes, PEM keys, secret assignments, auth headers, URL userinfo. */
 export function redactPatterns(text: string): string {
   let out = text;
   if (out.includes("PRIVATE KEY")) out = out.replace(PEM_BLOCK, REDACTED).replace(PEM_TAIL, REDACTED);
-  return out.replace(COMPILED.re, (...args: unknown[]) => {
-    const match = args[0] as string;
-    const groups = args[args.length - 1] as Record<string, string | undefined>;
-    for (let i = 0; i < SECRET_PATTERNS.length; i++) {
-      if (groups[`p${i}`] === undefined) continue;
-      const pattern = SECRET_PATTERNS[i] as Pattern;
-      if (pattern.replace) {
-        const own: Record<string, string | undefined> = {};
-        for (const name of COMPILED.groupNames[i] ?? []) own[name] = groups[`${name}${i}`];
-        return pattern.replace(own, match);
-      }
-      const keep = groups[`keep${i}`] ?? "";
-      const tail = groups[`tail${i}`] ?? "";
+  for (const [pattern, re] of COMPILED) {
+    if (pattern.hints && !pattern.hints.some((h) => (typeof h === "string" ? out.includes(h) : h.test(out)))) continue;
+    out = out.replace(re, (...args: unknown[]) => {
+      const match = args[0] as string;
+      const groups = (args[args.length - 1] ?? {}) as Record<string, string | undefined>;
+      if (pattern.replace) return pattern.replace(groups, match);
+      const keep = groups.keep ?? "";
+      const tail = groups.tail ?? "";
       const secret = match.slice(keep.length, match.length - tail.length);
       if (pattern.accept && !pattern.accept(secret)) return match;
       const quote = secret[0] === '"' || secret[0] === "'" ? secret[0] : "";
       return `${keep}${quote}${REDACTED}${quote}${tail}`;
-    }
-    return match;
-  });
+    });
+  }
+  return out;
 }
 
 /** Names of the patterns, in the order they are tried. */

@@ -29,8 +29,7 @@ describe("validateSessionId", () => {
     it(`rejects ${name}, saying why and without echoing the id`, () => {
       expect(() => validateSessionId(id)).toThrow(InvalidSessionIdError);
       expect(() => validateSessionId(id)).toThrow(/refusing to resume/);
-      if (typeof id === "string" && id.length > 0)
-        expect(() => validateSessionId(id)).not.toThrow(id);
+      if (typeof id === "string" && id.length > 0) expect(() => validateSessionId(id)).not.toThrow(id);
       expect(isValidSessionId(id)).toBe(false);
     });
   }
