@@ -107,8 +107,17 @@ export function createRedactor(
  */
 export function redactSecrets(text: string, literals: readonly (string | undefined)[] = []): string {
   const given = literals.filter((v): v is string => Boolean(v));
-  return given.length === 0 ? redactPatterns(text) : createRedactor(given).redact(text);
+  if (given.length === 0) return redactPatterns(text);
+  // Callers pass the same few lists again and again (one status comment redacts ~10 strings): reuse.
+  const key = given.join("\0");
+  let redactor = recent.get(key);
+  if (redactor) recent.delete(key);
+  else redactor = createRedactor(given);
+  recent.set(key, redactor);
+  if (recent.size > 16) recent.delete(recent.keys().next().value as string);
+  return redactor.redact(text);
 }
+const recent = new Map<string, Redactor>();
 
 /**
  * Hides the password of `scheme://user:pass@host…` (git clone URLs, redis:// URLs) before a URL is logged,
@@ -238,7 +247,9 @@ function regexHits(re: RegExp, text: string): Hits {
 function qgramScanner(literals: readonly string[], m: number): (text: string) => Hits {
   const q = Math.min(4, m - 1 > 0 ? Math.ceil(m / 2) : 1);
   const stride = m - q + 1;
-  const BITS = 1 << 20;
+  // About 32 bitmap slots per window hash keeps false probes rare; 4 KiB to 1 MiB.
+  const windows = literals.length * stride;
+  const BITS = 2 ** Math.min(20, Math.max(12, Math.ceil(Math.log2(windows * 32))));
   const bitmap = new Uint8Array(BITS);
   const byHash = new Map<number, { lit: string; offset: number }[]>();
   const hashAt = (str: string, i: number): number => {
@@ -433,8 +444,9 @@ export const SECRET_PATTERNS: readonly Pattern[] = [
   },
 ];
 
+/** A key up to its END line, or (cut off) up to a `"` (a JSON string's end) or the end of the text. */
 const PEM_BLOCK =
-  /-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|$)/g;
+  /-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[^"]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|(?="|$))/g;
 /** The end of a key whose start was cut off (a tail of output): base64 lines, then the END line. */
 const PEM_TAIL =
   /(?<![A-Za-z0-9+/=])(?:[A-Za-z0-9+/]{16,80}={0,2}(?:\r?\n|\\r?\\n)){1,120}[A-Za-z0-9+/]{0,80}={0,2}(?:\r?\n|\\r?\\n)?-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----/g;
