@@ -1,4 +1,4 @@
-import type { IssueRef } from "@forgehand/core";
+import { type IssueRef, resumeArgv } from "@forgehand/core";
 import { type AgentEvent, DEFAULT_PRICES } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
@@ -66,10 +66,15 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     stage: stage.name,
     worktree: ws.worktree,
   };
-  const resume =
-    job.resumeSessionId && agent.resumeArgs
-      ? agent.resumeArgs.map((a) => a.replaceAll("{sessionId}", job.resumeSessionId as string))
-      : [];
+  // The id came from the agent's own output: validated, and joined as `--resume=<id>` so it is never a flag.
+  let resume: string[] = [];
+  if (job.resumeSessionId && agent.resumeArgs) {
+    try {
+      resume = resumeArgv(agent.resumeArgs, job.resumeSessionId);
+    } catch (error) {
+      return { state: "failed", reason: (error as Error).message };
+    }
+  }
 
   const spent = ctx.spent ?? { turns: 0, costUsd: 0 };
   const limits = remainingLimits(stage.limits, spent);

@@ -153,9 +153,27 @@ describe("runner (in process): stage runs", () => {
       ref,
       stage: "develop",
       trigger: { kind: "retry", by: "alice", deliveryId: "rs" },
-      resumeSessionId: "sess-9",
+      resumeSessionId: "sess-0009",
     });
     expect((await ended(runId)).state).toBe("succeeded");
-    expect(readFileSync(join(dir, "ws", "issue-7", "out.txt"), "utf8")).toContain('argv: ["--resume","sess-9"]');
+    // Joined as `--flag=<id>`: a CLI cannot take the id for a flag of its own.
+    expect(readFileSync(join(dir, "ws", "issue-7", "out.txt"), "utf8")).toContain('argv: ["--resume=sess-0009"]');
+  });
+
+  it("fails a retry whose session id the agent planted as a flag, without starting the agent", async () => {
+    const log = join(dir, "agent.log");
+    const config = fixtureConfig({ FIXTURE_LOG: log });
+    (config.agents.fixture as Config["agents"][string]).resumeArgs = ["--resume", "{sessionId}"];
+    await start(config).start();
+    const runId = await enqueueStage(queue, store, {
+      ref,
+      stage: "develop",
+      trigger: { kind: "retry", by: "alice", deliveryId: "rs-evil" },
+      resumeSessionId: "--dangerously-skip-permissions",
+    });
+    const record = await ended(runId);
+    expect(record).toMatchObject({ state: "failed" });
+    expect(record.reason).toMatch(/refusing to resume.*starts with "-"/);
+    expect(events(log).length).toBe(0);
   });
 });

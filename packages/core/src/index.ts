@@ -7,4 +7,6 @@ export * from "./interpolate";
 export * from "./logger";
 export * from "./redact";
 export * from "./run-record";
+export * from "./secrets";
+export * from "./session-id";
 export * from "./slash-commands";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLogger, silentLogger } from "./logger";
+import { createRedactor } from "./redact";
 
 describe("createLogger", () => {
   it("children add bindings, the level filters, json lines carry everything", () => {
@@ -14,6 +15,22 @@ describe("createLogger", () => {
       expect.objectContaining({ level: "warn", msg: "parent", app: "x", error: { name: "Error", message: "boom" } }),
     ]);
     expect(JSON.parse(lines[1] as string)).not.toHaveProperty("forge");
+  });
+
+  it("redacts every line it writes when given a redactor, and json lines stay valid JSON", () => {
+    const secret = 'p"w-0123456789';
+    const pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnz"; // cut off
+    for (const format of ["json", "pretty"] as const) {
+      const lines: string[] = [];
+      const { redact } = createRedactor([secret]);
+      const log = createLogger({ level: "info", format, write: (l) => lines.push(l), redact });
+      log.child({ url: `redis://:${secret}@h:1` }).error("failed", { detail: `auth ${secret}`, key: pem });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).not.toContain("0123456789");
+      expect(lines[0]).not.toContain("MIIBOgIBAAJBAKj34");
+      expect(lines[0]).toContain("[REDACTED]");
+      if (format === "json") expect(JSON.parse(lines[0] as string)).toMatchObject({ msg: "failed" });
+    }
   });
 
   it("pretty format writes time, level, message and k=v", () => {

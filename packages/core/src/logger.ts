@@ -17,6 +17,8 @@ export interface LoggerOptions {
   format?: "json" | "pretty";
   write?: (line: string) => void;
   bindings?: Record<string, unknown>;
+  /** Applied to every formatted line before it is written, e.g. `createRedactor(collectSecrets(…)).redact`. */
+  redact?: (line: string) => string;
 }
 
 /** Creates a logger writing to stderr (so stdout stays free for command output). */
@@ -24,7 +26,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? ((process.env.LOG_LEVEL as LogLevel | undefined) || "info");
   const min = ORDER[level] ?? ORDER.info;
   const format = options.format ?? (process.stderr.isTTY ? "pretty" : "json");
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const sink = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const redact = options.redact;
+  const write = redact ? (line: string) => sink(redact(line)) : sink;
   return new BoundLogger({ min, format, write }, options.bindings ?? {});
 }
 

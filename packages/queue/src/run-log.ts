@@ -73,8 +73,14 @@ export type RunLogWriter = (runId: string, stream: LogStream, line: string) => P
 export function createRunLogWriter(
   redis: Redis,
   prefix: string,
-  opts: { refreshMs?: number; maxLines?: number } = {},
+  opts: {
+    refreshMs?: number;
+    maxLines?: number;
+    /** Applied to every line before it is stored, so neither the log nor its SSE tail ever holds a secret. */
+    redact?: (line: string) => string;
+  } = {},
 ): RunLogWriter {
+  const redact = opts.redact ?? ((line: string) => line);
   const refreshMs = opts.refreshMs ?? LOG_TTL_REFRESH_MS;
   const maxLines = opts.maxLines ?? RUN_LOG_MAX_LINES;
   const refreshedAt = new Map<string, number>();
@@ -88,7 +94,7 @@ export function createRunLogWriter(
       refreshedAt.set(runId, now);
     }
     try {
-      return await addLine(redis, runLogKey(prefix, runId), stream, line, maxLines, refresh);
+      return await addLine(redis, runLogKey(prefix, runId), stream, redact(line), maxLines, refresh);
     } catch (error) {
       // The TTL was not set: let the next line try again.
       if (refresh && refreshedAt.get(runId) === now) refreshedAt.delete(runId);
