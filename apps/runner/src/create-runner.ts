@@ -8,6 +8,7 @@ import { COMMAND_QUEUE, CommandJob, createRedis, createRunStore, STAGE_QUEUE } f
 import { reapOrphans, supervise } from "@forgehand/supervisor";
 import { Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { abortRun } from "./abort-cause";
 import { createCommandCallbacks } from "./command-callbacks";
 import { handleCommandJob } from "./commands";
 import type { ReapOrphansFn, RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
@@ -266,7 +267,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       const deadline = Date.now() + graceMs;
       while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       if (live.size > 0) logger.info("shutdown grace over; stopping running agents", { runs: [...live.keys()] });
-      for (const controller of live.values()) if (!controller.signal.aborted) controller.abort({ kind: "shutdown" });
+      for (const controller of live.values()) abortRun(controller, { kind: "shutdown" });
       await closed;
       await sweepDone;
       await queue?.close();

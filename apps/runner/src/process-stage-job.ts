@@ -9,18 +9,16 @@ import {
   type RunState,
 } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
-import { type RunStore, recordRunEnd, StageJob, type StopRequest } from "@forgehand/queue";
+import { type RunStore, recordRunEnd, StageJob } from "@forgehand/queue";
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
+import { type AbortCause, abortCauseOf, abortRun } from "./abort-cause";
 import { backoffMs } from "./classify-failure";
 import { holdLease } from "./hold-lease";
 import type { RunGateFn, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 import { queuedRecord, recordLimits } from "./queued-record";
 import { runStage, type StageResult } from "./run-stage";
 import { pendingStop, type StopWatcher } from "./stop-watcher";
-
-/** Why a live run's AbortController fired. */
-export type AbortCause = { kind: "stop"; request: StopRequest } | { kind: "shutdown" } | { kind: "lease"; why: string };
 
 /** What the stage processor needs from the runner. */
 export interface StageProcessorDeps {
@@ -128,9 +126,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     }
 
     const controller = new AbortController();
-    const abort = (cause: AbortCause) => {
-      if (!controller.signal.aborted) controller.abort(cause);
-    };
+    const abort = (cause: AbortCause) => abortRun(controller, cause);
     const lease = await holdLease({
       redis: deps.redis,
       prefix: deps.prefix,
@@ -208,7 +204,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       clearInterval(progressTimer);
       await flush();
 
-      const cause = controller.signal.reason as AbortCause | undefined;
+      const cause = abortCauseOf(controller.signal);
       if (result.state === "stopped" && cause && cause.kind !== "stop") {
         // Not a user's stop: the run goes back to the queue for this or another runner.
         const why = cause.kind === "shutdown" ? "runner shutting down" : `issue lease lost (${cause.why})`;
