@@ -14,7 +14,13 @@ export type ReapOrphansFn = (registryDir: string, logger?: Logger) => Promise<Ki
 export type RunGateFn = (
   argv: string[],
   cwd: string,
-  opts: { timeoutMs: number; env: Record<string, string>; signal?: AbortSignal },
+  opts: {
+    timeoutMs: number;
+    env: Record<string, string>;
+    signal?: AbortSignal;
+    /** Lists the gate in the agents' pid registry while it runs. */
+    registry?: { dir: string; runId: string };
+  },
 ) => Promise<{ ok: boolean; exitCode: number | null; outputTail: string }>;
 
 /** Keeps a run's status comment up to date; every method swallows forge errors itself. */

@@ -4,7 +4,7 @@ import type { ForgeClients } from "@forgehand/forge";
 import { type RunStore, recordRunEnd, StageJob } from "@forgehand/queue";
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
-import type { AbortCause } from "./abort-cause";
+import { type AbortCause, abortCauseOf, abortRun } from "./abort-cause";
 import { decideAfterRun } from "./decide-after-run";
 import { holdLease } from "./hold-lease";
 import type { StatusSinkFactory } from "./ports";
@@ -123,9 +123,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     }
 
     const controller = new AbortController();
-    const abort = (cause: AbortCause) => {
-      if (!controller.signal.aborted) controller.abort(cause);
-    };
+    const abort = (cause: AbortCause) => abortRun(controller, cause);
     const lease = await holdLease({
       redis,
       prefix,
@@ -201,7 +199,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
 
       const decision = decideAfterRun({
         result,
-        cause: controller.signal.reason as AbortCause | undefined,
+        cause: abortCauseOf(controller.signal),
         retriesUsed: (job.data as { transientRetries?: number }).transientRetries ?? 0,
         retries: config.runner,
         lockedRetryMs: settings.lockedRetryMs,

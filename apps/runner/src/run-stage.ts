@@ -149,6 +149,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
         timeoutMs: stage.limits.timeout ?? DEFAULT_GATE_TIMEOUT_MS,
         env: buildAgentEnv({}, ctx.env, runInfo),
         signal: ctx.signal,
+        registry: { dir: ctx.registryDir, runId: job.runId },
       }),
     );
     if (!gate.ok) return { state: "failed", reason: gate.result.reason ?? "gate crashed", outcome };

@@ -1,7 +1,7 @@
 import type { Logger } from "@forgehand/core";
 import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { AbortCause } from "./abort-cause";
+import { abortRun } from "./abort-cause";
 import type { StopWatcher } from "./stop-watcher";
 import type { WorktreeSweeper } from "./workspace/worktree-sweeper";
 
@@ -64,8 +64,7 @@ export async function closeResources(lifecycle: RunnerLifecycle, graceMs: number
   const deadline = Date.now() + graceMs;
   while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (live.size > 0) logger.info("shutdown grace over; stopping running agents", { runs: [...live.keys()] });
-  for (const controller of live.values())
-    if (!controller.signal.aborted) controller.abort({ kind: "shutdown" } satisfies AbortCause);
+  for (const controller of live.values()) abortRun(controller, { kind: "shutdown" });
   await closed;
   await sweepDone;
   await opened.queue?.close();

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type IssueRef, issueKey, type RepoRef } from "@forgehand/core";
 import { acquireLease, leaseHolder } from "@forgehand/queue";
-import { execa } from "execa";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { createRunner, type Runner } from "./create-runner";
+import { exec } from "./testing/exec";
 import { MemoryForge, memoryForges } from "./testing/memory-forge";
 import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
 import { createGitOrigin } from "./workspace/create-git-origin";
@@ -57,7 +57,7 @@ describe("runner worktree sweep", () => {
 
   async function prepareAged(issue: number, days: number): Promise<string> {
     const { worktree } = await ws.prepare({ repo, issue, title: `issue ${issue}`, credentials: null });
-    const gitDir = (await execa("git", ["rev-parse", "--absolute-git-dir"], { cwd: worktree })).stdout.trim();
+    const gitDir = (await exec(["git", "rev-parse", "--absolute-git-dir"], { cwd: worktree })).stdout.trim();
     const then = new Date(Date.now() - days * DAY);
     await utimes(join(gitDir, LAST_USED_FILE), then, then);
     return worktree;

@@ -6,5 +6,8 @@ export * from "./line-splitter";
 export * from "./lines-parser";
 export * from "./pid-registry";
 export * from "./reap-orphans";
+export { abortReasonText, RunAbortedError } from "./run-aborted-error";
+export { type CommandResult, type RunCommandOptions, runCommand } from "./run-command";
+export { PidRegistryError } from "./run-registration";
 export * from "./supervise";
 export * from "./types";

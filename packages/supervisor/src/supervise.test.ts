@@ -3,10 +3,12 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { createLogger } from "@forgehand/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { stopGuardian } from "./guardian";
 import type { PidEntry } from "./pid-registry";
 import { isInside, readCwd, scanProcesses } from "./proc";
+import { RunAbortedError } from "./run-aborted-error";
 import { supervise } from "./supervise";
 import { fixture, isAlive, killAll, makeWorktree, readPids } from "./test-support";
 import type { AgentEvent, RunOutcome, RunProgress, SuperviseOptions } from "./types";
@@ -212,6 +214,33 @@ describe("supervise: limits and cancel end in a verified kill", () => {
     expect(outcome.kill?.escalated).toBe(true);
     expect(pids).toHaveLength(1);
     expect(aliveAtResolve).toEqual([]);
+  });
+
+  it.each([
+    ["a RunAbortedError", new RunAbortedError("shutdown", "runner shutting down"), "shutdown"],
+    // What the runner used to abort with: the log line read `stopped: [object Object]`.
+    ["a plain cause object", { kind: "shutdown" }, undefined],
+  ])("stopped: the stopping-agent log line names the abort reason given as %s", async (_what, reason, cause) => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: "debug", format: "json", write: (l) => lines.push(JSON.parse(l)) });
+    const controller = new AbortController();
+    const { outcome } = await run(
+      options("ignore-term.mjs", {
+        parser: "lines",
+        signal: controller.signal,
+        logger,
+        onLog: (_s, line) => {
+          if (line === "ready") controller.abort(reason);
+        },
+      }),
+    );
+    const stopping = lines.find((l) => l.msg === "stopping agent");
+    expect(outcome.reason).toBe("stopped");
+    expect(outcome.detail).not.toContain("[object Object]");
+    expect(stopping?.detail).toBe(outcome.detail);
+    expect(stopping?.cause).toBe(cause);
+    if (reason instanceof RunAbortedError) expect(outcome.detail).toBe("stopped: runner shutting down");
+    else expect(outcome.detail).toBe('stopped: {"kind":"shutdown"}');
   });
 
   it("stopped: an already-aborted signal spawns nothing", async () => {

@@ -1,21 +1,21 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type Logger, silentLogger } from "@forgehand/core";
-import { execa } from "execa";
 import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
 import { DEFAULT_PRICES } from "./estimate-cost-usd";
-import { ensureGuardian } from "./guardian";
-import { killTree } from "./kill-tree";
+import { createKillOnce } from "./kill-once";
 import { createLinesParser } from "./lines-parser";
-import { pidEntryPath, removePidEntry, writePidEntry } from "./pid-registry";
-import { readProc } from "./proc";
+import { abortReasonText, RunAbortedError } from "./run-aborted-error";
 import { createRunMeter, type RunMeter } from "./run-meter";
+import { type RunRegistration, registerRun } from "./run-registration";
+import { type ExitStatus, spawnGroup } from "./spawn-group";
 import { createStderrTail } from "./stderr-tail";
 import { streamLines } from "./stream-lines";
-import type { KillReport, RunEndReason, RunOutcome, SuperviseOptions } from "./types";
+import type { RunEndReason, RunOutcome, SuperviseOptions } from "./types";
 import { validateSuperviseOptions } from "./validate-supervise-options";
 import { createWatchdog } from "./watchdog";
+import { withTimeout } from "./with-timeout";
 
 /** How long (ms) to wait for the agent's pipes to close once every process of the run is gone. */
 const PIPE_CLOSE_BOUND_MS = 1000;
@@ -30,7 +30,7 @@ export async function supervise(options: SuperviseOptions): Promise<RunOutcome> 
   const started = performance.now();
   const logger = (options.logger ?? silentLogger).child({ runId: options.runId });
   if (options.signal?.aborted) {
-    return emptyOutcome("stopped", `stopped before start: ${reasonText(options.signal.reason)}`, started);
+    return emptyOutcome("stopped", `stopped before start: ${abortReasonText(options.signal.reason)}`, started);
   }
   let promptDir: string | undefined;
   const args = options.command.slice(1);
@@ -53,117 +53,72 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
   const stderrTail = createStderrTail();
   let reason: RunEndReason | undefined;
   let detail = "";
-  // Before the agent exists: if this process dies from here on (even by SIGKILL), the guardian kills the agent.
-  if (registryDir) ensureGuardian(registryDir, logger);
-  const supervisorStartTime = readProc(process.pid)?.startTime;
-  const baseEntry = { runId, cwd: resolve(cwd), supervisorPid: process.pid, supervisorStartTime };
+  let registration: RunRegistration | undefined;
   if (registryDir) {
-    // Pending entry (no pid yet) before the spawn: dying between spawn and the full entry below must not leave an
-    // agent nobody knows of; the guardian and reapOrphans find it by its cwd.
     try {
-      await writePidEntry(registryDir, { ...baseEntry, startedAt: new Date().toISOString() });
+      registration = await registerRun(registryDir, runId, cwd, logger);
     } catch (error) {
-      logger.error("could not write the pid registry entry", { path: pidEntryPath(registryDir, runId), error });
-      return emptyOutcome("failed", registryFailure(registryDir, error), started);
+      return emptyOutcome("failed", (error as Error).message, started);
     }
   }
 
-  const subprocess = execa(options.command[0]!, args, {
+  const spawned = spawnGroup([options.command[0]!, ...args], {
     cwd,
     env: options.env,
-    extendEnv: false,
-    // Own process group (setsid): the whole group can be signalled as `-pid`.
-    detached: true,
-    buffer: false,
-    reject: false,
-    cleanup: false,
-    stdin: options.prompt.via === "stdin" ? "pipe" : "ignore",
     ...(options.prompt.via === "stdin" ? { input: options.prompt.text } : {}),
   });
-  const settled = subprocess.then(
-    (result) => result,
-    (error: unknown) => error,
-  );
-  const pid = subprocess.pid;
+  const { child, pid, startTime } = spawned;
   if (pid === undefined) {
-    const result = await settled;
-    if (registryDir) await removeEntry(registryDir, runId, logger);
-    const raw = result instanceof Error ? result.message : String((result as { message?: unknown }).message);
-    const message = raw.replace(/\s*\n\s*/g, "; ");
+    const { error } = await spawned.exited;
+    await registration?.remove();
+    const message = String(error?.message ?? error).replace(/\s*\n\s*/g, "; ");
     return emptyOutcome("failed", `[supervisor] could not start \`${options.command[0]}\`: ${message}`, started);
   }
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    subprocess.once("exit", (code, signal) => resolve({ code, signal }));
-  });
-  const startTime = readProc(pid)?.startTime;
 
-  let killing: Promise<KillReport> | undefined;
-  let markKillDone: () => void = () => {};
-  // Either the agent exits, or a kill completes (a root that survives SIGKILL never emits `exit`).
-  const killDone = new Promise<undefined>((resolve) => {
-    markKillDone = () => resolve(undefined);
-  });
-  const startKill = () => {
-    if (!killing) {
-      killing = killTree({ pid, pgid: pid, cwdInside: cwd, startTime }, { graceMs: options.killGraceMs, logger }).catch(
-        (error: unknown): KillReport => {
-          logger.error("process tree kill failed", { error });
-          return {
-            killed: [],
-            survivors: [{ pid, command: `kill failed: ${String(error)}` }],
-            escalated: false,
-            durationMs: 0,
-          };
-        },
-      );
-      void killing.then(markKillDone);
-    }
-    return killing;
-  };
-  const stopFor = (why: RunEndReason, text: string) => {
+  const killer = createKillOnce(
+    { pid, pgid: pid, cwdInside: cwd, startTime },
+    { graceMs: options.killGraceMs, logger },
+  );
+  const stopFor = (why: RunEndReason, text: string, cause?: string) => {
     if (reason !== undefined) return;
     reason = why;
     detail = text;
-    logger.info("stopping agent", { reason: why, detail: text });
-    void startKill();
+    logger.info("stopping agent", { reason: why, detail: text, ...(cause ? { cause } : {}) });
+    void killer.kill();
   };
 
   const watchdog = createWatchdog({ timeoutMs: limits.timeoutMs, stallMs: limits.stallMs, onExpire: stopFor });
-  const onAbort = () => stopFor("stopped", `stopped: ${reasonText(options.signal?.reason)}`);
+  const onAbort = () => {
+    const why = options.signal?.reason;
+    stopFor("stopped", `stopped: ${abortReasonText(why)}`, why instanceof RunAbortedError ? why.kind : undefined);
+  };
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   // Read the pipes before any await: output the agent writes meanwhile must reach the meter (a line
   // printed while the registry write was pending under load was lost, and its cost never counted).
-  const stdout = streamLines(subprocess.stdout, createStdoutHandler(options, meter, logger, watchdog.touch, stopFor));
-  const stderr = streamLines(subprocess.stderr, (line) => {
+  const stdout = streamLines(child.stdout, createStdoutHandler(options, meter, logger, watchdog.touch, stopFor));
+  const stderr = streamLines(child.stderr, (line) => {
     stderrTail.push(line);
     safeCall(logger, () => options.onLog?.("stderr", line));
   });
 
-  if (registryDir) {
+  if (registration) {
     try {
-      await writePidEntry(registryDir, {
-        ...baseEntry,
-        pid,
-        pgid: pid,
-        startTime,
-        startedAt: new Date().toISOString(),
-      });
+      await registration.recordSpawn(pid, startTime);
     } catch (error) {
       // The pending entry stays: the agent is still found by its cwd if this process dies before the kill ends.
-      logger.error("could not write the pid registry entry", { path: pidEntryPath(registryDir, runId), error });
-      stopFor("failed", registryFailure(registryDir, error));
+      stopFor("failed", (error as Error).message);
     }
   }
 
-  let exit = await Promise.race([exited, killDone]);
+  // Either the agent exits, or a kill completes (a root that survives SIGKILL never emits `exit`).
+  let exit: ExitStatus | undefined = await Promise.race([spawned.exited, killer.done.then(() => undefined)]);
   watchdog.stop();
   options.signal?.removeEventListener("abort", onAbort);
   // Even a clean exit sweeps the group and the worktree: an agent may leave a background child behind.
-  const kill = await startKill();
-  exit ??= await withTimeout(exited, PIPE_CLOSE_BOUND_MS);
+  const kill = await killer.kill();
+  exit ??= await withTimeout(spawned.exited, PIPE_CLOSE_BOUND_MS);
   await Promise.all([stdout.finish(PIPE_CLOSE_BOUND_MS), stderr.finish(PIPE_CLOSE_BOUND_MS)]);
-  await withTimeout(settled, PIPE_CLOSE_BOUND_MS);
 
   const result = meter.result;
   if (reason === undefined) {
@@ -176,9 +131,9 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
   if (leftovers.length > 0) detail += `; killed ${leftovers.length} leftover process(es)`;
   if (kill.survivors.length > 0) {
     detail += `; SURVIVORS: ${kill.survivors.map((s) => `${s.pid} ${s.command}`).join(", ")}`;
-  } else if (registryDir) {
+  } else {
     // Only a verified kill clears the registry: survivors stay listed for orphan reaping.
-    await removeEntry(registryDir, runId, logger);
+    await registration?.remove();
   }
   return {
     reason,
@@ -238,16 +193,6 @@ function describeExit(
   return result.isError ? `agent reported an error result (${result.subtype ?? "is_error"})` : "agent succeeded";
 }
 
-function registryFailure(registryDir: string, error: unknown): string {
-  return `[supervisor] could not write pid registry in \`${registryDir}\`: ${String(error)}`;
-}
-
-async function removeEntry(registryDir: string, runId: string, logger: Logger): Promise<void> {
-  await removePidEntry(registryDir, runId).catch((error: unknown) => {
-    logger.warn("could not remove the pid registry entry", { error });
-  });
-}
-
 function emptyOutcome(reason: RunEndReason, detail: string, started: number): RunOutcome {
   const durationMs = Math.round(performance.now() - started);
   return { reason, exitCode: null, signal: null, turns: 0, costUsd: 0, stderrTail: "", detail, durationMs };
@@ -259,23 +204,5 @@ function safeCall(logger: Logger, fn: () => void): void {
     fn();
   } catch (error) {
     logger.warn("supervise callback threw", { error });
-  }
-}
-
-function reasonText(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  return reason === undefined ? "aborted" : String(reason);
-}
-
-/** `promise`'s value, or undefined after `ms`; the timer is cleared either way. */
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms, undefined);
-  });
-  try {
-    return await Promise.race([promise, bound]);
-  } finally {
-    clearTimeout(timer);
   }
 }

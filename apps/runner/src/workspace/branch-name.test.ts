@@ -1,6 +1,6 @@
-import { execa } from "execa";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { exec } from "../testing/exec";
 import { branchName, SLUG_MAX, slugify } from "./branch-name";
 
 describe("branchName", () => {
@@ -53,7 +53,7 @@ describe("branchName", () => {
     const titles = ["Fix the login bug", "--upload-pack=x", "a.lock", "..", "@{-1}", "ÅÄÖ", "x".repeat(100)];
     for (const title of titles) {
       const name = branchName("forgehand", 42, title);
-      const { stdout } = await execa("git", ["check-ref-format", "--branch", name]);
+      const { stdout } = await exec(["git", "check-ref-format", "--branch", name]);
       expect(stdout).toBe(name);
     }
   });

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { execa } from "execa";
+import { exec } from "../testing/exec";
 
 /** A local bare repository standing in for the forge in tests and in `measure-prepare.ts`. */
 export interface GitOrigin {
@@ -17,10 +17,11 @@ const ID = ["-c", "user.name=Origin Tester", "-c", "user.email=origin@example.te
 /** Creates `<dir>/origin.git` with `main` holding README.md and .gitignore (ignoring `ignored/`). */
 export async function createGitOrigin(dir: string): Promise<GitOrigin> {
   const path = join(dir, "origin.git");
-  await execa("git", ["init", "--quiet", "--bare", "--initial-branch=main", path]);
+  await exec(["git", "init", "--quiet", "--bare", "--initial-branch=main", path]);
   const scratch = await mkdtemp(join(dir, "scratch-"));
-  await execa("git", ["init", "--quiet", "--initial-branch=main", scratch]);
-  const git = (cwd: string, args: string[]) => execa("git", [...ID, ...args], { cwd, env: { GIT_DIR: undefined } });
+  await exec(["git", "init", "--quiet", "--initial-branch=main", scratch]);
+  const git = (cwd: string, args: string[]) =>
+    exec(["git", ...ID, ...args], { cwd, env: { ...process.env, GIT_DIR: undefined } });
 
   async function commit(files: Record<string, string>, message: string, branch = "main", from = "main") {
     await git(scratch, ["fetch", "--quiet", path, "+refs/heads/*:refs/remotes/origin/*"]);
@@ -43,6 +44,6 @@ export async function createGitOrigin(dir: string): Promise<GitOrigin> {
   return {
     path,
     commit,
-    git: async (...args) => (await execa("git", ["--git-dir", path, ...args])).stdout,
+    git: async (...args) => (await exec(["git", "--git-dir", path, ...args])).stdout,
   };
 }

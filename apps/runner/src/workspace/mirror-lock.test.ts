@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exec } from "../testing/exec";
 import { withMirrorLock } from "./mirror-lock";
 
 let dir: string;
@@ -57,21 +57,21 @@ describe("withMirrorLock", () => {
       "boom",
     );
     // The file lock really was released: another process can take it at once.
-    expect((await execa("flock", ["--nonblock", join(dir, "b.lock"), "true"], { reject: false })).exitCode).toBe(0);
+    expect((await exec(["flock", "--nonblock", join(dir, "b.lock"), "true"], { reject: false })).exitCode).toBe(0);
     expect(await withMirrorLock(join(dir, "b.lock"), async () => "again")).toBe("again");
   });
 
   it("holds the file lock against other processes while inside, and times out clearly", async () => {
     const lock = join(dir, "d.lock");
     await withMirrorLock(lock, async () => {
-      const probe = await execa("flock", ["--nonblock", lock, "true"], { reject: false });
+      const probe = await exec(["flock", "--nonblock", lock, "true"], { reject: false });
       expect(probe.exitCode).not.toBe(0);
     });
     const holder = spawn("flock", ["--exclusive", lock, "sleep", "5"], { stdio: "ignore", detached: true });
     const exited = new Promise((r) => holder.once("exit", r));
     try {
       for (let i = 0; i < 100; i++) {
-        if ((await execa("flock", ["--nonblock", lock, "true"], { reject: false })).exitCode !== 0) break;
+        if ((await exec(["flock", "--nonblock", lock, "true"], { reject: false })).exitCode !== 0) break;
         await sleep(20);
       }
       await expect(withMirrorLock(lock, async () => "never", 1_000)).rejects.toThrow(

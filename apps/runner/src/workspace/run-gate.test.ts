@@ -1,19 +1,32 @@
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stopGuardian } from "@forgehand/supervisor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alive } from "../../../../test/helpers/alive";
 import { GATE_TAIL_BYTES, runGate } from "./run-gate";
 
 let cwd: string;
 beforeAll(async () => {
-  cwd = await mkdtemp(join(tmpdir(), "fh-gate-"));
+  cwd = realpathSync(await mkdtemp(join(tmpdir(), "fh-gate-")));
 });
 afterAll(async () => {
+  // The registry test starts this worker's guardian; leave no process behind.
+  await stopGuardian();
   await rm(cwd, { recursive: true, force: true });
 });
 
 const node = (code: string) => [process.execPath, "-e", code];
+
+/** Alive and not a zombie (a killed orphan stays a zombie where init does not reap it). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
 
 async function waitGone(pids: number[], limitMs = 10_000): Promise<number[]> {
   const until = Date.now() + limitMs;
@@ -112,5 +125,64 @@ c.unref();`;
     const bg = Number(/BG (\d+)/.exec(r.outputTail)?.[1]);
     expect(bg).toBeGreaterThan(0);
     expect(await waitGone([bg])).toEqual([]);
+  });
+
+  it("on timeout kills a setsid child that left the gate's group, found by its cwd in the worktree", async () => {
+    // The child is its own session leader (setsid): neither in the gate's group nor, once the gate is killed,
+    // its descendant. Only the worktree scan finds it.
+    const code = `
+const { spawn } = require("node:child_process");
+const c = spawn(process.execPath, ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], { stdio: "ignore", detached: true });
+console.log("SETSID " + c.pid);
+setInterval(() => {}, 1000);`;
+    const r = await runGate(node(code), cwd, { timeoutMs: 1_000, killGraceMs: 200 });
+    expect(r).toMatchObject({ ok: false, timedOut: true });
+    const child = Number(/SETSID (\d+)/.exec(r.outputTail)?.[1]);
+    expect(child).toBeGreaterThan(0);
+    // Dead when runGate resolved, not eventually.
+    expect(running(child)).toBe(false);
+  });
+
+  it("cleans up a setsid daemon a passing gate leaves behind in the worktree before it resolves", async () => {
+    const code = `
+const { spawn } = require("node:child_process");
+const c = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore", detached: true });
+console.log("DAEMON " + c.pid);
+c.unref();`;
+    const r = await runGate(node(code), cwd, { timeoutMs: 20_000, killGraceMs: 200 });
+    expect(r.ok).toBe(true);
+    const daemon = Number(/DAEMON (\d+)/.exec(r.outputTail)?.[1]);
+    expect(daemon).toBeGreaterThan(0);
+    expect(running(daemon)).toBe(false);
+  });
+
+  it("is listed in the pid registry as <runId>.gate while it runs, and removed after", async () => {
+    const registryDir = join(cwd, "registry");
+    const entryPath = join(registryDir, "run-42.gate.json");
+    let seen: { pid?: number; cwd?: string } | undefined;
+    const pidFile = join(cwd, "gate.pid");
+    const code = "require('fs').writeFileSync('gate.pid', String(process.pid)); setTimeout(() => {}, 30000)";
+    const controller = new AbortController();
+    const watch = setInterval(() => {
+      if (!existsSync(entryPath) || !existsSync(pidFile)) return;
+      const entry = JSON.parse(readFileSync(entryPath, "utf8"));
+      if (entry.pid === undefined) return;
+      seen = entry;
+      controller.abort();
+    }, 20);
+    try {
+      const r = await runGate(node(code), cwd, {
+        signal: controller.signal,
+        killGraceMs: 200,
+        registry: { dir: registryDir, runId: "run-42" },
+      });
+      expect(r.aborted).toBe(true);
+      expect(seen?.pid).toBe(Number(readFileSync(pidFile, "utf8")));
+      expect(running(seen?.pid as number)).toBe(false);
+      expect(seen?.cwd).toBe(cwd);
+      expect(existsSync(entryPath)).toBe(false);
+    } finally {
+      clearInterval(watch);
+    }
   });
 });

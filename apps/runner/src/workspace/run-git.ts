@@ -1,5 +1,5 @@
 import { type GitCredentials, redactSecrets } from "@forgehand/core";
-import { execa } from "execa";
+import { runCommand } from "@forgehand/supervisor";
 
 /** A git command that failed; the message is already redacted and safe to log or post. */
 export class GitError extends Error {
@@ -54,34 +54,38 @@ const INHERITED_GIT_VARS = new Set([
 
 /** Runs `git <args>` (argv only, never a shell) with the safety config and askpass credentials. */
 export async function runGit(args: string[], opts: RunGitOptions): Promise<{ stdout: string; exitCode: number }> {
-  const argv = [...SAFETY_CONFIG.flatMap((c) => ["-c", c]), ...args];
-  const result = await execa("git", argv, {
+  const argv = ["git", ...SAFETY_CONFIG.flatMap((c) => ["-c", c]), ...args];
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  // No `sweepDir`: a mirror is shared by every run of the repository. A git that exits leaves nothing behind
+  // (auto-gc is off), so the common case costs no /proc scan; a timeout kills its tree, verified.
+  const result = await runCommand({
+    argv,
     cwd: opts.cwd,
     env: gitEnv(opts.askpass, opts.credentials),
-    extendEnv: false,
     input: opts.input ?? "",
-    reject: false,
-    timeout: opts.timeoutMs ?? 120_000,
-    forceKillAfterDelay: 2_000,
-    stripFinalNewline: true,
+    timeoutMs,
+    killGraceMs: 2_000,
   });
+  const exitCode = result.signal ? null : result.exitCode;
   const ok = opts.okExitCodes ?? [0];
-  if (typeof result.exitCode === "number" && ok.includes(result.exitCode)) {
-    return { stdout: result.stdout, exitCode: result.exitCode };
+  if (exitCode !== null && !result.timedOut && ok.includes(exitCode)) {
+    return { stdout: stripFinalNewline(result.stdout), exitCode };
   }
   const secrets = [opts.credentials?.password];
-  // No exit code means git never ran (ENOENT, bad cwd): execa's own message says why.
-  const detail = typeof result.exitCode === "number" ? String(result.stderr ?? "") : (result.shortMessage ?? "");
+  // No exit code means git never ran (ENOENT, bad cwd): the spawn error says why.
+  const detail = result.spawnError ? result.spawnError.message : stripFinalNewline(result.stderr);
   const stderr = redactSecrets(detail.slice(-2_000), secrets);
-  const why = result.timedOut
-    ? `timed out after ${opts.timeoutMs ?? 120_000} ms`
-    : `exit code ${result.exitCode ?? "?"}`;
+  const why = result.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${exitCode ?? "?"}`;
   const shown = redactSecrets(args.join(" "), secrets);
   throw new GitError(
     `[workspace] \`git ${shown}\` failed (${why}): ${stderr.trim() || "(no output)"}`,
-    result.exitCode ?? null,
+    exitCode,
     stderr,
   );
+}
+
+function stripFinalNewline(text: string): string {
+  return text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
 }
 
 function gitEnv(askpass: string, credentials: GitCredentials | null): Record<string, string> {

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RepoRef, silentLogger } from "@forgehand/core";
 import { acquireLease, leaseHolder, releaseLease } from "@forgehand/queue";
-import { execa } from "execa";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testRedis, uniquePrefix } from "../../../../test/helpers/redis";
+import { exec } from "../testing/exec";
 import { createGitOrigin, type GitOrigin } from "./create-git-origin";
 import { LAST_USED_FILE } from "./list-worktrees";
 import { createWorkspaces, type SweepGuard, type Workspaces } from "./workspaces";
@@ -39,7 +39,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const git = async (cwd: string, ...args: string[]) => (await execa("git", args, { cwd })).stdout.trim();
+const git = async (cwd: string, ...args: string[]) => (await exec(["git", ...args], { cwd })).stdout.trim();
 const mirror = () => join(dir, "data", "mirrors", "gitea", "acme", "widgets.git");
 const worktreePath = (issue: number) => join(dir, "data", "worktrees", "gitea", "acme", "widgets", String(issue));
 const exists = (p: string) =>

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RepoRef } from "@forgehand/core";
-import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { exec } from "../testing/exec";
 import { createGitOrigin, type GitOrigin } from "./create-git-origin";
 import { createWorkspaces, parseFetchHead, type Workspaces } from "./workspaces";
 
@@ -26,7 +26,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const git = async (cwd: string, ...args: string[]) => (await execa("git", args, { cwd })).stdout.trim();
+const git = async (cwd: string, ...args: string[]) => (await exec(["git", ...args], { cwd })).stdout.trim();
 const exists = (p: string) =>
   stat(p).then(
     () => true,
@@ -138,7 +138,7 @@ describe("prepare", () => {
     const holderExited = new Promise((r) => holder.once("exit", r));
     // Bounded poll until the other process really holds the lock.
     for (let i = 0; i < 100; i++) {
-      const probe = await execa("flock", ["--nonblock", lock, "true"], { reject: false });
+      const probe = await exec(["flock", "--nonblock", lock, "true"], { reject: false });
       if (probe.exitCode !== 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
