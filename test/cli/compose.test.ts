@@ -37,7 +37,7 @@ describe("docker-compose.yml", () => {
       const [sub, ...flags] = argv(service.command);
       expect(Object.keys(COMMANDS), `${name}: command ${sub}`).toContain(sub);
       for (const flag of flags.filter((f) => f.startsWith("--")))
-        expect(readFileSync(join(root, "packages/cli/src/commands", `${sub}.ts`), "utf8")).toContain(
+        expect(readFileSync(join(root, "apps/cli/src/commands", `${sub}.ts`), "utf8")).toContain(
           `${flag.slice(2)}: {`,
         );
     }
@@ -57,7 +57,7 @@ describe("docker-compose.yml", () => {
     const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
     expect(dockerfile).toMatch(/^FROM node:20-slim/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"node", "packages\/cli\/bin\/forgehand\.mjs"\]/m);
-    expect(existsSync(join(root, "packages/cli/bin/forgehand.mjs"))).toBe(true);
+    expect(existsSync(join(root, "apps/cli/bin/forgehand.mjs"))).toBe(true);
   });
 
   it("keeps redis durable: appendonly on and a named volume at /data", () => {
