@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Config, type IssueRef, type RunRecord, silentLogger } from "@forgehand/core";
-import { COMMAND_QUEUE, createRunStore, type RunStore, requestStop, STAGE_QUEUE } from "@forgehand/queue";
+import { COMMAND_QUEUE, createRunStore, type RunStore, requestStop, STAGE_QUEUE, stopRun } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -11,7 +11,6 @@ import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/red
 import { waitFor } from "../../../test/helpers/wait-for";
 import { createRunner, type Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
-import { stopRun } from "./stop-run";
 import { MemoryForge, memoryForges } from "./testing/memory-forge";
 import { directoryWorkspaces, fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
 import { waitForRunEnd } from "./testing/wait-for-run-end";

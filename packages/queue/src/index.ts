@@ -8,3 +8,4 @@ export * from "./run-log";
 export * from "./run-store";
 export * from "./shared-metrics";
 export * from "./stop-requests";
+export * from "./stop-run";
