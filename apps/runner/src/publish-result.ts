@@ -2,7 +2,7 @@ import { formatDuration } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
 import type { GitCredentials } from "./ports";
 import { retryInPlace } from "./retry-in-place";
-import type { StageContext, Step } from "./run-stage";
+import type { StageContext, Step } from "./stage-context";
 
 /** What publishing needs from the stage run: the worktree, its branch and the agent's commit. */
 export interface PublishInput {

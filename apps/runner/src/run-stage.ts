@@ -1,49 +1,13 @@
-import type { Config, IssueRef, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
-import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
-import type { LogStream, StageJob } from "@forgehand/queue";
-import { type AgentEvent, DEFAULT_PRICES, type RunOutcome } from "@forgehand/supervisor";
+import type { IssueRef } from "@forgehand/core";
+import { type AgentEvent, DEFAULT_PRICES } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
-import type { RunGateFn, SuperviseFn, Workspaces } from "./ports";
 import { publishResult } from "./publish-result";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
+import type { StageContext, StageResult, Step } from "./stage-context";
 
-/** Everything one stage run needs; the caller owns the lease, the record and retries. */
-export interface StageContext {
-  job: StageJob;
-  stage: Stage;
-  config: Config;
-  configDir: string;
-  forge: ForgeClient;
-  workspaces: Workspaces;
-  supervise: SuperviseFn;
-  runGate: RunGateFn;
-  registryDir: string;
-  env: NodeJS.ProcessEnv;
-  /** Aborted by /stop, shutdown or a lost lease; the supervisor then kills the agent (verified). */
-  signal: AbortSignal;
-  logger: Logger;
-  /** Live counters and facts for the run record and status comment. */
-  onProgress(patch: Partial<RunRecord>): void;
-  onLog(stream: LogStream, line: string): void;
-  /** Called once the issue is read, before any slow step. */
-  onIssue?(issue: ForgeIssue): void;
-  /**
-   * What earlier attempts of this run used (a transient retry, a lease lost, a shutdown): `maxTurns` and
-   * `maxBudgetUsd` hold for the whole run, so retries cannot multiply the budget, and the record shows the total.
-   */
-  spent?: { turns: number; costUsd: number };
-}
-
-/** How a stage run ended. `transient` means the caller may retry it with backoff. */
-export interface StageResult {
-  state: RunState;
-  reason?: string;
-  transient?: { why: string; retryAfterMs?: number };
-  prUrl?: string;
-  outcome?: RunOutcome;
-}
+export type { StageContext, StageResult, Step } from "./stage-context";
 
 /** Stage limits and gate: the gate gets the stage timeout, or 30 minutes. */
 const DEFAULT_GATE_TIMEOUT_MS = 30 * 60_000;
@@ -59,9 +23,6 @@ function describeTool(tool: { name: string; input: string }): string {
 function retryHint(cls: Extract<FailureClass, { kind: "transient" }>): NonNullable<StageResult["transient"]> {
   return { why: cls.why, ...(cls.retryAfterMs ? { retryAfterMs: cls.retryAfterMs } : {}) };
 }
-
-/** A slow step's value, or the result that ends the stage when it threw. */
-export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult };
 
 async function step<T>(what: string, fn: () => Promise<T>): Promise<Step<T>> {
   try {

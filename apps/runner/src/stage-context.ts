@@ -1,0 +1,47 @@
+import type { Config, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
+import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
+import type { LogStream, StageJob } from "@forgehand/queue";
+import type { RunOutcome } from "@forgehand/supervisor";
+import type { RunGateFn, StageWorkspaces, SuperviseFn } from "./ports";
+
+/** Everything one stage run needs; the caller owns the lease, the record and retries. */
+export interface StageContext {
+  job: StageJob;
+  stage: Stage;
+  config: Config;
+  configDir: string;
+  forge: ForgeClient;
+  workspaces: StageWorkspaces;
+  supervise: SuperviseFn;
+  runGate: RunGateFn;
+  registryDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Aborted by /stop, shutdown or a lost lease; the supervisor then kills the agent (verified). */
+  signal: AbortSignal;
+  logger: Logger;
+  /** Live counters and facts for the run record and status comment. */
+  onProgress(patch: Partial<RunRecord>): void;
+  onLog(stream: LogStream, line: string): void;
+  /** Called once the issue is read, before any slow step. */
+  onIssue?(issue: ForgeIssue): void;
+  /**
+   * What earlier attempts of this run used (a transient retry, a lease lost, a shutdown): `maxTurns` and
+   * `maxBudgetUsd` hold for the whole run, so retries cannot multiply the budget, and the record shows the total.
+   */
+  spent?: { turns: number; costUsd: number };
+}
+
+/** How a stage run ended. `transient` means the caller may retry it with backoff. */
+export interface StageResult {
+  state: RunState;
+  reason?: string;
+  transient?: { why: string; retryAfterMs?: number };
+  prUrl?: string;
+  outcome?: RunOutcome;
+}
+
+/** A slow step's value, or the result that ends the stage when it threw. */
+export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult };
+
+/** The tools a stage run uses, the same for every run of a runner. */
+export type StageTools = Pick<StageContext, "workspaces" | "supervise" | "runGate" | "registryDir" | "env">;
