@@ -2,7 +2,7 @@ import type { Config, Logger, RunRecord, RunState, Stage } from "@forgehand/core
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob } from "@forgehand/queue";
 import type { RunOutcome } from "@forgehand/supervisor";
-import type { RunGateFn, StageWorkspaces, SuperviseFn } from "./ports";
+import type { RunGateFn, SuperviseFn, Workspaces } from "./ports";
 
 /** Everything one stage run needs; the caller owns the lease, the record and retries. */
 export interface StageContext {
@@ -11,7 +11,7 @@ export interface StageContext {
   config: Config;
   configDir: string;
   forge: ForgeClient;
-  workspaces: StageWorkspaces;
+  workspaces: Workspaces;
   supervise: SuperviseFn;
   runGate: RunGateFn;
   registryDir: string;
