@@ -37,9 +37,7 @@ describe("docker-compose.yml", () => {
       const [sub, ...flags] = argv(service.command);
       expect(Object.keys(COMMANDS), `${name}: command ${sub}`).toContain(sub);
       for (const flag of flags.filter((f) => f.startsWith("--")))
-        expect(readFileSync(join(root, "apps/cli/src/commands", `${sub}.ts`), "utf8")).toContain(
-          `${flag.slice(2)}: {`,
-        );
+        expect(readFileSync(join(root, "apps/cli/src/commands", `${sub}.ts`), "utf8")).toContain(`${flag.slice(2)}: {`);
     }
     expect(argv(services.webhook!.command)[0]).toBe("webhook");
     expect(argv(services.runner!.command)[0]).toBe("runner");
