@@ -54,7 +54,7 @@ describe("docker-compose.yml", () => {
     }
     const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
     expect(dockerfile).toMatch(/^FROM node:20-slim/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"node", "packages\/cli\/bin\/forgehand\.mjs"\]/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"node", "apps\/cli\/bin\/forgehand\.mjs"\]/m);
     expect(existsSync(join(root, "apps/cli/bin/forgehand.mjs"))).toBe(true);
   });
 
