@@ -25,5 +25,5 @@ ENV PATH=/app/node_modules/.bin:$PATH \
 VOLUME ["/data"]
 EXPOSE 3000
 
-ENTRYPOINT ["tini", "--", "node", "packages/cli/bin/forgehand.mjs"]
+ENTRYPOINT ["tini", "--", "node", "apps/cli/bin/forgehand.mjs"]
 CMD ["start"]

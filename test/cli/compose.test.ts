@@ -37,9 +37,7 @@ describe("docker-compose.yml", () => {
       const [sub, ...flags] = argv(service.command);
       expect(Object.keys(COMMANDS), `${name}: command ${sub}`).toContain(sub);
       for (const flag of flags.filter((f) => f.startsWith("--")))
-        expect(readFileSync(join(root, "packages/cli/src/commands", `${sub}.ts`), "utf8")).toContain(
-          `${flag.slice(2)}: {`,
-        );
+        expect(readFileSync(join(root, "apps/cli/src/commands", `${sub}.ts`), "utf8")).toContain(`${flag.slice(2)}: {`);
     }
     expect(argv(services.webhook!.command)[0]).toBe("webhook");
     expect(argv(services.runner!.command)[0]).toBe("runner");
@@ -56,8 +54,8 @@ describe("docker-compose.yml", () => {
     }
     const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
     expect(dockerfile).toMatch(/^FROM node:20-slim/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"node", "packages\/cli\/bin\/forgehand\.mjs"\]/m);
-    expect(existsSync(join(root, "packages/cli/bin/forgehand.mjs"))).toBe(true);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"node", "apps\/cli\/bin\/forgehand\.mjs"\]/m);
+    expect(existsSync(join(root, "apps/cli/bin/forgehand.mjs"))).toBe(true);
   });
 
   it("keeps redis durable: appendonly on and a named volume at /data", () => {

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The CLI's TypeScript entry, run through tsx so tests never see a stale dist/ bundle. */
-export const CLI_MAIN = join(root, "packages", "cli", "src", "main.ts");
+export const CLI_MAIN = join(root, "apps", "cli", "src", "main.ts");
 const TSX = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
 
 /** Environment without anything forgehand reads, so the developer's shell cannot leak into a test. */

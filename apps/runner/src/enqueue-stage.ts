@@ -1,10 +1,7 @@
 import { type IssueRef, issueKey } from "@forgehand/core";
-import { type RunStore, runIdFor, STAGE_QUEUE, StageJob, type Trigger } from "@forgehand/queue";
+import { addJobs, type RunStore, runIdFor, StageJob, stageJobOn, type Trigger } from "@forgehand/queue";
 import type { Queue } from "bullmq";
 import { queuedRecord } from "./queued-record";
-
-/** Finished stage jobs kept in BullMQ (the run record is the durable history). */
-const KEEP = { age: 7 * 24 * 3600, count: 1_000 };
 
 /**
  * Enqueues one stage run and creates its `queued` record. The run id comes from the
@@ -33,6 +30,7 @@ export async function enqueueStage(
     ...(input.resumeSessionId ? { resumeSessionId: input.resumeSessionId } : {}),
   });
   await store.create(queuedRecord(job, input));
-  await queue.add(STAGE_QUEUE, job, { jobId: runId, removeOnComplete: KEEP, removeOnFail: KEEP });
+  // The same job name, options and retention as the webhook's adds (packages/queue produce-jobs.ts).
+  await addJobs([stageJobOn(queue, job)]);
   return runId;
 }

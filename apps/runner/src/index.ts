@@ -3,4 +3,3 @@ export { createRunner, type Runner, type RunnerDeps, type RunnerTimings } from "
 export { enqueueStage } from "./enqueue-stage";
 export type { RunGateFn, StageWorkspaces, StatusSink, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 export { renderPrompt } from "./render-prompt";
-export { stopRun } from "./stop-run";

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config, IssueRef } from "@forgehand/core";
-import { createRunStore, type RunStore, STAGE_QUEUE } from "@forgehand/queue";
+import { createRunStore, type RunStore, STAGE_QUEUE, stopRun } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -12,7 +12,6 @@ import { testRedis, uniquePrefix } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
 import type { Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
-import { stopRun } from "./stop-run";
 import { type GitDaemon, startGitDaemon } from "./testing/git-daemon";
 import { gitTestRunner } from "./testing/git-test-runner";
 import { forgeError, MemoryForge } from "./testing/memory-forge";

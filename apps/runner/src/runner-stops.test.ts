@@ -1,13 +1,12 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "@forgehand/core";
-import { COMMAND_QUEUE, type RunStore, requestStop } from "@forgehand/queue";
+import { COMMAND_QUEUE, type RunStore, requestStop, stopRun } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { beforeEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
-import { stopRun } from "./stop-run";
 import type { MemoryForge } from "./testing/memory-forge";
 import { fixtureConfig } from "./testing/runner-fixture";
 import { events, FAST, POLL, ref, useRunnerHarness } from "./testing/runner-harness";

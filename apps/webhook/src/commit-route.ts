@@ -1,16 +1,14 @@
 import {
-  commandJobIdFor,
-  DELIVERY_TTL_S,
-  deliveryKey,
+  addToMulti,
+  commandJobOn,
+  commitDeliveryOn,
+  type DeliveryCommit,
+  defineCommitDelivery,
   encodeLabelSet,
-  jobOptionsFor,
-  LABEL_SET_TTL_S,
-  labelSetKey,
-  StopRequest,
-  stopChannel,
-  stopFlagKey,
+  stageJobOn,
+  undoDeliveryCommit,
 } from "@forgehand/queue";
-import { Job, type Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { batchMulti } from "./batch-multi";
 import type { Route } from "./route-event";
@@ -29,28 +27,6 @@ export interface CommitTarget {
   /** How long to wait for Redis before answering 503. @defaultValue 2000 */
   timeoutMs?: number;
 }
-
-// Input:  KEYS[1] delivery key, KEYS[2..1+n] stop flag keys, KEYS[2+n] label-set key (when ARGV[5] ~= "")
-//         ARGV[1] delivery ttl (s), ARGV[2] n stops, ARGV[3] stop flag ttl (s), ARGV[4] stop channel,
-//         ARGV[5] label-set value or "", ARGV[6] label-set ttl (s), ARGV[7] delivery record, ARGV[8..7+n] stop payloads
-// Output: 1 when the delivery was new and its stops/label set were written, 0 for a duplicate (nothing written).
-const COMMIT_DELIVERY = `
-if not redis.call('SET', KEYS[1], ARGV[7], 'NX', 'EX', ARGV[1]) then return 0 end
-local n = tonumber(ARGV[2])
-for i = 1, n do
-  redis.call('SET', KEYS[1 + i], ARGV[7 + i], 'EX', ARGV[3])
-  redis.call('PUBLISH', ARGV[4], ARGV[7 + i])
-end
-if ARGV[5] ~= '' then redis.call('SET', KEYS[2 + n], ARGV[5], 'EX', ARGV[6]) end
-return 1
-`;
-
-const STOP_FLAG_TTL_S = 7 * 24 * 3600;
-
-/** Name of COMMIT_DELIVERY once defined on a connection: sent by SHA (EVALSHA) after its first use there. */
-const COMMIT_COMMAND = "fhCommitDelivery";
-
-type CommitCommander = { [COMMIT_COMMAND]: (...args: (string | number)[]) => unknown };
 
 /** The queue's resolved client per queue: awaiting it through a timer on every delivery cost a timer each. */
 const readyClients = new WeakMap<Queue, Redis>();
@@ -79,7 +55,7 @@ async function queueClient(queue: Queue, ms: number): Promise<Redis> {
       ? error
       : new RedisUnavailableError(`[webhook] queue connection failed: ${error.message}`, { cause: error });
   })) as unknown as Redis;
-  if (!(COMMIT_COMMAND in client.scriptsSet)) client.defineCommand(COMMIT_COMMAND, { lua: COMMIT_DELIVERY });
+  defineCommitDelivery(client);
   readyClients.set(queue, client);
   return client;
 }
@@ -109,45 +85,23 @@ export async function commitRoute(
   const ms = target.timeoutMs ?? 2_000;
   if (redis.status !== "ready") throw new RedisUnavailableError(`[webhook] Redis is not connected (${redis.status})`);
   const client = await queueClient(target.stageQueue, ms);
-  const stops = route.stops.map((s) => JSON.stringify(StopRequest.parse(s)));
-  const stopKeys = route.stops.map((s) => stopFlagKey(prefix, { issue: s.issue }));
-  const labelValue = route.labelSet && route.issue ? encodeLabelSet(route.labelSet) : "";
-  const keys = [deliveryKey(prefix, forge, deliveryId), ...stopKeys];
-  if (labelValue && route.issue) keys.push(labelSetKey(prefix, route.issue));
   const jobs = [
-    ...route.stageJobs.map((data) => ({ queue: target.stageQueue, name: "stage", data, id: data.runId })),
-    ...(route.commandJob
-      ? [
-          {
-            queue: target.commandQueue,
-            name: "command",
-            data: route.commandJob,
-            id: commandJobIdFor(forge, route.commandJob.ref.repo.fullName, route.commandJob.commentId),
-          },
-        ]
-      : []),
+    ...route.stageJobs.map((data) => stageJobOn(target.stageQueue, data)),
+    ...(route.commandJob ? [commandJobOn(target.commandQueue, forge, route.commandJob)] : []),
   ];
-  const record = JSON.stringify({ at: Date.now(), jobs: jobs.map((j) => j.id) });
+  const jobIds = jobs.map((j) => j.id);
+  const commit: DeliveryCommit = {
+    forge,
+    deliveryId,
+    stops: route.stops,
+    labelSet: route.labelSet && route.issue ? { issue: route.issue, value: encodeLabelSet(route.labelSet) } : undefined,
+    jobIds,
+  };
   const reply = await batchMulti(
     client,
     (multi) => {
-      (multi as unknown as CommitCommander)[COMMIT_COMMAND](
-        keys.length,
-        ...keys,
-        DELIVERY_TTL_S,
-        stops.length,
-        STOP_FLAG_TTL_S,
-        stopChannel(prefix),
-        labelValue,
-        LABEL_SET_TTL_S,
-        record,
-        ...stops,
-      );
-      for (const job of jobs) {
-        const instance = new Job(job.queue, job.name, job.data, jobOptionsFor(job.id), job.id);
-        // Queued on the pipeline synchronously; its own promise only mirrors the queueing, read below.
-        instance.addJob(multi as never).catch(() => {});
-      }
+      commitDeliveryOn(multi, prefix, commit);
+      for (const job of jobs) addToMulti(multi, job);
       return 1 + jobs.length;
     },
     ms,
@@ -160,25 +114,10 @@ export async function commitRoute(
   const [markErr, marked] = results[0] ?? [new Error("no reply"), 0];
   const jobErr = results.slice(1).find(([err]) => err)?.[0];
   if (markErr) throw new RedisUnavailableError(`[webhook] could not record the delivery: ${markErr.message}`);
-  if (marked === 0) return { duplicate: true, jobIds: jobs.map((j) => j.id) };
+  if (marked === 0) return { duplicate: true, jobIds };
   if (jobErr) {
-    await undoMark(
-      redis,
-      keys[0] as string,
-      labelValue && route.issue ? labelSetKey(prefix, route.issue) : undefined,
-      previousLabelSet,
-    );
+    await undoDeliveryCommit(redis, prefix, commit, previousLabelSet);
     throw new RedisUnavailableError(`[webhook] could not enqueue: ${jobErr.message}`, { cause: jobErr });
   }
-  return { duplicate: false, jobIds: jobs.map((j) => j.id) };
-}
-
-/** Best effort: lets a redelivery of a half-failed delivery be accepted and re-diffed. */
-async function undoMark(redis: Redis, markKey: string, labelKey?: string, previous?: string | null): Promise<void> {
-  const multi = redis.multi().del(markKey);
-  if (labelKey) {
-    if (previous) multi.set(labelKey, previous, "EX", LABEL_SET_TTL_S);
-    else multi.del(labelKey);
-  }
-  await multi.exec().catch(() => {});
+  return { duplicate: false, jobIds };
 }

@@ -9,7 +9,7 @@ export interface DecodedPayload {
 
 /**
  * Finds the signed bytes and the JSON text of a body. In form mode GitHub signs the wire body,
- * while Gitea/Forgejo sign the decoded `payload=` value (FORGES.md §1.2). Only cheap structural
+ * while Gitea/Forgejo sign the decoded `payload=` value (docs/FORGES.md §1.2). Only cheap structural
  * checks happen here: the JSON itself is parsed after the signature is verified.
  */
 export function decodePayload(forge: ForgeId, contentType: string | null, raw: Buffer): DecodedPayload {

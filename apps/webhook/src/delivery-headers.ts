@@ -31,7 +31,7 @@ function stripSha256(value: string | null): string {
 
 /**
  * Reads the delivery headers for the forge the route is for. Gitea and Forgejo also send
- * `X-GitHub-*` copies, so the Forgejo and Gitea headers are looked at first (FORGES.md §0).
+ * `X-GitHub-*` copies, so the Forgejo and Gitea headers are looked at first (docs/FORGES.md §0).
  */
 export function readDeliveryHeaders(route: ForgeId, headers: HeaderLookup): DeliveryHeaders {
   const forgejo = headers.get("x-forgejo-event");

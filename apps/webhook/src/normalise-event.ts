@@ -5,7 +5,7 @@ import { checkedEvent, issueOf, loginOf, parseEnvelope, repoRefOf, required } fr
 /**
  * Events that can route somewhere. Everything else (push, reviews, installation, …) is
  * answered "ignored" without its payload being validated, so unknown shapes never 400.
- * Gitea's coarse `pull_request_comment` is a *review* (FORGES.md §2.1), which carries no comment id.
+ * Gitea's coarse `pull_request_comment` is a *review* (docs/FORGES.md §2.1), which carries no comment id.
  */
 const ROUTED_EVENTS = new Set(["issues", "issue_comment", "pull_request"]);
 

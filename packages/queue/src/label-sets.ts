@@ -1,7 +1,7 @@
 import type { ChainableCommander, Redis } from "ioredis";
 
 /**
- * Gitea's label webhook does not say which label changed (FORGES.md §2.3), so the webhook
+ * Gitea's label webhook does not say which label changed (docs/FORGES.md §2.3), so the webhook
  * keeps the last set of *stage* labels seen per issue and diffs the next delivery against it.
  * Only stage labels are stored: other labels never route anywhere, and keeping them out means
  * a change to an unrelated label needs no write at all.

@@ -11,8 +11,16 @@ export function stopFlagKey(prefix: string, target: { issue?: string; runId?: st
   return target.runId ? `${prefix}:stop:run:${target.runId}` : `${prefix}:stop:issue:${target.issue}`;
 }
 
-/** How long a stop flag is kept: long enough for any queued or running job to see it. */
-const FLAG_TTL_S = 7 * 24 * 3600;
+/**
+ * How long a stop flag is kept: long enough for any queued or running job to see it. The one TTL
+ * of every stop flag, whether `requestStop` or a delivery's commit (commit-delivery.ts) writes it.
+ */
+export const STOP_FLAG_TTL_S = 7 * 24 * 3600;
+
+/** A stop request as stored in its flag and announced on the stop channel. */
+export function encodeStop(request: StopRequest): string {
+  return JSON.stringify(StopRequest.parse(request));
+}
 
 /**
  * Records a stop request and announces it. The flag is persisted first so a runner
@@ -23,8 +31,8 @@ export async function requestStop(redis: Redis, prefix: string, request: StopReq
   const req = StopRequest.parse(request);
   const payload = JSON.stringify(req);
   const multi = redis.multi();
-  if (req.issue) multi.set(stopFlagKey(prefix, { issue: req.issue }), payload, "EX", FLAG_TTL_S);
-  if (req.runId) multi.set(stopFlagKey(prefix, { runId: req.runId }), payload, "EX", FLAG_TTL_S);
+  if (req.issue) multi.set(stopFlagKey(prefix, { issue: req.issue }), payload, "EX", STOP_FLAG_TTL_S);
+  if (req.runId) multi.set(stopFlagKey(prefix, { runId: req.runId }), payload, "EX", STOP_FLAG_TTL_S);
   multi.publish(stopChannel(prefix), payload);
   await multi.exec();
 }

@@ -34,7 +34,7 @@ export type AgentEvent =
     }
   | { type: "line"; text: string };
 
-/** Terminal reason of a supervised run (mirrors the run states of SPEC.md). */
+/** Terminal reason of a supervised run (mirrors the run states of docs/SPEC.md § Runs and the supervisor). */
 export type RunEndReason = "succeeded" | "failed" | "stopped" | "timed_out" | "stalled" | "turn_limit" | "budget_limit";
 
 /** USD per million tokens, keyed by model id prefix (longest prefix wins). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { waitFor } from "../../helpers/wait-for";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const BIN = join(ROOT, "packages/cli/bin/forgehand.mjs");
+const BIN = join(ROOT, "apps/cli/bin/forgehand.mjs");
 
 /** A `forgehand <command>` child process with its output captured to a file. */
 export interface ForgehandProcess {
@@ -31,7 +31,7 @@ export interface StartForgehandOptions {
   waitHealthy?: boolean;
 }
 
-/** Spawns `node packages/cli/bin/forgehand.mjs …args` as a real process in its own process group. */
+/** Spawns `node apps/cli/bin/forgehand.mjs …args` as a real process in its own process group. */
 export async function startForgehand(options: StartForgehandOptions): Promise<ForgehandProcess> {
   const out = createWriteStream(options.logFile);
   const child = spawn(process.execPath, [BIN, ...options.args], {

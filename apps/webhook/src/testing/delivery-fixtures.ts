@@ -86,7 +86,7 @@ export function githubDelivery(event: string, payload: object | string, o: Deliv
 }
 
 /**
- * A Gitea/Forgejo delivery with every header Gitea sends (FORGES.md §1.1), including the GitHub
+ * A Gitea/Forgejo delivery with every header Gitea sends (docs/FORGES.md §1.1), including the GitHub
  * copies. In form mode the signature covers the decoded JSON, not the wire body.
  */
 export function giteaDelivery(event: string, json: Buffer | string, o: DeliveryOptions = {}): RequestInit {

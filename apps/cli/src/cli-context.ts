@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { createLogger, type Logger } from "@forgehand/core";
 
-/** Settings every long-running command derives from the environment (SPEC.md § Environment). */
+/** Settings every long-running command derives from the environment (docs/SPEC.md § Environment). */
 export interface CliContext {
   env: Record<string, string | undefined>;
   logger: Logger;

@@ -17,7 +17,7 @@ export function cliPackageDir(): string {
   throw new Error(`[cli] cannot find the @forgehand/cli package above ${fileURLToPath(import.meta.url)}`);
 }
 
-/** Root of the forgehand checkout (two levels above packages/cli). */
+/** Root of the forgehand checkout (two levels above apps/cli). */
 export function repoRoot(): string {
   return join(cliPackageDir(), "..", "..");
 }

@@ -1,5 +1,5 @@
 import { isTerminal } from "@forgehand/core";
-import { stopRun } from "@forgehand/runner";
+import { stopRun } from "@forgehand/queue";
 import { createCliContext } from "../cli-context";
 import { connectRedis } from "../connect-redis";
 import { parseFlags, UsageError } from "../parse-flags";

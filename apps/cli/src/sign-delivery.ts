@@ -23,7 +23,7 @@ export interface SignedDelivery {
 
 /**
  * Signs a payload as the forge does: HMAC-SHA256 over the exact bytes. GitHub sends
- * `sha256=<hex>`; Gitea sends bare hex plus its GitHub-compatible copies (FORGES.md §1.1).
+ * `sha256=<hex>`; Gitea sends bare hex plus its GitHub-compatible copies (docs/FORGES.md §1.1).
  * For Gitea, `event` may be a coarse event (`issues`) or a fine type (`issue_label`).
  */
 export function signDelivery(options: {

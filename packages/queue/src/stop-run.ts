@@ -1,6 +1,7 @@
 import { isTerminal, type RunState } from "@forgehand/core";
-import { createRunStore, requestStop } from "@forgehand/queue";
 import type { Redis } from "ioredis";
+import { createRunStore } from "./run-store";
+import { requestStop } from "./stop-requests";
 
 /**
  * `forgehand stop RUN_ID`: the same as `/stop`, for one run. The flag is persisted and
