@@ -208,10 +208,10 @@ export async function createRunCgroup(options: RunCgroupOptions): Promise<RunCgr
     procs,
     kill,
     remove: async () => {
-      if ((await procs()).length > 0) await kill();
-      // rmdir fails with EBUSY for a moment while the last process is being torn down.
+      // Something may be joining right now (a spawn racing the cleanup): kill on every EBUSY, not only once.
       const end = Date.now() + 3000;
       while (true) {
+        if ((await procs()).length > 0) await kill(1000);
         try {
           await rmdir(path);
           return;
