@@ -58,6 +58,8 @@ export interface SandboxSpec {
   bwrap?: string;
   /** @defaultValue process.execPath */
   node?: string;
+  /** The runner's HOME (`~/` in `home` entries); never visible in the sandbox. @defaultValue os.homedir() */
+  runnerHome?: string;
 }
 
 export interface Sandbox {
@@ -109,7 +111,7 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
   const envFile = join(hostRun, "env.json");
   const rules = (spec.allow ?? []).map(parseEgressRule);
   const node = spec.node ?? process.execPath;
-  const runnerHome = homedir();
+  const runnerHome = spec.runnerHome ?? homedir();
 
   const proxyUrl = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
   const PATH = spec.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
@@ -167,9 +169,9 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
       masks.push({ path: h, kind: statSync(h).isDirectory() ? "dir" : "file" });
     }
     const bwrap = spec.bwrap ?? findBwrap();
-    if (!bwrap) {
+    if (!bwrap || !whichIn(bwrap, "")) {
       throw new SandboxSetupError(
-        "bubblewrap (bwrap) is not installed: run `node scripts/prereqs.mjs` or `apt-get install bubblewrap`",
+        `bubblewrap (bwrap) is not installed${bwrap ? ` at ${bwrap}` : ""}: run \`node scripts/prereqs.mjs\` or \`apt-get install bubblewrap\``,
       );
     }
     const argv = buildBwrapArgv({
