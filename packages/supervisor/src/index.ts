@@ -6,5 +6,6 @@ export * from "./line-splitter";
 export * from "./lines-parser";
 export * from "./pid-registry";
 export * from "./reap-orphans";
+export * from "./sandbox";
 export * from "./supervise";
 export * from "./types";

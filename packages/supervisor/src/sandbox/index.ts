@@ -3,6 +3,7 @@ export * from "./agent-paths";
 export * from "./build-bwrap-argv";
 export * from "./chown-tree";
 export * from "./create-sandbox";
+export * from "./detect-sandbox-support";
 export * from "./egress-proxy";
 export * from "./run-cgroup";
 export * from "./sandbox-process";
