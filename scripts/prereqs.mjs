@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Makes sure what `npm start` and `npm test` need is present on this machine:
-// npm dependencies, git, and a redis-server binary (installed from the OS
-// package manager when missing and possible). Uses only Node built-ins, because
-// it runs before dependencies are installed.
+// npm dependencies, git, a redis-server binary and bubblewrap (installed from
+// the OS package manager when missing and possible), and — when run as root —
+// the unprivileged `forgehand-agent` user the sandboxed agents run as. Uses only
+// Node built-ins, because it runs before dependencies are installed.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -53,9 +54,53 @@ if (needsRedis && !has("redis-server")) {
   // Debian starts a system service on install; forgehand uses its own private server.
   if (has("service")) spawnSync("service", ["redis-server", "stop"], { stdio: "ignore" });
 }
-say(`ok: node, npm dependencies, git${needsRedis ? ", redis-server" : ""}`);
+// 5. bubblewrap: every agent and gate runs in a bwrap sandbox (Linux). Not fatal here: the run fails closed
+//    with the reason, and `forgehand doctor` says what is missing.
+let sandbox = "";
+if (process.platform === "linux") {
+  if (has("bwrap") || tryApt("bubblewrap", "bwrap")) sandbox = ", bubblewrap";
+  else {
+    console.error(
+      "[prereqs] warning: bubblewrap (bwrap) is not installed and could not be installed automatically.\n" +
+        "  Agents run sandboxed by default and will fail until it is: sudo apt-get install bubblewrap",
+    );
+  }
+  ensureAgentUser();
+}
+say(`ok: node, npm dependencies, git${needsRedis ? ", redis-server" : ""}${sandbox}`);
 
-function tryApt(pkg) {
+// The dedicated agent user (root installs only: a non-root runner runs agents as itself in a user namespace).
+// Idempotent; never fails the install — says what to do instead.
+function ensureAgentUser() {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!isRoot) return;
+  if (spawnSync("id", ["-u", "forgehand-agent"], { stdio: "ignore" }).status === 0) return;
+  const useradd = ["/usr/sbin/useradd", "/sbin/useradd"].find((p) => existsSync(p)) ?? (has("useradd") && "useradd");
+  const hint =
+    "  Create it by hand: useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin forgehand-agent";
+  if (!useradd) {
+    console.error(`[prereqs] warning: no useradd here; agents will run as nobody (65534).\n${hint}`);
+    return;
+  }
+  const args = [
+    "--system",
+    "--user-group",
+    "--no-create-home",
+    "--home-dir",
+    "/nonexistent",
+    "--shell",
+    "/usr/sbin/nologin",
+    "forgehand-agent",
+  ];
+  const r = spawnSync(useradd, args, { stdio: quiet ? "ignore" : "inherit" });
+  if (r.status === 0) say("created the system user forgehand-agent (sandboxed agents run as it)");
+  else
+    console.error(
+      `[prereqs] warning: could not create the forgehand-agent user; agents will run as nobody (65534).\n${hint}`,
+    );
+}
+
+function tryApt(pkg, binary = pkg) {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   if (!has("apt-get")) return false;
   const sudo = isRoot ? [] : has("sudo") ? ["sudo", "-n"] : null;
@@ -71,7 +116,7 @@ function tryApt(pkg) {
     if (!run(["apt-get", "install", "-y", "--no-install-recommends", pkg])) return false;
   }
   try {
-    execFileSync("sh", ["-c", `command -v ${pkg === "redis-server" ? "redis-server" : pkg}`]);
+    execFileSync("sh", ["-c", `command -v ${binary}`]);
     return true;
   } catch {
     return false;

@@ -9,5 +9,6 @@ export * from "./reap-orphans";
 export { abortReasonText, RunAbortedError } from "./run-aborted-error";
 export { type CommandResult, type RunCommandOptions, runCommand } from "./run-command";
 export { PidRegistryError } from "./run-registration";
+export * from "./sandbox";
 export * from "./supervise";
 export * from "./types";

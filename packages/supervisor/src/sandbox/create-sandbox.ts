@@ -1,0 +1,333 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { chmod, cp, lstat, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { dirname, isAbsolute, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type AgentIdentity, resolveAgentIdentity } from "./agent-identity";
+import { agentReadOnlyPaths, describeSystemDirs, installTree, isWithin, SYSTEM_DIRS, whichIn } from "./agent-paths";
+import { buildBwrapArgv, type MaskPath } from "./build-bwrap-argv";
+import { chownTree } from "./chown-tree";
+import {
+  type EgressDenial,
+  type EgressProxy,
+  type EgressRule,
+  parseEgressRule,
+  startEgressProxy,
+} from "./egress-proxy";
+import { CgroupUnavailableError, createRunCgroup, type RunCgroup } from "./run-cgroup";
+import { gitExposure, readWorktreeGit } from "./worktree-git";
+
+/** In-sandbox locations (the sandbox's root is bwrap's own tmpfs: none of these exist on the host side). */
+export const SANDBOX_HOME = "/home/agent";
+export const SANDBOX_RUN_DIR = "/run/forgehand";
+export const SANDBOX_INIT_PATH = "/run/forgehand-init.mjs";
+/** Port of the egress bridge on the sandbox's own loopback. */
+export const SANDBOX_PROXY_PORT = 3128;
+
+export interface SandboxSpec {
+  /** The run's worktree (absolute): the only writable tree besides `writable`, HOME and /tmp (a tmpfs). */
+  worktree: string;
+  /** The agent's argv (argv[0] looked up in `env.PATH`). */
+  command: string[];
+  /** The exact environment of the agent: configured `env` + PATH + FORGEHAND_* (the caller composes it; nothing of
+   *  the runner's own environment is added). HOME and the proxy variables are set here. */
+  env: Record<string, string>;
+  /** `sandbox.writable`: extra directories the agent may write (must be writable by the agent uid). */
+  writable?: string[];
+  /** Extra read-only paths, on top of the agent executable's tree and the absolute paths in `command`. */
+  readOnly?: string[];
+  /** `sandbox.home`: files or dirs copied into the private HOME (`~/x` = the runner's HOME/x, landing at HOME/x). */
+  home?: string[];
+  /** `sandbox.network.allow` (`host:port`) plus the defaults the caller adds (vendor API, `*_BASE_URL` hosts). */
+  allow?: ReadonlyArray<string | EgressRule>;
+  /** Called for every refused connection (for the run log). */
+  onDenied?: (denial: EgressDenial) => void;
+  /** Paths to hide even when inside a visible tree (the config dir under /etc, the data dir, …). */
+  hide?: string[];
+  /** The worktree's gitdir read-only (default) or hidden. */
+  git?: "read-only" | "hidden";
+  /** Who the agent runs as. @defaultValue resolveAgentIdentity() */
+  identity?: AgentIdentity;
+  /** Per-run cgroup (`false`: none). Without host support the run goes on without one (`cgroupUnavailable`
+   *  says why) unless `required`. */
+  cgroup?: false | { name?: string; memoryMax?: number; pidsMax?: number; required?: boolean; root?: string };
+  /** Where the per-run dir (HOME, proxy socket, env file) is made. @defaultValue os.tmpdir() */
+  runDirParent?: string;
+  /** @defaultValue `bwrap` from PATH */
+  bwrap?: string;
+  /** @defaultValue process.execPath */
+  node?: string;
+  /** The runner's HOME (`~/` in `home` entries); never visible in the sandbox. @defaultValue os.homedir() */
+  runnerHome?: string;
+}
+
+export interface Sandbox {
+  /** The full argv to spawn (`[sh -c <enter cgroup>…] bwrap … -- node init … -- …command`). Final after prepare(). */
+  readonly argv: string[];
+  /** What spawn() needs: a minimal environment for bwrap itself (the agent's is in the env file). */
+  readonly spawnEnv: Record<string, string>;
+  /** The agent's environment inside the sandbox (HOME, proxy variables included). */
+  readonly env: Record<string, string>;
+  readonly identity: AgentIdentity;
+  /** The per-run host dir (removed by cleanup). */
+  readonly runDir: string;
+  /** Creates the run dir, HOME (seeded, 0700, owned by the agent), env file, proxy and cgroup; hands the worktree
+   *  to the agent uid (root runner). Throws `SandboxSetupError` naming what is missing; nothing is left behind. */
+  prepare(): Promise<void>;
+  /** Kills what is left in the cgroup, stops the proxy, gives the worktree back, removes the run dir. Idempotent. */
+  cleanup(): Promise<void>;
+  readonly deniedConnections: readonly EgressDenial[];
+  readonly deniedCount: number;
+  /** The run cgroup, when one was made. */
+  readonly cgroup: RunCgroup | undefined;
+  /** Why there is no cgroup (undefined when there is one or none was asked for). */
+  readonly cgroupUnavailable: string | undefined;
+}
+
+export class SandboxSetupError extends Error {
+  override name = "SandboxSetupError";
+}
+
+const INIT_SCRIPT = fileURLToPath(new URL("./sandbox-init.mjs", import.meta.url));
+
+/** `bwrap` on PATH (or the standard locations), or undefined. */
+export function findBwrap(PATH = process.env.PATH ?? ""): string | undefined {
+  return whichIn("bwrap", `${PATH}:/usr/bin:/bin:/usr/local/bin`);
+}
+
+/**
+ * A sandbox for one agent or gate process. Synchronous and side-effect free; `prepare()` makes it real.
+ * Spawn `sandbox.argv` with `env: sandbox.spawnEnv` (never the runner's environment) as the runner's own user.
+ */
+export function createSandbox(spec: SandboxSpec): Sandbox {
+  if (!isAbsolute(spec.worktree)) throw new TypeError(`[sandbox] worktree must be absolute, got \`${spec.worktree}\``);
+  const identity = spec.identity ?? resolveAgentIdentity();
+  const id = randomUUID().slice(0, 12);
+  const runDir = join(spec.runDirParent ?? tmpdir(), `forgehand-sandbox-${id}`);
+  const hostHome = join(runDir, "home");
+  const hostRun = join(runDir, "run");
+  const socketPath = join(hostRun, "proxy.sock");
+  const envFile = join(hostRun, "env.json");
+  const rules = (spec.allow ?? []).map(parseEgressRule);
+  const node = spec.node ?? process.execPath;
+  const runnerHome = spec.runnerHome ?? homedir();
+
+  const proxyUrl = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
+  const PATH = spec.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
+  const nodeBin = dirname(node);
+  const env: Record<string, string> = {
+    ...spec.env,
+    PATH: PATH.split(":").includes(nodeBin) ? PATH : `${PATH}:${nodeBin}`,
+    HOME: SANDBOX_HOME,
+    HTTPS_PROXY: proxyUrl,
+    HTTP_PROXY: proxyUrl,
+    https_proxy: proxyUrl,
+    http_proxy: proxyUrl,
+    NO_PROXY: "",
+    no_proxy: "",
+  };
+  // Under a user namespace / another uid the worktree's owner differs from the agent: without this git refuses
+  // the repository ("dubious ownership"). Composed onto a caller's own GIT_CONFIG_COUNT.
+  if (!Object.keys(spec.env).some((k) => k.startsWith("GIT_CONFIG_KEY_") && spec.env[k] === "safe.directory")) {
+    const n = Number(spec.env.GIT_CONFIG_COUNT ?? 0) || 0;
+    env.GIT_CONFIG_COUNT = String(n + 1);
+    env[`GIT_CONFIG_KEY_${n}`] = "safe.directory";
+    env[`GIT_CONFIG_VALUE_${n}`] = "*";
+  }
+
+  let worktree: string;
+  try {
+    worktree = realpathSync(spec.worktree);
+  } catch {
+    worktree = spec.worktree;
+  }
+  const writable = spec.writable ?? [];
+  const visible = [...SYSTEM_DIRS, worktree, ...writable];
+  const readOnly = [
+    ...(spec.readOnly ?? []),
+    ...agentReadOnlyPaths(spec.command, PATH, visible, runnerHome),
+    ...agentReadOnlyPaths([node], "", visible, runnerHome),
+  ];
+  // node's own tree when it is not under a system dir (nvm, /opt/node): the init and `#!/usr/bin/env node` need it.
+  if (!SYSTEM_DIRS.some((d) => isWithin(node, d))) readOnly.push(installTree(realpathOr(node), runnerHome));
+
+  let cgroup: RunCgroup | undefined;
+  let cgroupUnavailable: string | undefined;
+  let proxy: EgressProxy | undefined;
+  let worktreeOwner: { uid: number; gid: number } | undefined;
+  let argv: string[] | undefined;
+  let prepared = false;
+  let cleaned = false;
+
+  const build = (): string[] => {
+    const git = readWorktreeGit(worktree);
+    const masks: MaskPath[] = [];
+    for (const h of spec.hide ?? []) {
+      if (!isAbsolute(h) || !existsSync(h)) continue;
+      if (![...visible, ...readOnly].some((v) => isWithin(h, v))) continue;
+      masks.push({ path: h, kind: statSync(h).isDirectory() ? "dir" : "file" });
+    }
+    const bwrap = spec.bwrap ?? findBwrap();
+    if (!bwrap || !whichIn(bwrap, "")) {
+      throw new SandboxSetupError(
+        `bubblewrap (bwrap) is not installed${bwrap ? ` at ${bwrap}` : ""}: run \`node scripts/prereqs.mjs\` or \`apt-get install bubblewrap\``,
+      );
+    }
+    const argv = buildBwrapArgv({
+      bwrap,
+      worktree,
+      writable,
+      readOnly,
+      system: describeSystemDirs(),
+      masks,
+      git: git ? gitExposure(git, spec.git ?? "read-only") : undefined,
+      home: { hostDir: hostHome, path: SANDBOX_HOME },
+      runDir: { hostDir: hostRun, path: SANDBOX_RUN_DIR },
+      init: { node, hostScript: INIT_SCRIPT, path: SANDBOX_INIT_PATH },
+      userns: identity.runnerIsRoot ? null : { uid: identity.uid, gid: identity.gid },
+      dropTo: identity.runnerIsRoot ? { uid: identity.uid, gid: identity.gid } : undefined,
+      envFile: `${SANDBOX_RUN_DIR}/env.json`,
+      proxy: { socket: `${SANDBOX_RUN_DIR}/proxy.sock`, port: SANDBOX_PROXY_PORT },
+      hostname: "forgehand-sandbox",
+      command: spec.command,
+    });
+    return cgroup ? cgroup.wrap(argv) : argv;
+  };
+
+  const agent = { uid: identity.uid, gid: identity.gid };
+  const sandbox: Sandbox = {
+    get argv() {
+      argv ??= build();
+      return argv;
+    },
+    spawnEnv: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+    env,
+    identity,
+    runDir,
+    get deniedConnections() {
+      return proxy?.denied ?? [];
+    },
+    get deniedCount() {
+      return proxy?.deniedCount ?? 0;
+    },
+    get cgroup() {
+      return cgroup;
+    },
+    get cgroupUnavailable() {
+      return cgroupUnavailable;
+    },
+    async prepare() {
+      if (prepared) throw new Error("[sandbox] prepare() called twice");
+      prepared = true;
+      try {
+        if (!existsSync(worktree) || !statSync(worktree).isDirectory()) {
+          throw new SandboxSetupError(`the worktree ${worktree} does not exist`);
+        }
+        argv = build(); // fails early (bwrap missing) before anything is made
+        await mkdir(runDir, { mode: 0o700 });
+        await mkdir(hostHome, { mode: 0o700 });
+        await mkdir(hostRun, { mode: 0o711 });
+        await writeFile(envFile, JSON.stringify(env), { mode: 0o600 });
+        await seedHome(spec.home ?? [], hostHome, runnerHome);
+        if (identity.runnerIsRoot) await chownTree(hostHome, agent.uid, agent.gid);
+        proxy = await startEgressProxy({
+          socketPath,
+          allow: rules,
+          onDenied: spec.onDenied,
+          socketOwner: identity.runnerIsRoot ? agent : undefined,
+        });
+        if (identity.runnerIsRoot) {
+          for (const w of writable) await checkWritableBy(w, agent);
+          const st = await lstat(worktree);
+          worktreeOwner = { uid: st.uid, gid: st.gid };
+          await chownTree(worktree, agent.uid, agent.gid, [join(worktree, ".git")]);
+        }
+        if (spec.cgroup !== false) {
+          const c = spec.cgroup ?? {};
+          try {
+            cgroup = await createRunCgroup({
+              name: c.name ?? `run-${id}`,
+              memoryMax: c.memoryMax,
+              pidsMax: c.pidsMax,
+              root: c.root,
+            });
+          } catch (error) {
+            if (!(error instanceof CgroupUnavailableError) || c.required) throw error;
+            cgroupUnavailable = error.message;
+          }
+        }
+        argv = build();
+      } catch (error) {
+        await sandbox.cleanup().catch(() => {});
+        if (error instanceof SandboxSetupError) throw error;
+        throw new SandboxSetupError(`cannot set up the sandbox: ${(error as Error).message}`, { cause: error });
+      }
+    },
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      const errors: unknown[] = [];
+      const step = async (f: () => Promise<unknown>) => {
+        try {
+          await f();
+        } catch (error) {
+          errors.push(error);
+        }
+      };
+      if (cgroup) {
+        const c = cgroup;
+        await step(() => c.remove());
+      }
+      if (proxy) {
+        const p = proxy;
+        await step(() => p.close());
+      }
+      if (worktreeOwner && existsSync(worktree)) {
+        const o = worktreeOwner;
+        await step(() => chownTree(worktree, o.uid, o.gid, [join(worktree, ".git")]));
+      }
+      await step(() => rm(runDir, { recursive: true, force: true }));
+      if (errors.length > 0) throw new AggregateError(errors, "[sandbox] cleanup failed");
+    },
+  };
+  return sandbox;
+}
+
+function realpathOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Copies each `sandbox.home` entry into the private HOME at the same place relative to HOME. */
+async function seedHome(entries: readonly string[], hostHome: string, runnerHome: string): Promise<void> {
+  for (const entry of entries) {
+    const source = entry.startsWith("~/") ? join(runnerHome, entry.slice(2)) : entry;
+    if (!isAbsolute(source)) throw new SandboxSetupError(`sandbox.home entry \`${entry}\` must be ~/… or absolute`);
+    const rel = relative(runnerHome, source);
+    if (rel.startsWith("..") || isAbsolute(rel) || rel === "") {
+      throw new SandboxSetupError(`sandbox.home entry \`${entry}\` is not inside the runner's HOME (${runnerHome})`);
+    }
+    if (!existsSync(source)) throw new SandboxSetupError(`sandbox.home entry \`${entry}\` does not exist (${source})`);
+    const dest = join(hostHome, rel);
+    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
+    // A copy, never a bind: what the agent writes there stays in the run's HOME.
+    await cp(source, dest, { recursive: true, dereference: true });
+    const st = await stat(dest);
+    if (st.isFile()) await chmod(dest, 0o600);
+  }
+}
+
+async function checkWritableBy(dir: string, who: { uid: number; gid: number }): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new SandboxSetupError(`sandbox.writable ${dir} is not a directory`);
+  const ok = (st.uid === who.uid && st.mode & 0o200) || (st.gid === who.gid && st.mode & 0o020) || st.mode & 0o002;
+  if (!ok) {
+    throw new SandboxSetupError(
+      `sandbox.writable ${dir} is not writable by the agent uid ${who.uid}: chown ${who.uid}:${who.gid} it`,
+    );
+  }
+}
