@@ -50,7 +50,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (!gotCredentials.ok) return gotCredentials.result;
   const credentials = gotCredentials.value;
   const gotWs = await step("preparing the worktree", () =>
-    ctx.workspaces.prepare({ repo: ref.repo, issue: ref.number, title: issue.title, credentials }),
+    ctx.workspaces.prepare({ repo: ref.repo, issue: ref.number, title: ctx.redact(issue.title), credentials }),
   );
   if (!gotWs.ok) return gotWs.result;
   const ws = gotWs.value;
