@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Config, type IssueRef, parseConfig, type RepoRef } from "@forgehand/core";
+import { type Config, type GitCredentials, type IssueRef, parseConfig, type RepoRef } from "@forgehand/core";
 import { createRunStore, runLogKey, STAGE_QUEUE } from "@forgehand/queue";
 import { enqueueStage } from "@forgehand/runner";
 import { Queue } from "bullmq";
@@ -30,7 +30,8 @@ const ENV_SECRETS = {
 };
 const AGENT_KEY = "foo-agent-key-value-5150"; // agents.hostile.env.FOO_API_KEY
 const REDIS_FILE_PASSWORD = "redis-file-pass-7788-xyz"; // an extra secret file (the Redis password file)
-const MINTED = "ghs_MintedAtRunTime0000aaaa1111bbbb2222"; // git credentials handed out at run time
+// Git credentials handed out at run time, in no shape a pattern knows (a real App token is `ghs_…`).
+const MINTED = "minted-at-run-time-0f0e0d0c0b0a";
 const SHAPED = `ghp_${"Q".repeat(36)}`; // a token forgehand never held: only the pattern catches it
 const URL_PASSWORD = "pw-in-a-url-9090";
 const MUST_HIDE = [...Object.values(ENV_SECRETS), AGENT_KEY, REDIS_FILE_PASSWORD, MINTED, SHAPED, URL_PASSWORD];
@@ -48,7 +49,7 @@ const PRINTED = [
 
 /** A forge that hands out git credentials the process never saw before (an App's installation token). */
 class MintingForge extends MemoryForge {
-  override async gitCredentials(repo: RepoRef) {
+  override async gitCredentials(repo: RepoRef): Promise<GitCredentials | null> {
     await super.gitCredentials(repo);
     return { username: "x-access-token", password: MINTED };
   }
@@ -131,7 +132,11 @@ describe("redaction wired through the CLI: a hostile agent prints every secret f
   const run = async (number: number, stage: string) => {
     const store = createRunStore(redis, ctx.prefix);
     const ref: IssueRef = { repo: repo(), number, isPr: false };
-    const id = await enqueueStage(queue, store, { ref, stage, trigger: { kind: "label", by: "eve", deliveryId: stage } });
+    const id = await enqueueStage(queue, store, {
+      ref,
+      stage,
+      trigger: { kind: "label", by: "eve", deliveryId: stage },
+    });
     return waitForRunEnd(store, id, { timeoutMs: 60_000, intervalMs: 100 });
   };
   const expectHidden = (where: string, text: string) => {
