@@ -1,10 +1,17 @@
 import { resolve } from "node:path";
-import { createLogger, type Logger } from "@forgehand/core";
+import { collectSecrets, createLogger, createRedactor, type Logger, type Redactor } from "@forgehand/core";
 
 /** Settings every long-running command derives from the environment (docs/SPEC.md § Environment). */
 export interface CliContext {
   env: Record<string, string | undefined>;
   logger: Logger;
+  /**
+   * The process's one redactor, shared by its logger, runner and webhook. It starts with the
+   * environment's secrets and the token patterns, so even the first log line is clean; `armRedactor`
+   * adds the config's (agents' `env`), secret files and the Redis password once they are known, and
+   * the forge clients add installation tokens as they are minted.
+   */
+  redactor: Redactor;
   /** Redis key prefix shared by webhook and runners. @defaultValue "forgehand" */
   prefix: string;
   /** Absolute data directory. @defaultValue ./.forgehand */
@@ -14,13 +21,19 @@ export interface CliContext {
 }
 
 /** Reads the shared settings; a bad PORT is reported with its value. */
-export function createCliContext(env: Record<string, string | undefined> = process.env): CliContext {
+export function createCliContext(
+  env: Record<string, string | undefined> = process.env,
+  opts: { /** Where log lines go (tests). @defaultValue stderr */ write?: (line: string) => void } = {},
+): CliContext {
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`[cli] PORT must be a TCP port number, got \`${env.PORT}\``);
+  const redactor = createRedactor(collectSecrets({ env }));
   return {
     env,
-    logger: createLogger(),
+    // Every line is redacted with the redactor as it is at write time: secrets added later count too.
+    logger: createLogger({ redact: (line) => redactor.redact(line), ...(opts.write ? { write: opts.write } : {}) }),
+    redactor,
     prefix: env.FORGEHAND_PREFIX || "forgehand",
     dataDir: resolve(env.FORGEHAND_DATA_DIR || ".forgehand"),
     port,

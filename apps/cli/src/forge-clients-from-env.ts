@@ -7,7 +7,12 @@ import { createForgeClients, type ForgeClients, forgeOptionsFromEnv, resolveBotL
  * variable to set and never stops start-up). Without it the webhook would take the bot's own
  * label removals for stop requests and its own comments for commands.
  */
-export async function forgeClientsFromEnv(env: NodeJS.ProcessEnv, logger: Logger): Promise<ForgeClients> {
+export async function forgeClientsFromEnv(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  /** Told every secret minted at run time (App installation tokens): the process's `redactor.add`. */
+  onSecret?: (value: string) => void,
+): Promise<ForgeClients> {
   const { options } = await resolveBotLogins(forgeOptionsFromEnv(env), { logger });
-  return createForgeClients(options);
+  return createForgeClients({ ...options, ...(onSecret ? { onSecret } : {}) });
 }

@@ -2,6 +2,7 @@ import type { Config } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
 import { createRedis, createRunStore } from "@forgehand/queue";
 import * as webhook from "@forgehand/webhook";
+import { armRedactor } from "./arm-redactor";
 import type { CliContext } from "./cli-context";
 import type { CleanupStack } from "./shutdown";
 
@@ -13,8 +14,12 @@ export async function serveWebhook(options: {
   port: number;
   forges: ForgeClients;
   cleanup: CleanupStack;
+  /** Files holding secrets to redact besides the Redis password file (see `armRedactor`). */
+  secretFiles?: readonly string[];
 }): Promise<number> {
   const { ctx, config, redisUrl, forges, cleanup } = options;
+  armRedactor(ctx, { config, redisUrl, ...(options.secretFiles ? { files: options.secretFiles } : {}) });
+  const redact = (text: string) => ctx.redactor.redact(text);
   // Fail-fast connection: a delivery must get its 503 within the forge's 5-10 s deadline.
   const redis = createRedis(redisUrl, "webhook");
   redis.on("error", (error) => ctx.logger.debug("webhook redis error", { error }));
@@ -22,7 +27,8 @@ export async function serveWebhook(options: {
     await redis.quit().catch(() => redis.disconnect());
   });
   const api = webhook.createRunsApi({
-    store: createRunStore(redis, ctx.prefix),
+    store: createRunStore(redis, ctx.prefix, { redact }),
+    redact,
     ...(ctx.env.FORGEHAND_API_TOKEN ? { token: ctx.env.FORGEHAND_API_TOKEN } : {}),
   });
   const app = webhook.createApp({

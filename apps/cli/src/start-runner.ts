@@ -2,6 +2,7 @@ import { delimiter, join } from "node:path";
 import type { Config } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
 import { createRunner } from "@forgehand/runner";
+import { armRedactor } from "./arm-redactor";
 import type { CliContext } from "./cli-context";
 import { repoRoot } from "./package-root";
 import type { CleanupStack } from "./shutdown";
@@ -25,8 +26,15 @@ export async function startRunner(options: {
   forges: ForgeClients;
   concurrency?: number;
   cleanup: CleanupStack;
+  /** Files holding secrets to redact besides the Redis password file (see `armRedactor`). */
+  secretFiles?: readonly string[];
 }): Promise<void> {
   const { ctx, config, cleanup } = options;
+  armRedactor(ctx, {
+    config,
+    redisUrl: options.redisUrl,
+    ...(options.secretFiles ? { files: options.secretFiles } : {}),
+  });
   const runner = createRunner({
     config,
     configDir: options.configDir,
@@ -38,6 +46,7 @@ export async function startRunner(options: {
     concurrency: options.concurrency ?? config.runner.concurrency,
     ...(ctx.env.FORGEHAND_RUNNER_ID ? { runnerId: ctx.env.FORGEHAND_RUNNER_ID } : {}),
     env: agentSearchEnv(ctx.env),
+    redactor: ctx.redactor,
     ...(config.status.publicUrl ? { publicUrl: config.status.publicUrl } : {}),
   });
   // Agents get shutdownGrace, then the verified kill (killGrace) and re-queueing need a little more.

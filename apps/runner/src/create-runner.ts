@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Config, ForgeId, Logger } from "@forgehand/core";
+import { type Config, collectSecrets, createRedactor, type ForgeId, type Logger, type Redactor } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
 import { createRedis, createRunStore, STAGE_QUEUE } from "@forgehand/queue";
 import { reapOrphans, supervise } from "@forgehand/supervisor";
@@ -12,6 +12,7 @@ import { createCommandWorker } from "./command-worker";
 import type { ReapOrphansFn, RunGateFn, StageWorkspaces, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 import { promoteStoppedJobs } from "./promote-stopped-jobs";
 import { recordLimits } from "./queued-record";
+import { forgesAddingCredentials, redactingRunGate, redactingSupervise } from "./redacting-tools";
 import { closeResources, RunnerLifecycle } from "./runner-lifecycle";
 import { DEFAULT_TIMINGS, type RunnerTimings } from "./runner-timings";
 import { createStageWorker } from "./stage-worker";
@@ -41,6 +42,12 @@ export interface RunnerDeps {
   env?: NodeJS.ProcessEnv;
   /** Base URL of the webhook app, linked from status comments. */
   publicUrl?: string;
+  /**
+   * The process's redactor (one per process, shared with its logger): every secret forgehand holds is
+   * replaced by `[REDACTED]` in status comments, PRs, commit messages, run records and run logs; git
+   * credentials handed out at run time are added to it. @defaultValue built from `env` and `config`
+   */
+  redactor?: Pick<Redactor, "redact" | "add">;
   /** Timings (ms); production leaves them at their defaults, tests shorten them. */
   timings?: Partial<RunnerTimings>;
   /** Replaces collaborators (tests, embedding). */
@@ -74,8 +81,13 @@ export function createRunner(deps: RunnerDeps): Runner {
   const concurrency = deps.concurrency ?? deps.config.runner.concurrency;
   const lifecycle = new RunnerLifecycle();
   const { opened } = lifecycle;
+  const redactor =
+    deps.redactor ?? createRedactor(collectSecrets({ env: deps.env ?? process.env, config: deps.config }));
+  const redact = (text: string) => redactor.redact(text);
+  const forges = forgesAddingCredentials(deps.forges, (values) => redactor.add(values));
   const statusSink =
-    deps.overrides?.statusSink ?? createStatusSinkFactory({ config: deps.config, logger, publicUrl: deps.publicUrl });
+    deps.overrides?.statusSink ??
+    createStatusSinkFactory({ config: deps.config, logger, publicUrl: deps.publicUrl, redact });
 
   /** The git workspaces, or an override (tests, embedding) that manages its own disk and is never swept. */
   function chooseWorkspaces(): { workspaces: StageWorkspaces; sweepable?: Workspaces } {
@@ -101,7 +113,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     if (reports.length) logger.warn("killed agents left by an earlier runner", { count: reports.length });
     const redis = createRedis(deps.redisUrl, "worker");
     opened.redis = redis;
-    const store = createRunStore(redis, deps.prefix);
+    const store = createRunStore(redis, deps.prefix, { redact });
     const watcher = createStopWatcher({
       subscriber: createRedis(deps.redisUrl, "worker"),
       redis,
@@ -111,7 +123,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       // A stopped run that waits out a backoff comes up now and is cancelled, instead of reading `queued` for minutes.
       onRequest: (request) => {
         if (!opened.queue || lifecycle.closing) return;
-        const botLogin = (forge: ForgeId) => deps.forges.botLogin(forge);
+        const botLogin = (forge: ForgeId) => forges.botLogin(forge);
         promoteStoppedJobs({ queue: opened.queue, redis, prefix: deps.prefix, request, botLogin }).catch((error) =>
           logger.debug("bringing forward stopped jobs failed", { error }),
         );
@@ -138,13 +150,15 @@ export function createRunner(deps: RunnerDeps): Runner {
           progressIntervalMs: t.progressIntervalMs,
         },
         queue: { redis, prefix: deps.prefix, store, stopWatcher: watcher },
-        forge: { clients: deps.forges, statusSink },
+        forge: { clients: forges, statusSink },
         tools: {
           workspaces,
-          supervise: deps.overrides?.supervise ?? supervise,
-          runGate: deps.overrides?.runGate ?? runGate,
+          // Agent and gate output is redacted where it enters the runner, before anything cuts it.
+          supervise: redactingSupervise(deps.overrides?.supervise ?? supervise, redact),
+          runGate: redactingRunGate(deps.overrides?.runGate ?? runGate, redact),
           registryDir,
           env: deps.env ?? process.env,
+          redact,
         },
       },
     });
@@ -154,7 +168,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       prefix: deps.prefix,
       store,
       queue,
-      forges: deps.forges,
+      forges,
       statusSink,
       limitsFor: (name) => recordLimits(deps.config.stages.find((s) => s.name === name)?.limits),
     });
@@ -163,7 +177,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       connection: opened.commandConn,
       prefix: deps.prefix,
       config: deps.config,
-      forges: deps.forges,
+      forges,
       logger,
       callbacks,
     });

@@ -18,7 +18,7 @@ export interface PublishInput {
  * find-or-create PR, label removal ignores a label that is gone).
  */
 export async function publishResult(ctx: StageContext, input: PublishInput): Promise<Step<{ prUrl?: string }>> {
-  const { job, stage, config, forge } = ctx;
+  const { job, stage, config, forge, redact } = ctx;
   const { ref } = job;
   const { ws, commit, issue } = input;
   const next = stage.next ? config.stages.find((s) => s.name === stage.next) : undefined;
@@ -44,8 +44,9 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
           const pr = await forge.findOrCreatePullRequest(ref.repo, {
             head: ws.branch,
             base: ws.baseBranch,
-            title: issue.title,
-            body: `Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`,
+            // The title is forge text anyone could have written; both go public on the forge.
+            title: redact(issue.title),
+            body: redact(`Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`),
           });
           prUrl = pr.url;
         });
@@ -60,7 +61,9 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
       onRetry: (n) =>
         ctx.onLog(
           "system",
-          `publishing failed (${doing}: ${n.why}); retry ${n.attempt}/${n.retries} in ${formatDuration(n.delayMs)}`,
+          redact(
+            `publishing failed (${doing}: ${n.why}); retry ${n.attempt}/${n.retries} in ${formatDuration(n.delayMs)}`,
+          ),
         ),
     },
   );
@@ -74,7 +77,7 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
       : `there were no changes to commit on branch \`${ws.branch}\``;
   if (result.aborted) {
     // process-stage-job replaces a stopped run's reason with who stopped it; the log keeps where the work is.
-    const reason = `stopped while waiting to retry ${doing}; ${kept}`;
+    const reason = redact(`stopped while waiting to retry ${doing}; ${kept}`);
     ctx.onLog("system", reason);
     return { ok: false, result: { state: "stopped", reason } };
   }
@@ -82,6 +85,10 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
   const tries = result.retries ? ` after ${result.retries} ${result.retries === 1 ? "retry" : "retries"}` : "";
   return {
     ok: false,
-    result: { state: "failed", reason: `publishing the result failed while ${doing}${tries}: ${message}; ${kept}` },
+    // A git error can quote a URL or a credential helper's output: redacted before it reaches a comment.
+    result: {
+      state: "failed",
+      reason: redact(`publishing the result failed while ${doing}${tries}: ${message}; ${kept}`),
+    },
   };
 }

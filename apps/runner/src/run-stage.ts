@@ -50,7 +50,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (!gotCredentials.ok) return gotCredentials.result;
   const credentials = gotCredentials.value;
   const gotWs = await step("preparing the worktree", () =>
-    ctx.workspaces.prepare({ repo: ref.repo, issue: ref.number, title: issue.title, credentials }),
+    ctx.workspaces.prepare({ repo: ref.repo, issue: ref.number, title: ctx.redact(issue.title), credentials }),
   );
   if (!gotWs.ok) return gotWs.result;
   const ws = gotWs.value;
@@ -163,7 +163,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   }
 
   const committed = await step("committing the result", () =>
-    ctx.workspaces.commitAll(ws.worktree, `forgehand: ${stage.name} for #${ref.number}\n\n${issue.title}`),
+    ctx.workspaces.commitAll(ws.worktree, ctx.redact(`forgehand: ${stage.name} for #${ref.number}\n\n${issue.title}`)),
   );
   if (!committed.ok) return { state: "failed", reason: committed.result.reason ?? "committing failed", outcome };
   const published = await publishResult(ctx, { issue, ws, credentials, commit: committed.value });

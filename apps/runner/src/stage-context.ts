@@ -29,6 +29,11 @@ export interface StageContext {
    * `maxBudgetUsd` hold for the whole run, so retries cannot multiply the budget, and the record shows the total.
    */
   spent?: { turns: number; costUsd: number };
+  /**
+   * The process's redactor: applied to every text this run sends to the forge or to git itself (PR title
+   * and body, commit message, failure reasons).
+   */
+  redact: (text: string) => string;
 }
 
 /** How a stage run ended. `transient` means the caller may retry it with backoff. */
@@ -44,4 +49,4 @@ export interface StageResult {
 export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult };
 
 /** The tools a stage run uses, the same for every run of a runner. */
-export type StageTools = Pick<StageContext, "workspaces" | "supervise" | "runGate" | "registryDir" | "env">;
+export type StageTools = Pick<StageContext, "workspaces" | "supervise" | "runGate" | "registryDir" | "env" | "redact">;

@@ -8,11 +8,13 @@ export interface StatusSinkOptions {
   logger: Logger;
   /** Base URL of the webhook app, linked from status comments. */
   publicUrl?: string;
+  /** The process's redactor, applied to every agent- or forge-derived text of the comment. */
+  redact: (text: string) => string;
 }
 
 /** The production status sink: one throttled status comment per run, rendered with the configured stages. */
 export function createStatusSinkFactory(opts: StatusSinkOptions): StatusSinkFactory {
-  const { config, logger, publicUrl } = opts;
+  const { config, logger, publicUrl, redact } = opts;
   return (forge, record, ref) =>
     createStatusReporter({
       forge,
@@ -24,6 +26,7 @@ export function createStatusSinkFactory(opts: StatusSinkOptions): StatusSinkFact
         renderStatusComment(r, {
           stages: config.stages,
           maxActions: config.status.actions,
+          redact,
           ...(publicUrl ? { publicUrl } : {}),
         }),
     });

@@ -18,6 +18,8 @@ export interface ForgeClientsOptions {
   gitea?: { url: string; token: string; botLogin?: string };
   fetch?: typeof fetch;
   logger?: Logger;
+  /** Told every secret minted at run time (GitHub App installation tokens), e.g. `redactor.add([value])`. */
+  onSecret?: (value: string) => void;
 }
 
 /** One client per forge (and per GitHub App installation), created on first use and cached. */
@@ -44,6 +46,7 @@ export function createForgeClients(opts: ForgeClientsOptions): ForgeClients {
           fetch: opts.fetch,
           logger: opts.logger?.child({ forge }),
           throttle: gh.throttle,
+          ...(opts.onSecret ? { onSecret: opts.onSecret } : {}),
         });
       } else {
         const gt = opts.gitea;

@@ -167,6 +167,25 @@ describe("github client (App installation tokens)", () => {
     expect(res.status).toBe(401);
   });
 
+  it("tells onSecret every installation token it mints, before the token is used", async () => {
+    const e = await setup({ id: 4242, publicKey, installations: [7] });
+    const minted: string[] = [];
+    const client = createGitHubClient({
+      apiUrl: e.apiUrl,
+      appId: 4242,
+      privateKey: pem,
+      installationId: 7,
+      throttle: false,
+      onSecret: (token) => minted.push(token),
+    });
+    const creds = await client.gitCredentials(repo);
+    expect(minted).toEqual([creds?.password]);
+    e.expireTokens();
+    await client.getRepository(repo);
+    expect(minted).toHaveLength(2);
+    expect(minted[1]).toBe((await client.gitCredentials(repo))?.password);
+  });
+
   it("renews a revoked token once on a 401", async () => {
     const e = await setup({ id: 4242, publicKey, installations: [7] });
     const client = createGitHubClient({

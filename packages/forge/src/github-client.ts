@@ -25,6 +25,8 @@ export interface GitHubClientOptions {
   maxRetries?: number;
   /** Longest wait honoured for one retry. @defaultValue 120 s */
   maxRetryAfterSec?: number;
+  /** Told each App installation token as it is minted (see InstallationTokenSourceOptions.onToken). */
+  onSecret?: (value: string) => void;
 }
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
@@ -76,6 +78,7 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
       installationId: opts.installationId,
       apiUrl,
       fetch: opts.fetch,
+      ...(opts.onSecret ? { onToken: opts.onSecret } : {}),
     });
   } else if (!opts.token) {
     throw new Error("[forge] GitHub needs GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_PRIVATE_KEY and an installation");

@@ -9,6 +9,11 @@ export interface InstallationTokenSourceOptions {
   fetch?: typeof fetch;
   /** Refresh this long before expiry (capped at a quarter of the token's lifetime). @defaultValue 5 min */
   refreshMarginMs?: number;
+  /**
+   * Told every token as it is minted, before anyone uses it, so the process's redactor can hide it in
+   * comments, logs and run output (forge imports no redactor: the composition root passes `redactor.add`).
+   */
+  onToken?: (token: string) => void;
 }
 
 /** An installation access token, fetched with the app JWT and cached until shortly before it expires. */
@@ -31,6 +36,7 @@ export function createInstallationTokenSource(opts: InstallationTokenSourceOptio
     const fetchedAt = Date.now();
     const result = await auth({ type: "installation", installationId: opts.installationId, refresh: true });
     const expiresAt = Date.parse(result.expiresAt);
+    opts.onToken?.(result.token);
     cached = { token: result.token, expiresAt, lifetime: Math.max(0, expiresAt - fetchedAt) };
     return result.token;
   }

@@ -1,4 +1,4 @@
-import type { RunRecord, RunState } from "@forgehand/core";
+import { createRedactor, type RunRecord, type RunState } from "@forgehand/core";
 import { describe, expect, it } from "vitest";
 import { formatElapsed, MAX_COMMENT_CHARS, renderStatusComment } from "./render-status-comment";
 import { statusMarker } from "./status-marker";
@@ -125,6 +125,28 @@ describe("renderStatusComment", () => {
     expect(body).not.toMatch(/@everyone/);
     // The gate tail's own ``` cannot close the fence early.
     expect(body).toContain("````text\n```\nfake close");
+  });
+
+  it("applies the `redact` option to every agent- or forge-derived text, before cutting it", () => {
+    // A value no pattern knows (the Gitea token is 40 hex, like a SHA): only the literal catches it.
+    const secret = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c";
+    const { redact } = createRedactor([secret]);
+    const body = renderStatusComment(
+      {
+        ...base,
+        state: "failed",
+        endedAt: now,
+        reason: `agent said ${secret}`,
+        // The secret straddles the 200-character cut of an action line: no prefix of it may show.
+        lastActions: [`Bash ${"x".repeat(185)} ${secret}`, `Read ${secret}`],
+        trigger: `label by ${secret}`,
+      },
+      { now, gateTail: `tests failed\n${secret}\n`, redact },
+    );
+    expect(body).not.toContain(secret.slice(0, 10));
+    expect(body.match(/\[REDACTED\]/g)?.length).toBeGreaterThanOrEqual(4);
+    const plain = renderStatusComment({ ...base, reason: secret, state: "failed", endedAt: now }, { now });
+    expect(plain).toContain(secret); // without `redact` only the patterns apply: the option is what hides it
   });
 
   it("keeps the body within GitHub's 65,536 characters", () => {

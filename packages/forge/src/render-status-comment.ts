@@ -41,6 +41,19 @@ export interface RenderStatusOptions {
   maxActions?: number;
   /** Literal secret values to redact besides the known token shapes. */
   secrets?: readonly (string | undefined)[];
+  /**
+   * The process's redactor (`createRedactor(collectSecrets(…)).redact`), applied to every agent- or
+   * forge-derived text before it is cut or escaped, so a secret is never shown in part either.
+   */
+  redact?: (text: string) => string;
+}
+
+/** What one comment's texts are cleaned with: the token shapes and `secrets`, then `redact`. */
+type Clean = (text: string) => string;
+
+function cleaner(o: RenderStatusOptions): Clean {
+  const { secrets, redact } = o;
+  return redact ? (text) => redact(redactSecrets(text, secrets)) : (text) => redactSecrets(text, secrets);
 }
 
 /** `1h 02m`, `3m 12s`, `45s`. */
@@ -55,8 +68,8 @@ export function formatElapsed(ms: number): string {
 }
 
 /** One line of untrusted text made inert: no HTML/markers, no @-mentions, no line breaks. */
-function inline(text: string, secrets: RenderStatusOptions["secrets"], max = 200): string {
-  const flat = redactSecrets(text, secrets).replace(/\s+/g, " ").trim();
+function inline(text: string, clean: Clean, max = 200): string {
+  const flat = clean(text).replace(/\s+/g, " ").trim();
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
   return cut.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/@/g, "@\u200b");
 }
@@ -73,7 +86,7 @@ function money(n: number): string {
 }
 
 function resultLines(r: RunRecord, o: RenderStatusOptions, gateRoom: number): string[] {
-  const s = o.secrets;
+  const s = cleaner(o);
   const out: string[] = [];
   const reason = r.reason ? inline(r.reason, s, 500) : "";
   switch (r.state) {
@@ -116,7 +129,7 @@ function resultLines(r: RunRecord, o: RenderStatusOptions, gateRoom: number): st
       break;
   }
   if (o.gateTail && isTerminal(r.state) && gateRoom > 0) {
-    let tail = redactSecrets(o.gateTail, s).replace(/\r\n?/g, "\n");
+    let tail = s(o.gateTail).replace(/\r\n?/g, "\n");
     if (tail.length > gateRoom) tail = `…${tail.slice(tail.length - gateRoom)}`;
     out.push("", "<details><summary>Gate output (tail)</summary>", "", codeBlock(tail), "", "</details>");
   }
@@ -127,7 +140,7 @@ function resultLines(r: RunRecord, o: RenderStatusOptions, gateRoom: number): st
 export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions = {}): string {
   const build = (gateRoom: number, actionCount: number) => {
     const r = record;
-    const s = opts.secrets;
+    const s = cleaner(opts);
     const now = opts.now ?? Date.now();
     const start = r.startedAt ?? r.createdAt;
     const elapsed = r.state === "queued" && !r.startedAt ? 0 : (r.endedAt ?? now) - start;

@@ -36,6 +36,27 @@ export interface RunStore {
 export interface RunStoreOptions {
   /** How often one run's log TTL is refreshed by this store. @defaultValue LOG_TTL_REFRESH_MS (1 minute) */
   logTtlRefreshMs?: number;
+  /**
+   * The process's redactor (`createRedactor(collectSecrets(…)).redact`): applied to every log line and to
+   * the text fields of every record written (reason, lastActions, trigger, sessionId, …), so neither Redis,
+   * `/api/runs` nor the SSE tail ever holds a secret an agent printed.
+   */
+  redact?: (text: string) => string;
+}
+
+/** Fields that identify a run (keys, indexes, lookups): never rewritten, and never agent output. */
+const IDENTITY_FIELDS = new Set(["id", "forge", "repo", "stage", "state", "runner"]);
+
+/** A copy of `patch` with every string (and string in an array) outside the identity fields redacted. */
+function redactFields<T extends Record<string, unknown>>(patch: T, redact: (text: string) => string): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (IDENTITY_FIELDS.has(k)) out[k] = v;
+    else if (typeof v === "string") out[k] = redact(v);
+    else if (Array.isArray(v)) out[k] = v.map((x) => (typeof x === "string" ? redact(x) : x));
+    else out[k] = v;
+  }
+  return out as T;
 }
 
 /** Runs kept in the list indexes; older ones drop out (their records expire on their own). */
@@ -104,7 +125,12 @@ function decode(hash: Record<string, string>): RunRecord | null {
 
 /** Creates the run store over one Redis connection; every key is `${prefix}:run…`. */
 export function createRunStore(redis: Redis, prefix: string, opts: RunStoreOptions = {}): RunStore {
-  const appendLog = createRunLogWriter(redis, prefix, { refreshMs: opts.logTtlRefreshMs });
+  const { redact } = opts;
+  const appendLog = createRunLogWriter(redis, prefix, {
+    refreshMs: opts.logTtlRefreshMs,
+    ...(redact ? { redact } : {}),
+  });
+  const clean = <T extends Record<string, unknown>>(patch: T): T => (redact ? redactFields(patch, redact) : patch);
   const runKey = (id: string) => `${prefix}:run:${id}`;
   const indexKey = `${prefix}:runs`;
   const issueIndexKey = (issue: string) => `${prefix}:runs:issue:${issue}`;
@@ -128,7 +154,7 @@ export function createRunStore(redis: Redis, prefix: string, opts: RunStoreOptio
       return getMany(await redis.zrevrange(indexKey, 0, limit - 1));
     },
     async create(record) {
-      const rec = RunRecord.parse(record);
+      const rec = clean(RunRecord.parse(record));
       const issue = issueKey({ repo: { forge: rec.forge, fullName: rec.repo }, number: rec.issue });
       const created = await redis.eval(
         CREATE,
@@ -149,7 +175,7 @@ export function createRunStore(redis: Redis, prefix: string, opts: RunStoreOptio
       const { id: _ignored, ...rest } = patch;
       if (rest.state !== undefined && !RunState.safeParse(rest.state).success)
         throw new Error(`[runs] Expected a run state, got \`${String(rest.state)}\``);
-      const args = flatten(rest);
+      const args = flatten(clean(rest));
       if (args.length === 0) return { record: await get(id), applied: false };
       const res = await redis.eval(UPDATE, 1, runKey(id), ...args);
       return { record: await get(id), applied: res === 1 };

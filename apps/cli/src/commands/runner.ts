@@ -15,7 +15,7 @@ export async function runnerCommand(args: string[]): Promise<number> {
   const concurrency = positiveInt("--concurrency", values.concurrency);
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
-  const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
+  const forges = await forgeClientsFromEnv(ctx.env, ctx.logger, (v) => ctx.redactor.add([v]));
   return serveUntilSignal(ctx.logger, async (cleanup) => {
     await startRunner({
       ctx,

@@ -19,7 +19,7 @@ export async function startCommand(args: string[]): Promise<number> {
   return serveUntilSignal(ctx.logger, async (cleanup) => {
     const redisUrl = ctx.env.REDIS_URL || (await startEmbeddedRedis(ctx.dataDir, ctx.logger, cleanup)).url;
     if (ctx.env.REDIS_URL) ctx.logger.info("using redis", { url: redactUrl(redisUrl) });
-    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
+    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger, (v) => ctx.redactor.add([v]));
     const bound = await serveWebhook({ ctx, config: loaded.config, redisUrl, port, cleanup, forges });
     await startRunner({ ctx, config: loaded.config, configDir: loaded.baseDir, redisUrl, forges, cleanup });
     ctx.logger.info("forgehand is up", { url: `http://127.0.0.1:${bound}`, health: "/healthz", ready: "/readyz" });

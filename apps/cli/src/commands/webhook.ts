@@ -16,7 +16,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
   announceConfig(loaded, ctx.logger);
   return serveUntilSignal(ctx.logger, async (cleanup) => {
     // Forge clients only tell the webhook the bot's own logins (to ignore its own events).
-    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger);
+    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger, (v) => ctx.redactor.add([v]));
     await serveWebhook({
       ctx,
       config: loaded.config,

@@ -1,4 +1,4 @@
-import type { ForgeId, IssueRef, Permission, RepoRef } from "@forgehand/core";
+import type { ForgeId, GitCredentials, IssueRef, Permission, RepoRef } from "@forgehand/core";
 import {
   ForgeApiError,
   type ForgeApiErrorInit,
@@ -129,7 +129,7 @@ export class MemoryForge implements ForgeClient {
     this.record("getRepository", repo.fullName);
     return { defaultBranch: repo.defaultBranch ?? "main", cloneUrl: repo.cloneUrl, private: false };
   }
-  async gitCredentials(repo: RepoRef) {
+  async gitCredentials(repo: RepoRef): Promise<GitCredentials | null> {
     this.record("gitCredentials", repo.fullName);
     return null;
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { RunRecord } from "@forgehand/core";
+import { collectSecrets, createRedactor, type RunRecord } from "@forgehand/core";
 import { createRunStore, type RunStore, startRedisServer } from "@forgehand/queue";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -85,6 +85,56 @@ describe("runs API", () => {
     expect(body.indexOf("data: second")).toBeGreaterThan(body.indexOf("data: first"));
     expect(body).toContain("event: end");
     expect(body).toContain('"state":"succeeded"');
+  });
+});
+
+describe("runs API redaction (second layer)", () => {
+  // Written by a store without a redactor (an older runner): the API must still not serve the values.
+  const env = {
+    GITHUB_TOKEN: "ghs_0123456789abcdefghijABCDEFGHIJ012345",
+    GITEA_TOKEN: "00112233445566778899aabbccddeeff00112233",
+    GITHUB_WEBHOOK_SECRET: "whs-Correct-Horse-42-battery",
+    FORGEHAND_API_TOKEN: "s3cret-token-of-the-api",
+    REDIS_URL: "redis://:redis-pass-4242@127.0.0.1:6379",
+  };
+  const config = { agents: { a: { env: { FOO_API_KEY: "foo-key-value-123456" } } } } as never;
+  const values = [...Object.values(env).slice(0, 4), "redis-pass-4242", "foo-key-value-123456"];
+  const leak = `env: ${Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ")} FOO_API_KEY=foo-key-value-123456 plain ${values.join(" ")} ghp_${"Z".repeat(36)}`;
+  const headers = { authorization: `Bearer ${env.FORGEHAND_API_TOKEN}` };
+
+  it("hides every secret in /runs, /runs/:id, the text log and the SSE tail", async () => {
+    const redis = testRedis();
+    try {
+      const store = createRunStore(redis, uniquePrefix("api-redact"));
+      await store.create(rec("leaky", { state: "failed", reason: leak, lastActions: [leak], trigger: leak }));
+      await store.appendLog("leaky", "stdout", leak);
+      await store.appendLog("leaky", "stderr", leak);
+      const { redact } = createRedactor(collectSecrets({ env, config }));
+      const open = createRunsApi({ store, token: env.FORGEHAND_API_TOKEN, tailBlockMs: 100 });
+      const app = createRunsApi({ store, token: env.FORGEHAND_API_TOKEN, tailBlockMs: 100, redact });
+      const text = async (api: typeof app, path: string, h: Record<string, string> = headers) =>
+        (await api.request(path, { headers: h })).text();
+      const bodies = async (api: typeof app) => [
+        await text(api, "/runs"),
+        await text(api, "/runs/leaky"),
+        await text(api, "/runs/leaky/log"),
+        await text(api, "/runs/leaky/log", { ...headers, accept: "text/event-stream" }),
+      ];
+      const served = await bodies(app);
+      for (const body of served) {
+        for (const v of values) expect(body).not.toContain(v);
+        expect(body).not.toContain("Z".repeat(36));
+        expect(body).toContain("[REDACTED]");
+      }
+      expect(JSON.parse(served[1] as string)).toMatchObject({ id: "leaky", state: "failed", repo: "o/r" });
+      expect(served[3]).toContain("event: end");
+      // Without the option the same API serves them: the option is what hides them.
+      expect((await bodies(open)).join("\n")).toContain(env.GITEA_TOKEN);
+    } finally {
+      await redis.quit();
+    }
   });
 });
 
