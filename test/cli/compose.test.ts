@@ -1,7 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS } from "@forgehand/cli";
+import { freePort, pingRedis } from "@forgehand/queue";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
@@ -15,6 +18,7 @@ interface Service {
   ports?: string[];
   container_name?: string;
   environment?: Record<string, string>;
+  healthcheck?: { test?: string[] };
 }
 
 function compose(): { services: Record<string, Service>; volumes?: Record<string, unknown> } {
@@ -23,6 +27,12 @@ function compose(): { services: Record<string, Service>; volumes?: Record<string
 }
 
 const argv = (cmd: Service["command"]) => (typeof cmd === "string" ? cmd.split(/\s+/) : (cmd ?? []));
+/** redis-server's own arguments, also when the command is `sh -c 'exec redis-server … <<EOF'`. */
+const redisArgv = (cmd: Service["command"]) => {
+  const parts = argv(cmd);
+  if (parts[0] !== "sh") return parts;
+  return (parts[2]?.split("\n")[0] ?? "").split(/\s+/).filter((w) => w !== "exec" && w !== "<<EOF");
+};
 
 describe("docker-compose.yml", () => {
   it("has redis, webhook and runner services", () => {
@@ -50,7 +60,9 @@ describe("docker-compose.yml", () => {
       const context = typeof build === "string" ? build : build?.context;
       expect(context, name).toBe(".");
       expect(services[name]!.image).toBe(services.webhook!.image);
-      expect(services[name]!.environment?.REDIS_URL).toBe("redis://redis:6379");
+      expect(services[name]!.environment?.REDIS_URL).toBe(
+        "redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}@redis:6379",
+      );
     }
     const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
     expect(dockerfile).toMatch(/^FROM node:20-slim/m);
@@ -61,11 +73,53 @@ describe("docker-compose.yml", () => {
   it("keeps redis durable: appendonly on and a named volume at /data", () => {
     const { services, volumes } = compose();
     const redis = services.redis!;
-    const cmd = argv(redis.command);
+    const cmd = redisArgv(redis.command);
     expect(cmd[cmd.indexOf("--appendonly") + 1]).toBe("yes");
     const mount = redis.volumes?.find((v) => v.endsWith(":/data"));
     expect(mount).toBeDefined();
     expect(Object.keys(volumes ?? {})).toContain(mount!.split(":")[0]);
+  });
+
+  it("requires a Redis password: compose refuses to start without REDIS_PASSWORD, and it is in no argv", () => {
+    const { services } = compose();
+    const redis = services.redis!;
+    expect(redis.environment?.REDIS_PASSWORD).toBe("${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}");
+    expect(redisArgv(redis.command).join(" ")).not.toMatch(/REDIS_PASSWORD|requirepass/);
+    expect(redis.healthcheck?.test?.join(" ")).toMatch(/REDISCLI_AUTH="\$\$REDIS_PASSWORD" redis-cli ping/);
+  });
+
+  it("its redis command, run as the container would, refuses clients without the password", async () => {
+    const redis = compose().services.redis!;
+    const [sh, flag, script] = redis.command as string[];
+    expect([sh, flag]).toEqual(["sh", "-c"]);
+    const port = await freePort();
+    const password = "compose-test-password-0123456789";
+    // Compose turns `$$` into `$`; the port and dir are ours so the test does not collide with a real Redis.
+    const local = script!
+      .replaceAll("$$", "$")
+      .replace(
+        "redis-server -",
+        `redis-server - --port ${port} --bind 127.0.0.1 --dir ${mkdtempSync(join(tmpdir(), "fh-compose-"))}`,
+      );
+    const server = spawn("sh", ["-c", local], { env: { ...process.env, REDIS_PASSWORD: password }, stdio: "ignore" });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!(await pingRedis(port, "127.0.0.1", 500, password)) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await pingRedis(port, "127.0.0.1", 500, password)).toBe(true);
+      expect(await pingRedis(port)).toBe(false);
+      expect(readFileSync(`/proc/${server.pid}/cmdline`, "utf8")).not.toContain(password);
+      // The healthcheck's shell command, with the same environment.
+      const health = (redis.healthcheck!.test![1] as string)
+        .replaceAll("$$", "$")
+        .replace("redis-cli", `redis-cli -p ${port}`);
+      expect(spawnSync("sh", ["-c", health], { env: { ...process.env, REDIS_PASSWORD: password } }).status).toBe(0);
+      expect(
+        spawnSync("sh", ["-c", health], { env: { ...process.env, REDIS_PASSWORD: "wrong-password-000000" } }).status,
+      ).not.toBe(0);
+    } finally {
+      server.kill("SIGKILL");
+    }
   });
 
   it("lets the runner scale: no fixed name or host port, and a per-replica data volume", () => {

@@ -1,12 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "@forgehand/queue";
+import { createRedis, freePort } from "@forgehand/queue";
 import { describe, expect, it } from "vitest";
 import { alive } from "../helpers/alive";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis";
-import { cleanEnv, spawnForgehand, tempDir } from "./run-forgehand";
+import { cleanEnv, runForgehand, spawnForgehand, tempDir } from "./run-forgehand";
 
 async function poll<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -56,9 +56,35 @@ describe("forgehand start without REDIS_URL", () => {
         ),
       ).toBe(200);
       expect(stderr).toContain("using the example configuration");
-      expect(stderr).toMatch(/embedded redis started.*redis:\/\/127\.0\.0\.1:\d+/);
+      expect(stderr).toMatch(/embedded redis started.*redis:\/\/:\[REDACTED\]@127\.0\.0\.1:\d+/);
       // AOF on, as promised for the embedded default.
-      expect(readFileSync(join(dataDir, "redis", "url"), "utf8")).toMatch(/^redis:\/\/127\.0\.0\.1:\d+/);
+      const url = readFileSync(join(dataDir, "redis", "url"), "utf8").trim();
+      expect(url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+      // A generated password, kept 0600, never in the log or the server's world-readable argv.
+      const passwordFile = join(dataDir, "redis", "password");
+      const password = readFileSync(passwordFile, "utf8").trim();
+      expect(password).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dataDir, "redis")).mode & 0o777).toBe(0o700);
+      expect(stderr).not.toContain(password);
+      expect(readFileSync(`/proc/${redisPid}/cmdline`, "utf8")).not.toContain(password);
+      // Any other local process (an agent) without it is refused.
+      const anon = createRedis(url, "client", {
+        lazyConnect: true,
+        enableReadyCheck: false,
+        retryStrategy: () => null,
+      });
+      anon.on("error", () => {});
+      await anon.connect();
+      await expect(anon.get("x")).rejects.toThrow(/NOAUTH/);
+      anon.disconnect();
+      // The CLI's commands find the embedded Redis and its password from the data dir.
+      const runs = await runForgehand(["runs"], { env: cleanEnv({ FORGEHAND_DATA_DIR: dataDir }), cwd: dir });
+      expect(runs.code, runs.stderr).toBe(0);
+      expect(runs.stdout + runs.stderr).not.toContain(password);
+      const doctor = await runForgehand(["doctor"], { env: cleanEnv({ FORGEHAND_DATA_DIR: dataDir }), cwd: dir });
+      expect(doctor.stdout).toMatch(/redis:\/\/:\[REDACTED\]@127\.0\.0\.1:\d+ \(embedded/);
+      expect(doctor.stdout + doctor.stderr).not.toContain(password);
     } catch (error) {
       child.kill("SIGKILL");
       if (redisPid && alive(redisPid)) process.kill(redisPid, "SIGKILL");
@@ -82,6 +108,8 @@ describe("forgehand start without REDIS_URL", () => {
     const first = spawnForgehand(["start", "--port", String(await freePort())], { cwd: dir, env });
     const firstExit = new Promise((r) => first.on("exit", r));
     const stalePid = await poll("the first redis pid", readPid, 30_000);
+    const passwordFile = join(dir, "data", "redis", "password");
+    const password = readFileSync(passwordFile, "utf8");
     first.kill("SIGKILL");
     await firstExit;
     // SIGKILL gives forgehand no chance to clean up: its redis-server is left running.
@@ -104,6 +132,8 @@ describe("forgehand start without REDIS_URL", () => {
       ).toBe(200);
       expect(alive(stalePid)).toBe(false);
       expect(stderr).toContain(`stopping redis-server pid ${stalePid} left by an earlier start`);
+      // The restart reuses the password (clients holding it, e.g. a `forgehand runs` in another shell, keep working).
+      expect(readFileSync(passwordFile, "utf8")).toBe(password);
       second.kill("SIGINT");
       expect(await secondExit).toBe(0);
       await poll("redis-server to exit", () => (alive(freshPid) ? undefined : true), 15_000);

@@ -47,7 +47,13 @@ export function checkConfig(flag: string | undefined, env: Env): { results: Chec
 
 /** Redis: PING the configured Redis (bounded, never hangs), or find redis-server for the embedded one. */
 export async function checkRedis(env: Env, dataDir: string, timeoutMs = 3_000): Promise<CheckResult> {
-  const target = findRedisUrl(env, dataDir);
+  let target: ReturnType<typeof findRedisUrl>;
+  try {
+    target = findRedisUrl(env, dataDir);
+  } catch (error) {
+    // An embedded Redis whose password file others could read: says which file and what to do.
+    return fail("redis", (error as Error).message.replace(/^\[redis\] /, ""));
+  }
   if (!target) {
     const bin = findExecutable("redis-server", env, process.cwd());
     return bin

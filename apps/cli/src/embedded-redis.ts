@@ -1,7 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "@forgehand/core";
-import { type RedisServerHandle, startRedisServer } from "@forgehand/queue";
+import { type Logger, redactUrl } from "@forgehand/core";
+import { loadOrCreateRedisPassword, type RedisServerHandle, startRedisServer } from "@forgehand/queue";
 import { cliPackageDir } from "./package-root";
 import type { CleanupStack } from "./shutdown";
 
@@ -12,8 +12,10 @@ function sessionWrapper(): string | undefined {
 
 /**
  * Starts the private redis-server used when REDIS_URL is unset (AOF on, data in
- * `<dataDir>/redis`). It is stopped last on shutdown, and killed on any exit path so
- * no redis-server outlives forgehand.
+ * `<dataDir>/redis`, 0700). It requires the password kept in `<dataDir>/redis/password` (generated 0600 on
+ * the first start, reused after; a file others can read stops the start), so no other local process, an
+ * agent included, can reach the queue. It is stopped last on shutdown, and killed on any exit path so no
+ * redis-server outlives forgehand.
  */
 export async function startEmbeddedRedis(
   dataDir: string,
@@ -21,8 +23,10 @@ export async function startEmbeddedRedis(
   cleanup: CleanupStack,
 ): Promise<RedisServerHandle> {
   const wrapper = sessionWrapper();
+  const redisDir = join(dataDir, "redis");
   const server = await startRedisServer({
-    dataDir: join(dataDir, "redis"),
+    dataDir: redisDir,
+    password: loadOrCreateRedisPassword(redisDir),
     ...(wrapper ? { binary: wrapper } : {}),
     onNote: (note) => logger.warn("embedded redis", { note }),
   });
@@ -31,15 +35,16 @@ export async function startEmbeddedRedis(
     if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill("SIGTERM");
   };
   process.on("exit", killOnExit);
-  // Lets `forgehand runs` / `stop` / `doctor` in another shell find this private server.
+  // Lets `forgehand runs` / `stop` / `doctor` in another shell find this private server. Without the password:
+  // they read it from the password file, which only our uid can.
   const urlFile = embeddedUrlFile(dataDir);
-  writeFileSync(urlFile, `${server.url}\n`);
+  writeFileSync(urlFile, `redis://127.0.0.1:${server.port}\n`, { mode: 0o600 });
   cleanup.push("embedded redis", async () => {
     rmSync(urlFile, { force: true });
     await server.stop();
     process.off("exit", killOnExit);
   });
-  logger.info("embedded redis started", { url: server.url, pid: server.pid, dataDir: server.dataDir });
+  logger.info("embedded redis started", { url: redactUrl(server.url), pid: server.pid, dataDir: server.dataDir });
   return server;
 }
 

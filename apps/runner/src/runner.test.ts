@@ -160,20 +160,30 @@ describe("runner (in process): stage runs", () => {
     expect(readFileSync(join(dir, "ws", "issue-7", "out.txt"), "utf8")).toContain('argv: ["--resume=sess-0009"]');
   });
 
-  it("fails a retry whose session id the agent planted as a flag, without starting the agent", async () => {
+  it("fails a forged retry job whose session id is flag-like, without starting the agent", async () => {
     const log = join(dir, "agent.log");
     const config = fixtureConfig({ FIXTURE_LOG: log });
     (config.agents.fixture as Config["agents"][string]).resumeArgs = ["--resume", "{sessionId}"];
     await start(config).start();
-    const runId = await enqueueStage(queue, store, {
+    // enqueueStage refuses such an id (StageJob.parse), so add it raw, as anything that can write to Redis could.
+    const data = {
+      kind: "stage",
+      runId: "r-forged",
       ref,
       stage: "develop",
       trigger: { kind: "retry", by: "alice", deliveryId: "rs-evil" },
+      requestedAt: Date.now(),
       resumeSessionId: "--dangerously-skip-permissions",
+    };
+    await expect(enqueueStage(queue, store, { ...data, trigger: data.trigger as never })).rejects.toThrow(
+      /resumeSessionId/,
+    );
+    await queue.add("stage", data, { jobId: "r-forged" });
+    const failed = await waitFor("the forged job to fail", async () => {
+      const job = await queue.getJob("r-forged");
+      return (await job?.getState()) === "failed" ? job : undefined;
     });
-    const record = await ended(runId);
-    expect(record).toMatchObject({ state: "failed" });
-    expect(record.reason).toMatch(/refusing to resume.*starts with "-"/);
+    expect(failed.failedReason).toMatch(/not a stage job: must be 8-128 letters/);
     expect(events(log).length).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
-import type { StopRequest } from "@forgehand/queue";
+import { createLogger } from "@forgehand/core";
+import { createRedis, type StopRequest } from "@forgehand/queue";
 import { describe, expect, it } from "vitest";
-import { isSelfInflicted, stopApplies } from "./stop-watcher";
+import { testRedisUrl } from "../../../test/helpers/redis";
+import { createStopWatcher, isSelfInflicted, stopApplies } from "./stop-watcher";
 
 const run = { runId: "r1", issue: "github:acme/app#7", requestedAt: 1_000, botLogin: "Forgehand[bot]" };
 const stop = (over: Partial<StopRequest>): StopRequest => ({
@@ -30,5 +32,23 @@ describe("stopApplies", () => {
     expect(stopApplies(stop({ by: "forgehand[bot]", reason: "issue_closed" }), run)).toBe(true);
     // Without a known login nothing is dropped.
     expect(stopApplies(echo, { ...run, botLogin: undefined })).toBe(true);
+  });
+});
+
+describe("createStopWatcher", () => {
+  it("logs an error of its subscriber connection instead of leaving it unhandled", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: "debug", format: "json", write: (l) => lines.push(JSON.parse(l)) });
+    const subscriber = createRedis(testRedisUrl(), "worker");
+    const redis = createRedis(testRedisUrl(), "worker");
+    const watcher = createStopWatcher({ subscriber, redis, prefix: "fh-test-sw", pollMs: 60_000, logger });
+    try {
+      // An EventEmitter throws an "error" nobody listens to.
+      expect(() => subscriber.emit("error", new Error("ECONNRESET"))).not.toThrow();
+      expect(lines.find((l) => l.msg === "stop channel connection error")).toBeDefined();
+    } finally {
+      await watcher.close();
+      await redis.quit();
+    }
   });
 });

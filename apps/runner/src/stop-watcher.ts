@@ -80,6 +80,8 @@ export function createStopWatcher(opts: {
     run.onStop(request);
   };
   const channel = stopChannel(prefix);
+  // Without a listener ioredis prints every reconnect error to stderr, unlogged; the poll covers the gap.
+  subscriber.on("error", (error) => logger.debug("stop channel connection error", { error }));
   void subscriber.subscribe(channel).catch((error) => logger.warn("stop channel subscribe failed", { error }));
   subscriber.on("message", (ch: string, message: string) => {
     if (ch !== channel) return;

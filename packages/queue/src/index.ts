@@ -4,6 +4,7 @@ export * from "./label-sets";
 export * from "./lease";
 export * from "./produce-jobs";
 export * from "./redis";
+export * from "./redis-password";
 export * from "./redis-server";
 export * from "./run-log";
 export * from "./run-store";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { IssueRef, type SlashCommand } from "@forgehand/core";
+import { IssueRef, isValidSessionId, type SlashCommand } from "@forgehand/core";
 import { z } from "zod";
 
 /** Stage runs: long, limited by `runner.concurrency`. */
@@ -23,8 +23,14 @@ export const StageJob = z.object({
   ref: IssueRef,
   stage: z.string(),
   trigger: Trigger,
-  /** `/retry`: resume this agent session where the agent supports it. */
-  resumeSessionId: z.string().optional(),
+  /**
+   * `/retry`: resume this agent session where the agent supports it. Becomes agent argv, and anything that can
+   * write to Redis can forge a job: a flag-like or malformed id fails the parse (see `validateSessionId`).
+   */
+  resumeSessionId: z
+    .string()
+    .refine(isValidSessionId, { message: 'must be 8-128 letters, digits and "-", not starting with "-"' })
+    .optional(),
   /** Enqueue time (ms); a stop request newer than this cancels the job before it runs. */
   requestedAt: z.number(),
 });

@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { alive } from "../../../test/helpers/alive";
 import { pingRedis, type RedisServerHandle, startRedisServer } from "./redis-server";
@@ -53,5 +54,37 @@ describe("startRedisServer", () => {
     await expect(
       startRedisServer({ dataDir: mkdtempSync(join(tmpdir(), "fh-redis-")), binary: "redis-server-does-not-exist" }),
     ).rejects.toThrow(/was not found\. Install it/);
+  });
+
+  it("with a password: requires it (NOAUTH without), keeps it out of argv, in a 0600 redis.conf", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fh-redis-"));
+    const password = "p4ssw0rd-for-the-test_0123456789";
+    const server = await startRedisServer({ dataDir: dir, persistence: false, password });
+    started.push(server);
+    expect(server.url).toBe(`redis://:${password}@127.0.0.1:${server.port}`);
+    expect(await pingRedis(server.port)).toBe(false);
+    expect(await pingRedis(server.port, "127.0.0.1", 500, password)).toBe(true);
+    const anon = new Redis(`redis://127.0.0.1:${server.port}`, {
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+    });
+    anon.on("error", () => {});
+    await anon.connect();
+    await expect(anon.get("k")).rejects.toThrow(/NOAUTH/);
+    anon.disconnect();
+    const authed = new Redis(server.url, { maxRetriesPerRequest: 0 });
+    expect(await authed.ping()).toBe("PONG");
+    authed.disconnect();
+    // /proc/<pid>/cmdline is world-readable: the password must not be in it.
+    expect(readFileSync(`/proc/${server.pid}/cmdline`, "utf8")).not.toContain(password);
+    expect(statSync(join(dir, "redis.conf")).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it("refuses a password that could break out of redis.conf", async () => {
+    await expect(
+      startRedisServer({ dataDir: mkdtempSync(join(tmpdir(), "fh-redis-")), password: "short\nrename-command x" }),
+    ).rejects.toThrow(/16-256 characters/);
   });
 });

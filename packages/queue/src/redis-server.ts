@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -18,10 +18,16 @@ export interface RedisServerOptions {
   startTimeoutMs?: number;
   /** Called with human-readable notes (stale pid removed, port changed…). */
   onNote?: (note: string) => void;
+  /**
+   * `requirepass` for the server (see `loadOrCreateRedisPassword`). Written to `<dataDir>/redis.conf` (0600),
+   * never put in argv: /proc/<pid>/cmdline is readable by every local user. `url` then carries it.
+   */
+  password?: string;
 }
 
 /** A running private Redis. */
 export interface RedisServerHandle {
+  /** Connection URL; includes the password when there is one (log it only through `redactUrl`). */
   url: string;
   port: number;
   pid: number;
@@ -36,6 +42,9 @@ export class RedisServerError extends Error {
   override name = "RedisServerError";
 }
 
+/** What a Redis password may be made of: one token in redis.conf and in a URL's userinfo, no escaping needed. */
+export const REDIS_PASSWORD_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
+
 /** Finds a free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -49,18 +58,42 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Sends PING over a raw socket; true on `+PONG`. Avoids client retry noise while waiting. */
-export function pingRedis(port: number, host = "127.0.0.1", timeoutMs = 500): Promise<boolean> {
+/**
+ * Sends PING (after AUTH when a password is given) over a raw socket; true on `+PONG`. Avoids client retry
+ * noise while waiting. A server that wants a password and gets none answers `-NOAUTH`: false.
+ */
+export async function pingRedis(
+  port: number,
+  host = "127.0.0.1",
+  timeoutMs = 500,
+  password?: string,
+): Promise<boolean> {
+  const reply = await rawReply(port, host, timeoutMs, password);
+  return reply.includes("+PONG");
+}
+
+/** True when something speaking RESP listens on the port (PONG, or a NOAUTH error from a password-protected one). */
+async function answersAsRedis(port: number, host = "127.0.0.1"): Promise<boolean> {
+  const reply = await rawReply(port, host, 500);
+  return reply.startsWith("+PONG") || reply.startsWith("-NOAUTH");
+}
+
+function rawReply(port: number, host: string, timeoutMs: number, password?: string): Promise<string> {
   return new Promise((done) => {
     const sock = createConnection({ port, host });
-    const finish = (ok: boolean) => {
+    let got = "";
+    const finish = () => {
       sock.destroy();
-      done(ok);
+      done(got);
     };
-    sock.setTimeout(timeoutMs, () => finish(false));
-    sock.on("error", () => finish(false));
-    sock.on("connect", () => sock.write("PING\r\n"));
-    sock.on("data", (d) => finish(d.toString().startsWith("+PONG")));
+    sock.setTimeout(timeoutMs, finish);
+    sock.on("error", finish);
+    sock.on("connect", () => sock.write(password ? `AUTH ${password}\r\nPING\r\n` : "PING\r\n"));
+    sock.on("data", (d) => {
+      got += d.toString();
+      // One reply line per command sent: AUTH's (+OK or -ERR) then PING's.
+      if (got.split("\r\n").length > (password ? 2 : 1)) finish();
+    });
   });
 }
 
@@ -105,10 +138,13 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const dataDir = resolve(options.dataDir);
   const note = options.onNote ?? (() => {});
   mkdirSync(dataDir, { recursive: true });
+  const { password } = options;
+  if (password !== undefined && !REDIS_PASSWORD_PATTERN.test(password))
+    throw new RedisServerError("[redis] the password must be 16-256 characters [A-Za-z0-9_-]");
   const pidFile = join(dataDir, "redis.pid");
   await clearStale(dataDir, pidFile, note);
   let port = options.port ?? 0;
-  if (port !== 0 && (await pingRedis(port))) {
+  if (port !== 0 && (await answersAsRedis(port))) {
     const chosen = await freePort();
     note(`port ${port} is already taken by another Redis; using ${chosen} instead`);
     port = chosen;
@@ -116,6 +152,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   if (port === 0) port = await freePort();
   const persistence = options.persistence ?? true;
   const args = [
+    ...(password === undefined ? [] : [writePasswordConfig(dataDir, password)]),
     "--port",
     String(port),
     "--bind",
@@ -143,7 +180,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
   for (;;) {
     const outcome = await Promise.race([
-      pingRedis(port).then((ok) => (ok ? "up" : "down")),
+      pingRedis(port, "127.0.0.1", 500, password).then((ok) => (ok ? "up" : "down")),
       exited.then(() => "exited" as const),
       spawnError.then((e) => e),
     ]);
@@ -180,5 +217,24 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
     })();
     return stopping;
   };
-  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid as number, dataDir, child, stop };
+  const auth = password === undefined ? "" : `:${password}@`;
+  return { url: `redis://${auth}127.0.0.1:${port}`, port, pid: child.pid as number, dataDir, child, stop };
+}
+
+/**
+ * `<dataDir>/redis.conf` holding only `requirepass`, 0600 (chmod too: an older file may have been wider), with
+ * the data dir 0700 (the AOF holds the queue). The rest of the settings stay in argv, which anyone may read.
+ */
+function writePasswordConfig(dataDir: string, password: string): string {
+  chmodSync(dataDir, 0o700);
+  const path = join(dataDir, "redis.conf");
+  writeFileSync(
+    path,
+    `# written by forgehand at each start; the password is also in ./password\nrequirepass ${password}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  chmodSync(path, 0o600);
+  return path;
 }

@@ -24,7 +24,7 @@ describe("createClaudeStreamJsonParser on constructed lines", () => {
 
   it("reads the session, tool turns with short inputs, usage, tool results and the result", () => {
     const lines = [
-      { type: "system", subtype: "init", session_id: "s1", model: "claude-sonnet-4-5" },
+      { type: "system", subtype: "init", session_id: "sess-0001", model: "claude-sonnet-4-5" },
       {
         type: "assistant",
         message: {
@@ -52,11 +52,11 @@ describe("createClaudeStreamJsonParser on constructed lines", () => {
         total_cost_usd: 0.5,
         num_turns: 9,
         result: "x",
-        session_id: "s1",
+        session_id: "sess-0001",
       },
     ];
     expect(lines.flatMap((l) => parse(JSON.stringify(l)))).toEqual<AgentEvent[]>([
-      { type: "session", sessionId: "s1", model: "claude-sonnet-4-5" },
+      { type: "session", sessionId: "sess-0001", model: "claude-sonnet-4-5" },
       {
         type: "assistant",
         messageId: "msg_1",
@@ -82,7 +82,7 @@ describe("createClaudeStreamJsonParser on constructed lines", () => {
         totalCostUsd: 0.5,
         numTurns: 9,
         text: "x",
-        sessionId: "s1",
+        sessionId: "sess-0001",
       },
     ]);
   });
@@ -110,6 +110,21 @@ describe("createClaudeStreamJsonParser on constructed lines", () => {
     ]);
     expect(malformed).toEqual(["not json", '{"type":', "[1,2]", "null", '{"no":"type"}']);
     expect(events).toEqual([{ type: "assistant", messageId: undefined, model: undefined, usesTool: false, tools: [] }]);
+  });
+});
+
+describe("createClaudeStreamJsonParser and agent-chosen session ids", () => {
+  it("does not report a session_id that is flag-like or malformed, in the init line or the result", () => {
+    const parse = createClaudeStreamJsonParser();
+    for (const id of ["--dangerously-skip-permissions", "-abcdefgh", "short", "a b c d e f g h", "x".repeat(129), 42]) {
+      expect(parse(JSON.stringify({ type: "system", subtype: "init", session_id: id, model: "m" }))).toEqual([]);
+      const [result] = parse(JSON.stringify({ type: "result", subtype: "success", session_id: id }));
+      expect(result).toMatchObject({ type: "result" });
+      expect((result as { sessionId?: string }).sessionId).toBeUndefined();
+    }
+    expect(parse(JSON.stringify({ type: "system", subtype: "init", session_id: "d3ddd72c-efd8-442e" }))).toEqual([
+      { type: "session", sessionId: "d3ddd72c-efd8-442e", model: undefined },
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { isValidSessionId } from "@forgehand/core";
 import type { AgentEvent } from "./types";
 
 export interface ParserOptions {
@@ -45,8 +46,17 @@ export function createClaudeStreamJsonParser(options: ParserOptions = {}): (line
   };
 }
 
+/**
+ * The line's `session_id` if it has the shape of a resumable id, else undefined: the agent writes this output,
+ * and a reported id becomes argv of the `/retry` run (`--resume --dangerously-skip-permissions` must go nowhere).
+ */
+function sessionIdOf(obj: Json): string | undefined {
+  const id = str(obj.session_id);
+  return isValidSessionId(id) ? id : undefined;
+}
+
 function parseSystem(obj: Json): AgentEvent[] {
-  const sessionId = str(obj.session_id);
+  const sessionId = sessionIdOf(obj);
   if (obj.subtype !== "init" || sessionId === undefined) return [];
   return [{ type: "session", sessionId, model: str(obj.model) }];
 }
@@ -102,7 +112,7 @@ function parseResult(obj: Json): AgentEvent {
     totalCostUsd: typeof obj.total_cost_usd === "number" ? obj.total_cost_usd : undefined,
     numTurns: typeof obj.num_turns === "number" ? obj.num_turns : undefined,
     text: str(obj.result),
-    sessionId: str(obj.session_id),
+    sessionId: sessionIdOf(obj),
   };
 }
 

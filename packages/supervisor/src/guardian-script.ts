@@ -1,14 +1,17 @@
+import { GUARDIAN_CHECKS } from "./guardian-checks-script";
+
 /**
  * Source of the guardian child (`node -e GUARDIAN_SCRIPT <supervisorPid> <supervisorStartTime>`). A constant
  * string rather than a file so it runs the same from TS source and from the CLI's esbuild bundle: no path lookup,
  * no imports of our modules (it repeats the few /proc helpers of proc.ts in plain CommonJS).
  *
- * Protocol on stdin (JSON lines from the supervising process): `{"watch":"<registryDir>"}` adds a registry
- * directory, `{"stop":true}` ends the guardian without killing anything. When stdin ends or errors without
+ * Protocol on stdin (JSON lines from the supervising process): `{"watch":"<registryDir>","sweepRoot":"<dir>"}` adds
+ * a registry directory (cwds are swept only inside its sweep root), `{"stop":true}` ends the guardian without killing anything. When stdin ends or errors without
  * `stop` (the supervisor died: any signal including SIGKILL, or exited), or the supervisor is seen gone on two
  * consecutive 1 s polls (in case the pipe's write end leaked into some other process), it SIGKILLs every agent
  * registered by that supervisor (its process group, its descendants and anything whose cwd is inside its cwd),
  * re-checks for up to 5 s, removes the entries it verified, logs to `<registryDir>/guardian.log` and exits.
+ * Entries that fail the checks of GUARDIAN_CHECKS are logged and removed with nothing killed.
  */
 export const GUARDIAN_SCRIPT = String.raw`"use strict";
 const fs = require("node:fs");
@@ -17,7 +20,8 @@ const supervisorPid = Number(process.argv[1]);
 const supervisorStart = process.argv[2] ? Number(process.argv[2]) : undefined;
 const BOUND_MS = 5000;
 const PENDING_SETTLE_MS = 300;
-const dirs = new Set();
+/** registry dir → its sweep root */
+const dirs = new Map();
 let sweeping = false;
 // Our argv is this whole script: show operators a name instead.
 process.title = "forgehand-guardian " + supervisorPid;
@@ -98,7 +102,16 @@ function readEntry(file) {
 const ours = (e) =>
   e !== null && typeof e === "object" && e.supervisorPid === supervisorPid &&
   (supervisorStart === undefined || e.supervisorStartTime === undefined || e.supervisorStartTime === supervisorStart);
+${GUARDIAN_CHECKS}
+/** Drops an entry that claims our supervisor but names no process we started: logged, removed, nothing killed. */
+function reject(dir, file, e, reason) {
+  log(dir, "registry entry does not match a process forgehand started; removed, nothing killed", {
+    runId: e.runId, pid: e.pid, cwd: e.cwd, reason,
+  });
+  fs.rmSync(file, { force: true });
+}
 function jobsOf(dir) {
+  const root = dirs.get(dir);
   let names;
   try {
     names = fs.readdirSync(dir);
@@ -108,14 +121,25 @@ function jobsOf(dir) {
   const jobs = [];
   for (const name of names.filter((n) => n.endsWith(".json")).sort()) {
     const file = path.join(dir, name);
+    const problem = fileProblem(file);
+    if (problem) {
+      // Not provably written by us: its content steers nothing (reapOrphans removes it at the next start).
+      log(dir, "untrusted registry file ignored", { file, reason: problem });
+      continue;
+    }
     const e = readEntry(file);
     if (!ours(e) || typeof e.cwd !== "string") continue;
     // Pending: written before the spawn, no pid yet; the agent, if it was started, is known only by its cwd.
     const pending = e.pid === undefined && e.pgid === undefined;
     if (!pending && (!Number.isInteger(e.pid) || e.pid <= 1)) continue;
-    const cwd = pending && !path.isAbsolute(e.cwd) ? "/" : realDir(e.cwd);
-    // A cwd of "/" would make every process a target: sweep only the tree then (nothing at all when pending).
-    jobs.push({ dir, file, e, pending, cwd: cwd === "/" ? undefined : cwd, killed: new Set() });
+    // Outside the sweep root a cwd could name anything (/, /tmp, a home dir): never swept.
+    const cwd = sweepableCwd(e.cwd, root);
+    const mismatch = pending ? (cwd === undefined ? "pending entry's cwd is not inside " + root : undefined) : entryMismatch(e);
+    if (mismatch) {
+      reject(dir, file, e, mismatch);
+      continue;
+    }
+    jobs.push({ dir, file, e, pending, cwd, killed: new Set() });
   }
   return jobs;
 }
@@ -171,7 +195,7 @@ function kill(pid) {
 async function sweep(reason) {
   if (sweeping) return;
   sweeping = true;
-  let pending = [...dirs].flatMap(jobsOf);
+  let pending = [...dirs.keys()].flatMap(jobsOf);
   for (const j of pending) {
     const fields = { reason, runId: j.e.runId, pid: j.e.pid, cwd: j.e.cwd, pending: j.pending };
     log(j.dir, "supervisor gone; killing its agent", fields);
@@ -222,7 +246,7 @@ async function sweep(reason) {
 
 function onSupervisorGone(reason) {
   sweep(reason).catch((error) => {
-    for (const dir of dirs) log(dir, "guardian failed", { error: String((error && error.stack) || error) });
+    for (const dir of dirs.keys()) log(dir, "guardian failed", { error: String((error && error.stack) || error) });
     process.exit(2);
   });
 }
@@ -241,7 +265,8 @@ process.stdin.on("data", (chunk) => {
       continue;
     }
     if (message && message.stop === true) process.exit(0);
-    if (message && typeof message.watch === "string") dirs.add(message.watch);
+    if (message && typeof message.watch === "string" && typeof message.sweepRoot === "string")
+      dirs.set(message.watch, message.sweepRoot);
   }
 });
 process.stdin.on("end", () => onSupervisorGone("stdin closed"));

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ensureGuardian, stopGuardian } from "./guardian";
+import { writePidEntry } from "./pid-registry";
 import { readProc } from "./proc";
 import { fixture, isAlive, killAll, makeWorktree, readPids, startInDir, waitFor } from "./test-support";
 
@@ -42,12 +43,21 @@ async function guardianOf(line: (prefix: string) => string | undefined): Promise
   return pid;
 }
 
+/** The runner's layout: `<data>/agents` is the registry, agents' cwds are under `<data>/workspaces/worktrees`. */
+function dataLayout() {
+  const registryDir = join(wt.dir, "data", "agents");
+  const sweepRoot = join(wt.dir, "data", "workspaces", "worktrees");
+  const worktree = join(sweepRoot, "gitea", "acme", "app", "3");
+  mkdirSync(worktree, { recursive: true });
+  return { registryDir, sweepRoot, worktree };
+}
+
 const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;
 
 function agentOptions(agent: string, registryDir: string, runId: string) {
   return {
     command: [process.execPath, fixture(agent)],
-    cwd: wt.dir,
+    cwd: dataLayout().worktree,
     env: { PID_FILE: wt.pidFile },
     prompt: { via: "stdin", text: "go" },
     parser: agent === "clean-exit.mjs" ? "claude-stream-json" : "lines",
@@ -69,7 +79,7 @@ function guardianLog(registryDir: string): Record<string, unknown>[] {
 
 describe("agent guardian", () => {
   it("kills a SIGKILLed runner's agent tree at once, without a restart, and clears its registry entry", async () => {
-    const registryDir = join(wt.dir, "data", "agents");
+    const { registryDir } = dataLayout();
     const { host, line } = startHost("supervise", agentOptions("tree.mjs", registryDir, "run-guarded"));
     const guardian = await guardianOf(line);
     await waitFor(() => line("supervising") !== undefined, 20_000, "the agent to start");
@@ -128,16 +138,15 @@ describe("agent guardian", () => {
     await waitFor(() => !isAlive(guardian), 8_000, "the guardian to exit");
     expect(isAlive(pid)).toBe(true);
     expect(existsSync(join(registryDir, "run-recycled.json"))).toBe(false);
-    expect(guardianLog(registryDir).find((l) => l.msg === "agent verified gone; registry entry removed")).toMatchObject(
-      {
-        runId: "run-recycled",
-        killed: [],
-      },
-    );
+    const dropped = guardianLog(registryDir).find((l) => String(l.msg).startsWith("registry entry does not match"));
+    expect(dropped).toMatchObject({
+      runId: "run-recycled",
+      reason: `pid ${pid} is another process (start time ${startTime - 1})`,
+    });
   }, 40_000);
 
   it("kills what a pending entry's cwd holds (and descendants) when its runner dies before the full entry", async () => {
-    const worktree = join(wt.dir, "worktree");
+    const { worktree } = dataLayout();
     const outside = join(wt.dir, "outside");
     mkdirSync(join(worktree, "sub"), { recursive: true });
     mkdirSync(outside);
@@ -148,7 +157,7 @@ describe("agent guardian", () => {
     const others = readPids(outsidePids);
     leftovers.push(...others);
     const pids = readPids(wt.pidFile);
-    const registryDir = join(wt.dir, "agents");
+    const { registryDir } = dataLayout();
     // No pid, no pgid: the runner wrote the entry before the spawn and died before the full one.
     const { host, line } = startHost("entry", { registryDir, runId: "run-pending", cwd: worktree });
     const guardian = await guardianOf(line);
@@ -163,6 +172,44 @@ describe("agent guardian", () => {
     expect(existsSync(join(registryDir, "run-pending.json"))).toBe(false);
     const done = guardianLog(registryDir).find((l) => l.msg === "agent verified gone; registry entry removed");
     expect([...((done?.killed ?? []) as number[])].sort()).toEqual([...pids].sort());
+  }, 40_000);
+
+  it("kills nothing for a pending entry outside the worktrees root, nor for an entry file others could write", async () => {
+    const { registryDir } = dataLayout();
+    // Processes in /tmp-like dirs an injected agent would name: the cwd of a pending entry, the pid of a full one.
+    const outside = join(wt.dir, "outside");
+    mkdirSync(outside);
+    startInDir(outside, wt.pidFile);
+    const innocent = spawn("sleep", ["300"], { cwd: "/tmp", detached: true, stdio: "ignore" });
+    const pid = innocent.pid as number;
+    leftovers.push(pid);
+    await waitFor(() => readPids(wt.pidFile).length === 2 && readProc(pid) !== undefined, 10_000, "the processes");
+    const others = [...readPids(wt.pidFile), pid];
+    const { host, line } = startHost("entry", { registryDir, runId: "run-outside", cwd: outside });
+    const guardian = await guardianOf(line);
+    await waitFor(() => line("ready") !== undefined, 20_000, "the host to write its entry");
+    // Names the host as its supervisor and the innocent with its true start time: only the file mode gives it away.
+    const supervisor = {
+      supervisorPid: host.pid as number,
+      supervisorStartTime: readProc(host.pid as number)?.startTime,
+    };
+    const planted = { ...supervisor, runId: "run-planted", pid, pgid: pid, cwd: "/tmp", startedAt: "x" };
+    await writePidEntry(registryDir, { ...planted, startTime: readProc(pid)?.startTime });
+    chmodSync(join(registryDir, "run-planted.json"), 0o666);
+
+    host.kill("SIGKILL");
+
+    await waitFor(() => !isAlive(guardian), 8_000, "the guardian to exit");
+    expect(others.filter(isAlive)).toEqual(others);
+    expect(existsSync(join(registryDir, "run-outside.json"))).toBe(false);
+    const log = guardianLog(registryDir);
+    expect(log.find((l) => String(l.msg).startsWith("registry entry does not match"))).toMatchObject({
+      runId: "run-outside",
+      reason: expect.stringMatching(/pending entry's cwd is not inside .*data\/workspaces\/worktrees/),
+    });
+    expect(log.find((l) => l.msg === "untrusted registry file ignored")).toMatchObject({
+      reason: "writable by group/others (mode 666)",
+    });
   }, 40_000);
 
   it("is started once per process, ignores SIGINT/SIGHUP/SIGTERM, and stopGuardian ends it without acting", async () => {

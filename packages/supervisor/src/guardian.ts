@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Logger, silentLogger } from "@forgehand/core";
 import { GUARDIAN_SCRIPT } from "./guardian-script";
+import { defaultSweepRoot } from "./pid-registry";
 import { isSameRunning, readProc } from "./proc";
 
 interface Guardian {
@@ -13,29 +14,35 @@ interface Guardian {
 }
 
 let guardian: Guardian | undefined;
-/** Registry directories this process has registered agents in; a respawned guardian is told all of them. */
-const watched = new Set<string>();
+/** Registry directories this process has registered agents in (→ sweep root); a respawned guardian gets all. */
+const watched = new Map<string, string>();
 
 /**
  * Makes sure this process has a guardian watching `registryDir` and returns the guardian's pid (undefined when it
  * could not be started; `reapOrphans` at the next start on the data dir remains the fallback). One guardian per
  * process serves every registry directory; it is respawned if it died. The guardian kills this process's
  * registered agents as soon as this process dies by any means, SIGKILL included, so no agent outlives its runner.
+ * It sweeps cwds only strictly inside `options.sweepRoot` (default `defaultSweepRoot(registryDir)`).
  */
-export function ensureGuardian(registryDir: string, logger: Logger = silentLogger): number | undefined {
+export function ensureGuardian(
+  registryDir: string,
+  logger: Logger = silentLogger,
+  options: { sweepRoot?: string } = {},
+): number | undefined {
   const dir = resolve(registryDir);
+  const sweepRoot = resolve(options.sweepRoot ?? defaultSweepRoot(dir));
   const fresh = !guardian || !isLive(guardian);
   if (fresh) {
     guardian = spawnGuardian(logger);
     if (!guardian) return undefined;
   }
   const current = guardian as Guardian;
-  if (fresh || !watched.has(dir)) {
-    watched.add(dir);
+  if (fresh || watched.get(dir) !== sweepRoot) {
+    watched.set(dir, sweepRoot);
     // Written before the agent's registry entry exists: data in the pipe outlives our death, so the guardian
     // learns of the directory even if we are SIGKILLed right after.
-    const lines = fresh ? [...watched] : [dir];
-    current.child.stdin?.write(lines.map((d) => `${JSON.stringify({ watch: d })}\n`).join(""));
+    const lines = fresh ? [...watched] : [[dir, sweepRoot] as const];
+    current.child.stdin?.write(lines.map(([d, root]) => `${JSON.stringify({ watch: d, sweepRoot: root })}\n`).join(""));
   }
   return current.pid;
 }

@@ -1,28 +1,40 @@
-import { realpathSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { chmod, rm } from "node:fs/promises";
 import { type Logger, silentLogger } from "@forgehand/core";
 import { type KillTreeRoot, killTree } from "./kill-tree";
-import { isPendingEntry, type PidEntry, readPidEntries, removePidEntry } from "./pid-registry";
+import { pidEntryMismatch, sweepableCwd } from "./pid-entry-mismatch";
+import { defaultSweepRoot, isPendingEntry, type PidEntry, readPidEntries, removePidEntry } from "./pid-registry";
 import { isSameRunning, readProc } from "./proc";
 import type { KillReport } from "./types";
 
 export interface ReapOrphansOptions {
   /** SIGTERM → wait this long (ms) → SIGKILL. @defaultValue 1000 */
   graceMs?: number;
+  /** Only cwds strictly inside this directory are swept. @defaultValue `defaultSweepRoot(registryDir)` */
+  sweepRoot?: string;
 }
 
 /**
  * Kills whatever a crashed predecessor left behind: every agent listed in the on-disk pid registry whose
  * supervisor is gone, its process group and anything whose cwd is inside its worktree. Call before taking work.
  * Entries are removed once their kill is verified; entries with survivors stay for the next attempt.
+ *
+ * The registry is a directory on disk, so nothing in it is believed unchecked: files not ours or writable by
+ * others, entries whose live pid is not the recorded process (start time, uid, cgroup), and pending entries
+ * whose cwd is outside the sweep root are logged and removed with nothing killed.
  */
 export async function reapOrphans(
   registryDir: string,
   logger: Logger = silentLogger,
   options: ReapOrphansOptions = {},
 ): Promise<KillReport[]> {
-  const { entries, bad } = await readPidEntries(registryDir);
+  const sweepRoot = options.sweepRoot ?? defaultSweepRoot(registryDir);
+  await chmod(registryDir, 0o700).catch(() => {});
+  const { entries, bad, rejected } = await readPidEntries(registryDir);
   for (const path of bad) logger.warn("unreadable pid registry entry ignored", { path });
+  for (const { path, reason } of rejected) {
+    logger.warn("untrusted pid registry file removed, nothing killed", { path, reason });
+    await rm(path, { force: true });
+  }
   const reports: KillReport[] = [];
   for (const entry of entries) {
     const log = logger.child({ runId: entry.runId });
@@ -31,10 +43,13 @@ export async function reapOrphans(
       log.debug("pid registry entry has a live supervisor, not an orphan", { supervisorPid: entry.supervisorPid });
       continue;
     }
-    const root = killRootOf(entry);
-    if (!root) {
-      // A pending entry whose cwd names no single worktree: nothing can be attributed to the run.
-      log.warn("pending pid registry entry without a usable cwd removed", { cwd: entry.cwd });
+    const root = killRootOf(entry, sweepRoot);
+    if (typeof root === "string") {
+      log.warn("pid registry entry does not match a process forgehand started; removed, nothing killed", {
+        pid: entry.pid,
+        cwd: entry.cwd,
+        reason: root,
+      });
       await removePidEntry(registryDir, entry.runId);
       continue;
     }
@@ -60,29 +75,23 @@ export async function reapOrphans(
   return reports;
 }
 
-/** What to kill for an entry; undefined for a pending entry whose cwd is relative, missing or "/". */
-function killRootOf(entry: PidEntry): KillTreeRoot | undefined {
+/** What to kill for an entry, or why it must not be acted on. */
+function killRootOf(entry: PidEntry, sweepRoot: string): KillTreeRoot | string {
+  const cwd = sweepableCwd(entry.cwd, sweepRoot);
   if (isPendingEntry(entry)) {
     // Written before the spawn: no pid to signal, the agent (if it was started) is found by its cwd alone.
-    if (!isAbsolute(entry.cwd) || realDir(entry.cwd) === "/") return undefined;
-    return { cwdInside: entry.cwd };
+    return cwd ? { cwdInside: cwd } : `pending entry's cwd is not inside ${sweepRoot}`;
   }
-  // A group number can be reused once the group is empty: only signal it if its leader is still the agent
-  // or no other process now holds that pid.
+  const mismatch = pidEntryMismatch(entry);
+  if (mismatch) return mismatch;
+  // The leader is the agent (checked above) or gone; a group number is only reused once the group is empty,
+  // so signal it unless another process now holds the leader's pid.
   const leader = readProc(entry.pgid);
-  const groupIsOurs = !leader || entry.startTime === undefined || leader.startTime === entry.startTime;
+  const groupIsOurs = !leader || leader.startTime === entry.startTime;
   return {
     pid: entry.pid,
     pgid: groupIsOurs ? entry.pgid : undefined,
-    cwdInside: entry.cwd,
+    ...(cwd ? { cwdInside: cwd } : {}),
     startTime: entry.startTime,
   };
-}
-
-function realDir(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return resolve(dir);
-  }
 }

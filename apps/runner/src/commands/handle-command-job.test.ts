@@ -29,10 +29,24 @@ for (const flavour of ["github", "gitea"] as const) {
       t.setLast(lastRun);
       const id = await t.send("alice", "/retry", [{ name: "retry" }]);
       expect(t.calls.enqueue).toEqual([
-        ["develop", { kind: "retry", by: "alice", deliveryId: `d-${id}` }, { resumeSessionId: "sess-42" }],
+        ["develop", { kind: "retry", by: "alice", deliveryId: `d-${id}` }, { resumeSessionId: "sess-0042" }],
       ]);
       expect(t.reactionsOn(id)).toEqual(["eyes", "+1"]);
       expect(t.botReplies()[0]).toMatch(/Retrying stage `develop` \(run `r-1`, resuming the agent session\)/);
+    });
+
+    it("/retry never resumes a malformed or flag-like session id: a fresh session, and the reply says so", async () => {
+      const t = await startCommandTest(flavour);
+      t.emu.setPermission("acme/app", "alice", "admin");
+      // What an agent that printed `"session_id":"--dangerously-skip-permissions"` would have left in its record.
+      t.setLast({ ...lastRun, sessionId: "--dangerously-skip-permissions" });
+      const id = await t.send("alice", "/retry", [{ name: "retry" }]);
+      expect(t.calls.enqueue).toEqual([["develop", { kind: "retry", by: "alice", deliveryId: `d-${id}` }, {}]]);
+      expect(t.reactionsOn(id)).toEqual(["eyes", "+1"]);
+      expect(t.botReplies()[0]).toMatch(
+        /Retrying stage `develop` \(run `r-1`, in a fresh agent session: the earlier session id is malformed\)/,
+      );
+      expect(t.botReplies()[0]).not.toContain("dangerously");
     });
 
     it("/retry without an earlier run, or while one is live, enqueues nothing and reacts 😕", async () => {

@@ -2,6 +2,7 @@ import {
   type Config,
   type IssueRef,
   isTerminal,
+  isValidSessionId,
   type Logger,
   type RunRecord,
   redactSecrets,
@@ -45,7 +46,7 @@ interface Outcome {
   ok: boolean;
 }
 
-async function runCommand(cmd: SlashCommand, job: CommandJob, deps: CommandDeps): Promise<Outcome> {
+async function runCommand(cmd: SlashCommand, job: CommandJob, deps: CommandDeps, log: Logger): Promise<Outcome> {
   const { ref, sender } = job;
   const stages = deps.config.stages;
   const trigger = (kind: Trigger["kind"]): Trigger => ({ kind, by: sender.login, deliveryId: job.deliveryId });
@@ -63,16 +64,24 @@ async function runCommand(cmd: SlashCommand, job: CommandJob, deps: CommandDeps)
           ok: false,
           reply: `Run \`${last.id}\` is still ${last.state}; \`/stop\` it first or wait for it to end.`,
         };
+      // The id was reported by the agent's own output: resume only one that cannot be read as a flag.
+      const resume = isValidSessionId(last.sessionId);
+      if (last.sessionId && !resume)
+        log.warn("not resuming: the earlier run's session id is malformed; starting a fresh session", {
+          runId: last.id,
+        });
       const runId = await deps.enqueueStage(
         ref,
         last.stage,
         trigger("retry"),
-        last.sessionId ? { resumeSessionId: last.sessionId } : {},
+        resume ? { resumeSessionId: last.sessionId } : {},
       );
-      return {
-        ok: true,
-        reply: `Retrying stage \`${last.stage}\` (run \`${runId}\`${last.sessionId ? ", resuming the agent session" : ""}).`,
-      };
+      const how = resume
+        ? ", resuming the agent session"
+        : last.sessionId
+          ? ", in a fresh agent session: the earlier session id is malformed"
+          : "";
+      return { ok: true, reply: `Retrying stage \`${last.stage}\` (run \`${runId}\`${how}).` };
     }
     case "run": {
       const stage = stages.find((s) => s.name.toLowerCase() === cmd.stage.toLowerCase());
@@ -159,7 +168,7 @@ export async function handleCommandJob(job: CommandJob, deps: CommandDeps): Prom
     if (seen.has(key)) continue;
     seen.add(key);
     try {
-      const outcome = await runCommand(cmd, job, deps);
+      const outcome = await runCommand(cmd, job, deps, log);
       ok &&= outcome.ok;
       if (outcome.reply) lines.push(outcome.reply);
     } catch (error) {

@@ -136,6 +136,6 @@ export const lastRun: RunRecord = {
   turns: 3,
   costUsd: 0.1,
   attempts: 1,
-  sessionId: "sess-42",
+  sessionId: "sess-0042",
   lastActions: [],
 };
