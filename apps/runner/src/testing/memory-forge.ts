@@ -1,4 +1,4 @@
-import type { ForgeId, IssueRef, Permission, RepoRef } from "@forgehand/core";
+import type { ForgeId, GitCredentials, IssueRef, Permission, RepoRef } from "@forgehand/core";
 import {
   ForgeApiError,
   type ForgeApiErrorInit,
@@ -35,6 +35,9 @@ export class MemoryForge implements ForgeClient {
   readonly pulls: { number: number; head: string; base: string; title: string; body: string; url: string }[] = [];
   private nextId = 1000;
   private failures = new Map<string, Error[]>();
+
+  /** Local paths and `file://` URLs, as the test origins use; a test of the host check sets its own. */
+  gitHosts: readonly string[] = ["file://"];
 
   constructor(readonly forge: ForgeId = "github") {}
 
@@ -129,7 +132,7 @@ export class MemoryForge implements ForgeClient {
     this.record("getRepository", repo.fullName);
     return { defaultBranch: repo.defaultBranch ?? "main", cloneUrl: repo.cloneUrl, private: false };
   }
-  async gitCredentials(repo: RepoRef) {
+  async gitCredentials(repo: RepoRef): Promise<GitCredentials | null> {
     this.record("gitCredentials", repo.fullName);
     return null;
   }

@@ -113,7 +113,7 @@ function setup(name: string) {
 describe("credentials", () => {
   it("reach git through askpass over HTTP basic auth, and are written nowhere", async () => {
     const { ws, repo, rootDir, logLines } = setup("ok");
-    const creds = { username: USER, password: PASSWORD };
+    const creds = { username: USER, password: PASSWORD, hosts: [baseUrl] };
     const w = await ws.prepare({ repo, issue: 1, title: "over http", credentials: creds });
     expect(seenAuth).toContain("basic");
     await writeFile(join(w.worktree, "http.txt"), "pushed over http\n");
@@ -141,7 +141,7 @@ describe("credentials", () => {
     await expect(ws.prepare({ repo, issue: 3, title: "no creds", credentials: null })).rejects.toThrow(
       /\[workspace\] `git fetch/,
     );
-    const wrong = { username: USER, password: `${PASSWORD}-wrong` };
+    const wrong = { username: USER, password: `${PASSWORD}-wrong`, hosts: [baseUrl] };
     const error = await ws.prepare({ repo, issue: 3, title: "wrong", credentials: wrong }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/\[workspace\]/);
@@ -160,7 +160,7 @@ describe("credentials", () => {
           repo: { ...repo, cloneUrl },
           issue: 4,
           title: "dead",
-          credentials: { username: USER, password: PASSWORD },
+          credentials: { username: USER, password: PASSWORD, hosts: [`http://127.0.0.1:${port}`] },
         })
         .catch((e: Error) => e);
       expect((error as Error).message).toMatch(/\[workspace\] `git fetch .*127\.0\.0\.1/);
