@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Config, IssueRef } from "@forgehand/core";
+import { type Config, gitOrigin, type IssueRef } from "@forgehand/core";
 import { createRunStore, type RunStore, STAGE_QUEUE, stopRun } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -97,6 +97,8 @@ describe("publishing is retried in place after the agent's work is committed", (
   it("pushes again when the origin was unreachable once; the agent runs once", async () => {
     daemon = await startGitDaemon(dir);
     ref = { ...ref, repo: fixtureRepo(daemon.url("origin.git")) };
+    // The daemon's git:// host is this forge's git host here (a job on any other host is refused).
+    forge.gitHosts = [...forge.gitHosts, gitOrigin(daemon.url("origin.git")) ?? ""];
     // The gate holds the run until the test has taken the origin away, so the first push meets a closed port.
     const down = join(dir, "origin-down");
     const gate = [

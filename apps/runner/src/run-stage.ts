@@ -6,6 +6,7 @@ import { publishResult } from "./publish-result";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
 import type { StageContext, StageResult, Step } from "./stage-context";
+import { cloneUrlRefusal } from "./workspace/clone-url-refusal";
 
 export type { StageContext, StageResult, Step } from "./stage-context";
 
@@ -41,6 +42,10 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   const ref: IssueRef = job.ref;
   const agent = config.agents[stage.agent];
   if (!agent) return { state: "failed", reason: `[runner] stage "${stage.name}" names unknown agent "${stage.agent}"` };
+  // Before any forge call: a job whose clone URL is not the forge's gets neither a run nor credentials.
+  const gitHosts = [...forge.gitHosts, ...config.git.credentialHosts];
+  const refused = cloneUrlRefusal(ref.repo.cloneUrl, gitHosts, forge.forge);
+  if (refused) return { state: "failed", reason: refused };
 
   const gotIssue = await step("reading the issue", () => forge.getIssue(ref));
   if (!gotIssue.ok) return gotIssue.result;
@@ -48,12 +53,13 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   ctx.onIssue?.(issue);
   const gotCredentials = await step("asking for git credentials", () => forge.gitCredentials(ref.repo));
   if (!gotCredentials.ok) return gotCredentials.result;
-  const credentials = gotCredentials.value;
+  const credentials = gotCredentials.value && { ...gotCredentials.value, hosts: gitHosts };
   const gotWs = await step("preparing the worktree", () =>
     ctx.workspaces.prepare({ repo: ref.repo, issue: ref.number, title: ctx.redact(issue.title), credentials }),
   );
   if (!gotWs.ok) return gotWs.result;
   const ws = gotWs.value;
+  if (ws.credentialsWithheld) ctx.onLog("system", ws.credentialsWithheld);
   ctx.onProgress({ branch: ws.branch });
 
   const template = await step("loading the prompt", () => loadPromptTemplate(stage, ctx.configDir));

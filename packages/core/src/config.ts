@@ -4,7 +4,18 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Duration } from "./duration";
 import { ConfigError } from "./errors";
+import { normaliseGitHost } from "./git-host";
 import { interpolateEnv } from "./interpolate";
+
+/** A git host as an origin (`git.example.com:8443` → `https://git.example.com:8443`); see `normaliseGitHost`. */
+const GitHost = z.string().transform((value, ctx) => {
+  try {
+    return normaliseGitHost(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
 
 /** Forge permission levels, lowest to highest (GitHub role names; Gitea maps onto them). */
 export const Permission = z.enum(["none", "read", "triage", "write", "maintain", "admin"]);
@@ -104,9 +115,16 @@ export const Config = z
         authorName: z.string().default("forgehand"),
         authorEmail: z.string().default("forgehand@users.noreply.local"),
         branchPrefix: z.string().default("forgehand/"),
+        /** Hosts besides the forge's own (`github.com`/GHES, `GITEA_URL`) whose clone URLs get the forge's token. */
+        credentialHosts: z.array(GitHost).default([]),
       })
       .strict()
-      .default({ authorName: "forgehand", authorEmail: "forgehand@users.noreply.local", branchPrefix: "forgehand/" }),
+      .default({
+        authorName: "forgehand",
+        authorEmail: "forgehand@users.noreply.local",
+        branchPrefix: "forgehand/",
+        credentialHosts: [],
+      }),
     /** USD per million tokens, per model id prefix, to estimate cost while a run is live. */
     prices: z
       .record(

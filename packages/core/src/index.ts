@@ -3,6 +3,7 @@ export * from "./duration";
 export * from "./errors";
 export * from "./forge-event";
 export * from "./git-credentials";
+export * from "./git-host";
 export * from "./interpolate";
 export * from "./logger";
 export * from "./redact";

@@ -39,6 +39,11 @@ export interface PullRequestInfo {
  */
 export interface ForgeClient {
   readonly forge: ForgeId;
+  /**
+   * Origins (`https://github.com`, see `gitOrigin` in core) this forge serves git from. A job's clone URL
+   * must be on one of them, and `gitCredentials` are scoped to them.
+   */
+  readonly gitHosts: readonly string[];
   /** The sender's permission on the repository, from the forge API (never from the payload). */
   getPermission(repo: RepoRef, login: string): Promise<Permission>;
   createComment(ref: IssueRef, body: string): Promise<ForgeComment>;
@@ -56,7 +61,8 @@ export interface ForgeClient {
   getRepository(repo: RepoRef): Promise<{ defaultBranch: string; cloneUrl: string; private: boolean }>;
   /**
    * HTTP basic credentials for git clone/push of this repository (token-based), or null
-   * for none (e.g. file:// origins). Passed to git via an askpass helper, never in URLs.
+   * for none (e.g. file:// origins), with `hosts: gitHosts`. Passed to git via an askpass helper, never
+   * in URLs, and only to a remote on one of those hosts.
    */
   gitCredentials(repo: RepoRef): Promise<GitCredentials | null>;
 }

@@ -200,9 +200,11 @@ describe("gitea client", () => {
   });
 
   it("gives git credentials as the bot login and token", async () => {
-    const { client } = await setup();
-    expect(await client.gitCredentials(repo)).toEqual({ username: "forgehand-bot", password: "test-token" });
-    const anon = createGiteaClient({ url: "http://x", token: "t" });
-    expect(await anon.gitCredentials(repo)).toEqual({ username: "forgehand", password: "t" });
+    const { client, emu } = await setup();
+    const hosts = [new URL(emu.url).origin];
+    expect(client.gitHosts).toEqual(hosts);
+    expect(await client.gitCredentials(repo)).toEqual({ username: "forgehand-bot", password: "test-token", hosts });
+    const anon = createGiteaClient({ url: "http://x/api/v1", token: "t" });
+    expect(await anon.gitCredentials(repo)).toEqual({ username: "forgehand", password: "t", hosts: ["http://x"] });
   });
 });

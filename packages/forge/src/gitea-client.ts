@@ -3,6 +3,7 @@ import { silentLogger } from "@forgehand/core";
 import type { Comment, Issue, Label, PullRequest, RepoCollaboratorPermission, Repository } from "gitea-js";
 import { errorStatus, ForgeApiError, isNetworkFailure, sleep, throwingForgeApiErrors } from "./forge-api-error";
 import type { ForgeClient, ForgeComment, Reaction } from "./forge-client";
+import { giteaGitHosts } from "./forge-git-hosts";
 
 export interface GiteaClientOptions {
   /** Web origin of the Gitea/Forgejo instance (the API lives under `/api/v1`). */
@@ -32,6 +33,7 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
   if (!/^https?:\/\//.test(opts.url))
     throw new Error(`[forge] Expected GITEA_URL to be an http(s) URL, got "${opts.url}"`);
   const api = `${opts.url.replace(/\/+$/, "").replace(/\/api\/v1$/, "")}/api/v1`;
+  const gitHosts = giteaGitHosts(opts.url);
   const doFetch = opts.fetch ?? fetch;
   const log = opts.logger ?? silentLogger;
   const maxRetries = opts.maxRetries ?? 2;
@@ -141,6 +143,7 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
 
   return throwingForgeApiErrors("gitea", {
     forge: "gitea",
+    gitHosts,
 
     async getPermission(repo, login) {
       try {
@@ -278,7 +281,7 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
     },
 
     async gitCredentials() {
-      return opts.token ? { username: opts.botLogin ?? "forgehand", password: opts.token } : null;
+      return opts.token ? { username: opts.botLogin ?? "forgehand", password: opts.token, hosts: gitHosts } : null;
     },
   });
 }

@@ -130,7 +130,9 @@ describe("github client (PAT)", () => {
 
   it("gives git credentials for the token", async () => {
     const e = await setup();
-    expect(await pat(e).gitCredentials(repo)).toEqual({ username: "x-access-token", password: "test-token" });
+    const hosts = [new URL(e.apiUrl).origin];
+    expect(pat(e).gitHosts).toEqual(hosts);
+    expect(await pat(e).gitCredentials(repo)).toEqual({ username: "x-access-token", password: "test-token", hosts });
     expect(() => createGitHubClient({ apiUrl: e.apiUrl })).toThrow(/GITHUB_TOKEN/);
   });
 });

@@ -6,6 +6,7 @@ import { Octokit } from "@octokit/rest";
 import type { EndpointOptions, RequestInterface, RequestParameters, Route } from "@octokit/types";
 import { errorStatus, sleep, throwingForgeApiErrors } from "./forge-api-error";
 import type { ForgeClient, ForgeComment } from "./forge-client";
+import { githubGitHosts } from "./forge-git-hosts";
 import { fromOctokitError } from "./from-octokit-error";
 import { createInstallationTokenSource, type InstallationTokenSource } from "./installation-token-source";
 
@@ -64,6 +65,7 @@ function throttlingHandles(error: unknown): boolean {
 /** A GitHub (or GHES) client: PAT or App installation token, throttled and retried. */
 export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
   const apiUrl = (opts.apiUrl ?? "https://api.github.com").replace(/\/+$/, "");
+  const gitHosts = githubGitHosts(apiUrl);
   const log = opts.logger ?? silentLogger;
   const maxRetries = opts.maxRetries ?? 2;
   const maxWaitSec = opts.maxRetryAfterSec ?? 120;
@@ -157,6 +159,7 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
 
   return throwingForgeApiErrors("github", {
     forge: "github",
+    gitHosts,
 
     async getPermission(repo, login) {
       try {
@@ -249,8 +252,8 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
     },
 
     async gitCredentials() {
-      if (source) return { username: "x-access-token", password: await source.token() };
-      return opts.token ? { username: "x-access-token", password: opts.token } : null;
+      if (source) return { username: "x-access-token", password: await source.token(), hosts: gitHosts };
+      return opts.token ? { username: "x-access-token", password: opts.token, hosts: gitHosts } : null;
     },
   });
 }

@@ -2,6 +2,7 @@ export * from "./create-forge-clients";
 export * from "./create-status-reporter";
 export * from "./forge-api-error";
 export * from "./forge-client";
+export * from "./forge-git-hosts";
 export * from "./gitea-client";
 export * from "./github-client";
 export * from "./installation-token-source";

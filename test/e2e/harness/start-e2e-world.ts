@@ -96,6 +96,9 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
       flavour: forge,
       tokens: { ...TOKENS },
       webhooks: { url: `http://127.0.0.1:${port}/webhooks/${forge}`, secret: SECRET },
+      // The clone URL `<url>/acme/widgets.git` is served over smart HTTP from the bare origin, behind the
+      // token: forgehand clones and pushes for real, with the forge's credentials, on the forge's host.
+      gitRepos: { [REPO]: origin.path },
     });
     cleanups.push(() => emulator.close());
     // Gitea ignores labels that don't exist in the repository, so every stage label is created up front.
@@ -103,12 +106,8 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
     emulator.addRepo(REPO, { labels: ["forgehand:failed", ...stageLabels] });
     emulator.setPermission(REPO, "alice", "write");
     emulator.setPermission(REPO, "mallory", "read");
-    // The emulator names `<url>/acme/widgets.git` as clone URL; git reads it as the bare origin through
-    // `insteadOf` in the e2e HOME, so forgehand clones and pushes for real without a git HTTP server.
-    writeFileSync(
-      join(home, ".gitconfig"),
-      `[url "${origin.path}"]\n\tinsteadOf = ${emulator.url}/${REPO}.git\n[user]\n\tname = e2e\n\temail = e2e@example.test\n`,
-    );
+    // forgehand's own git reads no global config; this one is for the agents and gates of the scenario.
+    writeFileSync(join(home, ".gitconfig"), "[user]\n\tname = e2e\n\temail = e2e@example.test\n");
     // Safety net for a failed scenario: whatever still runs under the world's directory once forgehand has
     // stopped (an agent forgehand failed to kill) is killed by pid, so one failure can't leak into the next.
     cleanups.push(() => {

@@ -12,6 +12,7 @@ import {
 import { type GiteaEmulation, giteaRoutes } from "./gitea-routes";
 import { type EmulatedApp, githubRoutes } from "./github-routes";
 import { createRouter, type RouteContext } from "./router";
+import { gitHttpPath, serveGitHttp } from "./serve-git-http";
 import { createWebhookSender, type EmulatedDelivery, type WebhookTarget } from "./webhook-sender";
 
 export interface ForgeEmulatorOptions {
@@ -24,6 +25,11 @@ export interface ForgeEmulatorOptions {
   gitea?: GiteaEmulation;
   /** Where signed deliveries go when the API changes labels, comments or PRs. */
   webhooks?: WebhookTarget;
+  /**
+   * Bare repositories served over git smart HTTP at their clone URL `<url>/<fullName>.git`, behind HTTP
+   * basic auth with a valid token as the password, as the real forges do.
+   */
+  gitRepos?: Record<string, string>;
 }
 
 /** A request the emulator answered. */
@@ -125,6 +131,19 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const u = new URL(req.url ?? "/", base);
     const method = req.method ?? "GET";
+    const gitPath = gitHttpPath(u.pathname);
+    const bare = gitPath && opts.gitRepos?.[gitPath.fullName];
+    if (gitPath && bare) {
+      calls.push({ method, path: u.pathname, query: u.search, body: undefined, status: 0 });
+      const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+      const password = basic ? Buffer.from(basic, "base64").toString("utf8").split(":").slice(1).join(":") : "";
+      const token = state.tokens.get(password);
+      if (!token || (token.expiresAt !== undefined && token.expiresAt <= Date.now())) {
+        res.writeHead(401, { "WWW-Authenticate": 'Basic realm="forge-emulator"' }).end("authentication required");
+        return;
+      }
+      return serveGitHttp(req, res, { bare, rest: gitPath.rest, query: u.search.slice(1), user: token.login });
+    }
     const body = await readBody(req);
     const path = u.pathname.startsWith(prefix) ? u.pathname.slice(prefix.length) || "/" : u.pathname;
     const call: RecordedCall = { method, path, query: u.search, body, status: 0 };

@@ -36,6 +36,9 @@ export class MemoryForge implements ForgeClient {
   private nextId = 1000;
   private failures = new Map<string, Error[]>();
 
+  /** Local paths and `file://` URLs, as the test origins use; a test of the host check sets its own. */
+  gitHosts: readonly string[] = ["file://"];
+
   constructor(readonly forge: ForgeId = "github") {}
 
   /** Adds (or replaces) an issue. */

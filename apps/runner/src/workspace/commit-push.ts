@@ -1,9 +1,25 @@
+import { join } from "node:path";
 import type { GitCredentials, RepoRef } from "@forgehand/core";
 import { readLease, writeLease } from "./branch-lease";
 import { validateBranch } from "./branch-name";
-import type { WorkspaceContext } from "./context";
+import { exists, type WorkspaceContext, worktreeRepo } from "./context";
 import { normaliseRemoteUrl } from "./remote-url";
-import { locateWorktree } from "./workspace-paths";
+import { locateWorktree, type WorkspacePaths } from "./workspace-paths";
+
+/**
+ * git on the worktree's known git dir (see `WorkspacePaths.gitDir`): the `.git` file in the working tree,
+ * which the agent could have pointed at a repository of its own with hooks or filters, is never read.
+ */
+async function worktreeGit(ctx: WorkspaceContext, worktree: string) {
+  const paths: WorkspacePaths = locateWorktree(ctx.rootDir, worktree);
+  if (!(await exists(join(paths.gitDir, "HEAD")))) {
+    throw new Error(`[workspace] \`${paths.worktree}\` has no git dir at \`${paths.gitDir}\`; prepare it again`);
+  }
+  const repo = worktreeRepo(paths);
+  const git = (args: string[], extra: Parameters<WorkspaceContext["git"]>[2] = {}) =>
+    ctx.git(args, paths.worktree, { repo, ...extra });
+  return { paths, git };
+}
 
 /** Stages everything and commits it as the bot; `committed: false` when there was nothing to commit. */
 export async function commitAll(
@@ -11,10 +27,9 @@ export async function commitAll(
   worktree: string,
   message: string,
 ): Promise<{ committed: boolean; sha?: string }> {
-  const { git } = ctx;
-  const wt = locateWorktree(ctx.rootDir, worktree).worktree;
-  await git(["add", "--all"], wt);
-  const diff = await git(["diff", "--cached", "--quiet"], wt, { okExitCodes: [0, 1] });
+  const { git } = await worktreeGit(ctx, worktree);
+  await git(["add", "--all"]);
+  const diff = await git(["diff", "--cached", "--quiet"], { okExitCodes: [0, 1] });
   if (diff.exitCode === 0) return { committed: false };
   const { name, email } = ctx.author;
   // The message goes through stdin: it may quote issue text, which must never become argv.
@@ -30,10 +45,9 @@ export async function commitAll(
       "--cleanup=whitespace",
       "--file=-",
     ],
-    wt,
     { input: message.trim() || "forgehand: update" },
   );
-  const sha = (await git(["rev-parse", "HEAD"], wt)).stdout.trim();
+  const sha = (await git(["rev-parse", "HEAD"])).stdout.trim();
   return { committed: true, sha };
 }
 
@@ -45,17 +59,18 @@ export async function pushBranch(
   repo: RepoRef,
   creds: GitCredentials | null,
 ): Promise<void> {
-  const { git, branchPrefix } = ctx;
-  const wt = locateWorktree(ctx.rootDir, worktree).worktree;
+  const { branchPrefix } = ctx;
   validateBranch("branch", branch);
   if (!branch.startsWith(`${branchPrefix}/`)) {
     // The force-with-lease push is only ever meant for the bot's own branches, never `main`.
     throw new Error(`[workspace] Refusing to push \`${branch}\`: not under \`${branchPrefix}/\``);
   }
-  const { url, credentials } = normaliseRemoteUrl(repo.cloneUrl, creds);
+  const { paths, git } = await worktreeGit(ctx, worktree);
+  const { url, credentials, withheld } = normaliseRemoteUrl(repo.cloneUrl, creds);
+  if (withheld) ctx.log.warn("no credentials for this clone URL", { repo: repo.fullName, why: withheld });
   // Lease on the tip we started from (empty: the branch must not exist yet), so a commit someone else
   // pushed to the bot's branch meanwhile is never overwritten.
-  const expected = (await readLease(wt)) ?? "";
+  const expected = (await readLease(paths.gitDir)) ?? "";
   await git(
     [
       "push",
@@ -66,9 +81,8 @@ export async function pushBranch(
       url,
       `HEAD:refs/heads/${branch}`,
     ],
-    wt,
     { credentials, timeoutMs: ctx.networkTimeoutMs },
   );
-  await writeLease(wt, (await git(["rev-parse", "HEAD"], wt)).stdout.trim());
+  await writeLease(paths.gitDir, (await git(["rev-parse", "HEAD"])).stdout.trim());
   ctx.log.info("branch pushed", { repo: repo.fullName, branch });
 }

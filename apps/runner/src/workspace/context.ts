@@ -3,7 +3,9 @@ import { resolve } from "node:path";
 import { type Logger, silentLogger } from "@forgehand/core";
 import { ensureAskpass } from "./askpass";
 import { validateBranchPrefix } from "./branch-name";
-import { type RunGitOptions, runGit } from "./run-git";
+import { ensureGitHome } from "./git-home";
+import { guardMirrorConfig } from "./mirror-config";
+import { type GitRepo, type RunGitOptions, runGit } from "./run-git";
 import type { WorkspacesOptions } from "./types";
 
 /** What the mirror, worktree, commit-push and sweep parts share: validated options, the logger and git. */
@@ -15,7 +17,10 @@ export interface WorkspaceContext {
   /** Limit for fetch, ls-remote and push. */
   networkTimeoutMs: number;
   log: Logger;
-  /** Runs git with the askpass script (written once per context) and no credentials unless `extra` has some. */
+  /**
+   * Runs git with the askpass script, the private HOME and no credentials unless `extra` has some. With
+   * `extra.repo` (every call but `init`) the mirror's config is checked first (see mirror-config.ts).
+   */
   git(args: string[], cwd: string, extra?: Partial<RunGitOptions>): Promise<{ stdout: string; exitCode: number }>;
 }
 
@@ -26,14 +31,21 @@ export function createWorkspaceContext(opts: WorkspacesOptions): WorkspaceContex
     throw new Error(`[workspace] Expected \`author\` with a name and an email, got \`${JSON.stringify(opts.author)}\``);
   }
   const rootDir = resolve(opts.rootDir);
-  let askpass: Promise<string> | undefined;
+  const log = opts.logger ?? silentLogger;
+  let home: Promise<string> | undefined;
 
   async function git(args: string[], cwd: string, extra: Partial<RunGitOptions> = {}) {
-    askpass ??= ensureAskpass(rootDir).catch((error: unknown) => {
-      askpass = undefined;
+    home ??= ensureGitHome(rootDir).catch((error: unknown) => {
+      home = undefined;
       throw error;
     });
-    return runGit(args, { cwd, askpass: await askpass, credentials: null, ...extra });
+    // Checked on every call (one small read each): an unsandboxed agent can write the data dir.
+    const [askpass, gitHome] = await Promise.all([
+      ensureAskpass(rootDir),
+      home,
+      extra.repo ? guardMirrorConfig(extra.repo.commonDir, log) : undefined,
+    ]);
+    return runGit(args, { cwd, askpass, home: gitHome, credentials: null, ...extra });
   }
 
   return {
@@ -41,7 +53,7 @@ export function createWorkspaceContext(opts: WorkspacesOptions): WorkspaceContex
     branchPrefix: opts.branchPrefix,
     author: opts.author,
     networkTimeoutMs: opts.networkTimeoutMs ?? 300_000,
-    log: opts.logger ?? silentLogger,
+    log,
     git,
   };
 }
@@ -60,4 +72,14 @@ export async function isFile(path: string): Promise<boolean> {
     (s) => s.isFile(),
     () => false,
   );
+}
+
+/** The mirror itself as the repository of a git call. */
+export function mirrorRepo(mirror: string): GitRepo {
+  return { gitDir: mirror, commonDir: mirror };
+}
+
+/** An issue worktree as the repository of a git call: its known git dir, never what its `.git` file says. */
+export function worktreeRepo(paths: { mirror: string; gitDir: string; worktree: string }): GitRepo {
+  return { gitDir: paths.gitDir, commonDir: paths.mirror, workTree: paths.worktree };
 }

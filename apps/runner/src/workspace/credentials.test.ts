@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -6,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type RepoRef } from "@forgehand/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveGitHttp } from "../../../../test/support/forge-emulator/serve-git-http";
 import { createGitOrigin, type GitOrigin } from "./create-git-origin";
 import { createWorkspaces } from "./workspaces";
 
@@ -28,40 +28,14 @@ function startGitHttpServer(projectRoot: string): Promise<Server> {
       return;
     }
     const url = new URL(req.url ?? "/", "http://localhost");
-    const cgi = spawn("git", ["http-backend"], {
-      env: {
-        PATH: process.env.PATH,
-        GIT_PROJECT_ROOT: projectRoot,
-        GIT_HTTP_EXPORT_ALL: "1",
-        REMOTE_USER: USER,
-        REQUEST_METHOD: req.method,
-        PATH_INFO: url.pathname,
-        QUERY_STRING: url.search.slice(1),
-        CONTENT_TYPE: req.headers["content-type"] ?? "",
-        HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"] ?? ""),
-        GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
-      },
+    const path = /^\/([^/]+\.git)(\/.*)$/.exec(url.pathname);
+    if (!path?.[1] || !path[2]) return void res.writeHead(404).end();
+    void serveGitHttp(req, res, {
+      bare: join(projectRoot, path[1]),
+      rest: path[2],
+      query: url.search.slice(1),
+      user: USER,
     });
-    req.pipe(cgi.stdin);
-    let head = Buffer.alloc(0);
-    let headersDone = false;
-    cgi.stdout.on("data", (chunk: Buffer) => {
-      if (headersDone) return void res.write(chunk);
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      headersDone = true;
-      let status = 200;
-      for (const line of head.subarray(0, end).toString().split("\r\n")) {
-        const [k, ...v] = line.split(":");
-        if (!k) continue;
-        if (k.toLowerCase() === "status") status = Number.parseInt(v.join(":").trim(), 10);
-        else res.setHeader(k, v.join(":").trim());
-      }
-      res.writeHead(status);
-      res.write(head.subarray(end + 4));
-    });
-    cgi.on("close", () => res.end());
   });
   return new Promise((resolve) => srv.listen(0, "127.0.0.1", () => resolve(srv)));
 }
@@ -113,7 +87,7 @@ function setup(name: string) {
 describe("credentials", () => {
   it("reach git through askpass over HTTP basic auth, and are written nowhere", async () => {
     const { ws, repo, rootDir, logLines } = setup("ok");
-    const creds = { username: USER, password: PASSWORD };
+    const creds = { username: USER, password: PASSWORD, hosts: [baseUrl] };
     const w = await ws.prepare({ repo, issue: 1, title: "over http", credentials: creds });
     expect(seenAuth).toContain("basic");
     await writeFile(join(w.worktree, "http.txt"), "pushed over http\n");
@@ -141,7 +115,7 @@ describe("credentials", () => {
     await expect(ws.prepare({ repo, issue: 3, title: "no creds", credentials: null })).rejects.toThrow(
       /\[workspace\] `git fetch/,
     );
-    const wrong = { username: USER, password: `${PASSWORD}-wrong` };
+    const wrong = { username: USER, password: `${PASSWORD}-wrong`, hosts: [baseUrl] };
     const error = await ws.prepare({ repo, issue: 3, title: "wrong", credentials: wrong }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/\[workspace\]/);
@@ -160,7 +134,7 @@ describe("credentials", () => {
           repo: { ...repo, cloneUrl },
           issue: 4,
           title: "dead",
-          credentials: { username: USER, password: PASSWORD },
+          credentials: { username: USER, password: PASSWORD, hosts: [`http://127.0.0.1:${port}`] },
         })
         .catch((e: Error) => e);
       expect((error as Error).message).toMatch(/\[workspace\] `git fetch .*127\.0\.0\.1/);

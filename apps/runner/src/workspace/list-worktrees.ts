@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { lstat, readdir, stat, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { locateWorktree } from "./workspace-paths";
 
@@ -26,14 +26,6 @@ export async function markUsed(gitDir: string): Promise<void> {
   await writeFile(join(gitDir, LAST_USED_FILE), `${new Date().toISOString()}\n`);
 }
 
-/** The worktree's private git dir, from the `gitdir: …` line git writes into `<worktree>/.git`. */
-export async function worktreeGitDir(worktree: string): Promise<string> {
-  const text = await readFile(join(worktree, ".git"), "utf8");
-  const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1];
-  if (!gitdir) throw new Error(`[workspace] \`${worktree}/.git\` is not a worktree link: \`${text.slice(0, 200)}\``);
-  return resolve(worktree, gitdir.trim());
-}
-
 /** Every `<root>/worktrees/<forge>/<owner>/<name>/<issue>` dir; other entries are ignored. */
 export async function listWorktrees(rootDir: string): Promise<WorktreeInfo[]> {
   const base = join(resolve(rootDir), "worktrees");
@@ -53,16 +45,19 @@ export async function listWorktrees(rootDir: string): Promise<WorktreeInfo[]> {
 
 /** Age and health of one worktree dir; undefined when it is gone or is not a worktree path. */
 export async function inspectWorktree(rootDir: string, worktree: string): Promise<WorktreeInfo | undefined> {
-  let wt: string;
+  let paths: ReturnType<typeof locateWorktree>;
   try {
-    wt = locateWorktree(rootDir, worktree).worktree;
+    paths = locateWorktree(rootDir, worktree);
   } catch {
     return undefined;
   }
+  const wt = paths.worktree;
   const dir = await lstat(wt).catch(() => undefined);
   if (!dir?.isDirectory()) return undefined;
   const [forge, owner, name, issue] = wt.split(sep).slice(-4) as [string, string, string, string];
-  const gitDir = await worktreeGitDir(wt).catch(() => undefined);
+  // The known git dir, never the one `<wt>/.git` names: the agent can point that anywhere.
+  const link = await lstat(join(wt, ".git")).catch(() => undefined);
+  const gitDir = link?.isFile() ? paths.gitDir : undefined;
   const head = gitDir ? await stat(join(gitDir, "HEAD")).catch(() => undefined) : undefined;
   const marker = gitDir ? await stat(join(gitDir, LAST_USED_FILE)).catch(() => undefined) : undefined;
   const lastUsedMs = (marker ?? head ?? dir).mtimeMs;

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import type { GitCredentials } from "@forgehand/core";
-import { exists, type WorkspaceContext } from "./context";
+import { exists, mirrorRepo, type WorkspaceContext } from "./context";
+import { writeMirrorConfig } from "./mirror-config";
 import { GitError } from "./run-git";
 
 /** Where the mirror keeps the remote's branches. */
@@ -22,7 +23,9 @@ export interface Mirrors {
 
 /** The mirror part of the workspaces; remembers each mirror's default branch. */
 export function createMirrors(ctx: WorkspaceContext): Mirrors {
-  const { git, log } = ctx;
+  const { log } = ctx;
+  const git = (args: string[], mirror: string, extra: Parameters<WorkspaceContext["git"]>[2] = {}) =>
+    ctx.git(args, mirror, { repo: mirrorRepo(mirror), ...extra });
   const remoteHeads = new Map<string, string>();
 
   async function ensure(mirror: string): Promise<void> {
@@ -32,7 +35,9 @@ export function createMirrors(ctx: WorkspaceContext): Mirrors {
     await rm(mirror, { recursive: true, force: true });
     await mkdir(dirname(mirror), { recursive: true });
     const tmp = `${mirror}.tmp-${randomUUID().slice(0, 8)}`;
-    await git(["init", "--quiet", "--bare", "--template=", tmp], dirname(mirror));
+    await ctx.git(["init", "--quiet", "--bare", "--template=", tmp], dirname(mirror));
+    // Forgehand's own config from the start (the same text git writes), checked before every later call.
+    await writeMirrorConfig(tmp);
     await rename(tmp, mirror);
   }
 

@@ -1,15 +1,35 @@
 import { resolve } from "node:path";
-import { type GitCredentials, redactUrl } from "@forgehand/core";
+import { type GitCredentials, gitOrigin, redactUrl } from "@forgehand/core";
+
+/** A clone URL ready for git, the credentials git may use for it, and why any were withheld. */
+export interface RemoteUrl {
+  url: string;
+  credentials: GitCredentials | null;
+  /** Set when credentials were given but this URL's host is not one they are for (the log says so). */
+  withheld?: string;
+}
 
 /**
  * Makes a clone URL safe to hand to git: credentials embedded in an http(s) URL are moved out (so they
  * can travel through askpass instead of landing in `.git/config` or logs), plain paths become absolute,
- * and anything git could read as an option or as a command-running transport is refused.
+ * and anything git could read as an option or as a command-running transport is refused. Credentials
+ * stay only when the URL is http(s) on one of `credentials.hosts`: a forged job's URL gets none.
  */
-export function normaliseRemoteUrl(
-  cloneUrl: string,
-  credentials: GitCredentials | null,
-): { url: string; credentials: GitCredentials | null } {
+export function normaliseRemoteUrl(cloneUrl: string, credentials: GitCredentials | null): RemoteUrl {
+  const out = parseRemoteUrl(cloneUrl, credentials);
+  if (!out.credentials) return out;
+  const origin = gitOrigin(out.url);
+  const http = origin?.startsWith("http://") || origin?.startsWith("https://");
+  if (origin && http && out.credentials.hosts.includes(origin)) return out;
+  const hosts = out.credentials.hosts.join(", ") || "(none)";
+  return {
+    url: out.url,
+    credentials: null,
+    withheld: `credentials withheld: \`${origin ?? redactUrl(out.url)}\` is not a git host they are for (${hosts})`,
+  };
+}
+
+function parseRemoteUrl(cloneUrl: string, credentials: GitCredentials | null): RemoteUrl {
   const raw = cloneUrl.trim();
   if (!raw || raw.startsWith("-") || /[\0\r\n]/.test(raw)) {
     throw new Error(`[workspace] Expected a git clone URL, got \`${JSON.stringify(redactUrl(raw))}\``);
@@ -22,7 +42,12 @@ export function normaliseRemoteUrl(
     if (scheme !== "http" && scheme !== "https") return { url: raw, credentials };
     const parsed = new URL(raw);
     if (!parsed.username && !parsed.password) return { url: raw, credentials };
-    const embedded = { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+    const embedded = {
+      username: decodeURIComponent(parsed.username),
+      password: decodeURIComponent(parsed.password),
+      // Whoever wrote them into this URL meant them for its host, and only that.
+      hosts: [gitOrigin(raw) ?? ""],
+    };
     parsed.username = "";
     parsed.password = "";
     return { url: parsed.toString(), credentials: credentials ?? (embedded.password ? embedded : null) };

@@ -31,6 +31,8 @@ export interface PreparedWorkspace {
   startSha: string;
   /** True when the branch already existed on the remote (a later stage continues earlier work). */
   continued: boolean;
+  /** Why the credentials given were not used: the clone URL is not on a host they are for. */
+  credentialsWithheld?: string;
 }
 
 /** Mirrors, per-issue worktrees, commits and pushes for the runner. */

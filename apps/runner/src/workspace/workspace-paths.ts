@@ -6,6 +6,11 @@ export interface WorkspacePaths {
   mirror: string;
   lock: string;
   worktree: string;
+  /**
+   * The worktree's private git dir, `<mirror>/worktrees/<issue>` (git names it after the worktree dir). The
+   * runner always uses this path, never the `gitdir:` line of `<worktree>/.git`, which the agent can rewrite.
+   */
+  gitDir: string;
 }
 
 /** Forge, owner and repository names become path segments, so only plain names are accepted. */
@@ -27,10 +32,12 @@ export function workspacePaths(rootDir: string, repo: RepoRef, issue: number): W
     throw new Error(`[workspace] Expected \`issue\` to be a positive integer, got \`${issue}\``);
   }
   const root = resolve(rootDir);
+  const mirror = join(root, "mirrors", forge, owner, `${name}.git`);
   return {
-    mirror: join(root, "mirrors", forge, owner, `${name}.git`),
+    mirror,
     lock: join(root, "mirrors", forge, owner, `${name}.lock`),
     worktree: join(root, "worktrees", forge, owner, name, String(issue)),
+    gitDir: join(mirror, "worktrees", String(issue)),
   };
 }
 

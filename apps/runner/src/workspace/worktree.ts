@@ -1,9 +1,9 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { writeLease } from "./branch-lease";
 import { branchName, validateBranch } from "./branch-name";
-import { exists, isFile, type WorkspaceContext } from "./context";
-import { markUsed, worktreeGitDir } from "./list-worktrees";
+import { exists, isFile, mirrorRepo, type WorkspaceContext, worktreeRepo } from "./context";
+import { markUsed } from "./list-worktrees";
 import type { Mirrors } from "./mirror";
 import { withMirrorLock } from "./mirror-lock";
 import { normaliseRemoteUrl } from "./remote-url";
@@ -22,12 +22,13 @@ export async function prepareWorktree(
   const started = performance.now();
   const paths = workspacePaths(ctx.rootDir, input.repo, input.issue);
   const wanted = branchName(ctx.branchPrefix, input.issue, input.title);
-  const { url, credentials } = normaliseRemoteUrl(input.repo.cloneUrl, input.credentials);
+  const { url, credentials, withheld } = normaliseRemoteUrl(input.repo.cloneUrl, input.credentials);
+  if (withheld) ctx.log.warn("no credentials for this clone URL", { repo: input.repo.fullName, why: withheld });
   if (input.baseBranch !== undefined) validateBranch("baseBranch", input.baseBranch);
   if (input.repo.defaultBranch !== undefined) validateBranch("repo.defaultBranch", input.repo.defaultBranch);
   return withMirrorLock(paths.lock, async () => {
     await mirrors.ensure(paths.mirror);
-    const cleaning = cleanWorktree(ctx, paths.worktree);
+    const cleaning = cleanWorktree(ctx, paths);
     const fetching = mirrors.fetch(paths.mirror, url, credentials);
     // Settle both before throwing, so no clean is still running in the worktree once the lock is released.
     const [cleaned, fetched] = await Promise.allSettled([cleaning, fetching]);
@@ -43,8 +44,9 @@ export async function prepareWorktree(
     const reusable = cleaned.status === "fulfilled" && cleaned.value;
     if (reusable) await keepUnpublished(ctx, paths, input.issue);
     await checkoutWorktree(ctx, paths, branch, startSha, reusable);
-    await writeLease(paths.worktree, remoteSha);
-    await markUsed(await worktreeGitDir(paths.worktree));
+    await restoreGitLink(paths);
+    await writeLease(paths.gitDir, remoteSha);
+    await markUsed(paths.gitDir);
     const ms = Math.round(performance.now() - started);
     ctx.log.info("workspace prepared", {
       repo: input.repo.fullName,
@@ -53,7 +55,15 @@ export async function prepareWorktree(
       continued: !!remoteSha,
       ms,
     });
-    return { worktree: paths.worktree, branch, baseBranch, baseSha, startSha, continued: !!remoteSha };
+    return {
+      worktree: paths.worktree,
+      branch,
+      baseBranch,
+      baseSha,
+      startSha,
+      continued: !!remoteSha,
+      ...(withheld ? { credentialsWithheld: withheld } : {}),
+    };
   });
 }
 
@@ -62,39 +72,40 @@ export async function prepareWorktree(
  * lock. Then lets git housekeep the mirror.
  */
 export async function removeWorktree(ctx: WorkspaceContext, paths: WorkspacePaths): Promise<void> {
-  const { git, branchPrefix } = ctx;
+  const { branchPrefix } = ctx;
+  const git = (args: string[], extra: Parameters<WorkspaceContext["git"]>[2] = {}) =>
+    ctx.git(args, paths.mirror, { repo: mirrorRepo(paths.mirror), ...extra });
   const hasMirror = await exists(join(paths.mirror, "HEAD"));
   let branch: string | undefined;
-  if (hasMirror && (await isFile(join(paths.worktree, ".git")))) {
-    // A worktree whose git dir is gone makes git fail here (exit 128): then only the name pattern below applies.
-    const head = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], paths.worktree).catch(() => undefined);
+  if (hasMirror && (await exists(join(paths.gitDir, "HEAD")))) {
+    // A git dir git cannot read makes this fail: then only the name pattern below applies.
+    const head = await ctx
+      .git(["symbolic-ref", "--quiet", "--short", "HEAD"], paths.mirror, { repo: worktreeRepo(paths) })
+      .catch(() => undefined);
     branch = head?.stdout.trim() || undefined;
   }
   await rm(paths.worktree, { recursive: true, force: true });
   if (!hasMirror) return;
-  await git(["worktree", "prune"], paths.mirror);
+  await git(["worktree", "prune"]);
   // The local branch is only a cache of what was pushed; drop it so refs do not pile up. The issue's
   // branches by name too: a broken worktree no longer says which one it had checked out.
   const issue = basename(paths.worktree);
-  const listed = await git(
-    [
-      "for-each-ref",
-      "--format=%(refname:short)",
-      `refs/heads/${branchPrefix}/${issue}`,
-      `refs/heads/${branchPrefix}/${issue}-*`,
-    ],
-    paths.mirror,
-  );
+  const listed = await git([
+    "for-each-ref",
+    "--format=%(refname:short)",
+    `refs/heads/${branchPrefix}/${issue}`,
+    `refs/heads/${branchPrefix}/${issue}-*`,
+  ]);
   const branches = new Set(listed.stdout.split("\n").filter(Boolean));
   if (branch) branches.add(branch);
   for (const name of branches) {
     if (!name.startsWith(`${branchPrefix}/`)) continue;
-    await git(["branch", "--quiet", "-D", name], paths.mirror, { okExitCodes: [0, 1] });
+    await git(["branch", "--quiet", "-D", name], { okExitCodes: [0, 1] });
   }
   // Auto-gc is off on every other call (see run-git.ts); housekeeping happens here, off the dispatch
   // path, in the foreground and under the mirror lock. Objects in other live worktrees stay reachable.
-  await git(["-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], paths.mirror).catch(
-    (error: unknown) => ctx.log.warn("mirror gc failed", { mirror: paths.mirror, error }),
+  await git(["-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"]).catch((error: unknown) =>
+    ctx.log.warn("mirror gc failed", { mirror: paths.mirror, error }),
   );
 }
 
@@ -114,15 +125,28 @@ function pickBranch(prefix: string, wanted: string, refs: Map<string, string>, i
  * worktree), which takes it off the critical path of a warm prepare. Resolves false when the worktree
  * is missing or broken, and it will be recreated.
  */
-async function cleanWorktree(ctx: WorkspaceContext, wt: string): Promise<boolean> {
-  if (!(await isFile(join(wt, ".git")))) return false;
+async function cleanWorktree(ctx: WorkspaceContext, paths: WorkspacePaths): Promise<boolean> {
+  const wt = paths.worktree;
+  if (!(await isFile(join(wt, ".git"))) || !(await exists(join(paths.gitDir, "HEAD")))) return false;
   try {
-    await ctx.git(["clean", "-q", "-ffd"], wt);
+    await ctx.git(["clean", "-q", "-ffd"], wt, { repo: worktreeRepo(paths) });
     return true;
   } catch (error) {
     ctx.log.warn("worktree clean failed, recreating it", { worktree: wt, error });
     return false;
   }
+}
+
+/**
+ * Puts back the `.git` link git wrote, in case the agent rewrote it (or replaced it with a dir): the runner
+ * itself never reads it, but the next agent's own git would follow it.
+ */
+async function restoreGitLink(paths: WorkspacePaths): Promise<void> {
+  const link = join(paths.worktree, ".git");
+  const want = `gitdir: ${paths.gitDir}\n`;
+  if ((await readFile(link, "utf8").catch(() => null)) === want) return;
+  await rm(link, { recursive: true, force: true });
+  await writeFile(link, want);
 }
 
 async function checkoutWorktree(
@@ -132,7 +156,8 @@ async function checkoutWorktree(
   startSha: string,
   cleaned: boolean,
 ) {
-  const { git, log } = ctx;
+  const { log } = ctx;
+  const git = (args: string[]) => ctx.git(args, paths.mirror, { repo: mirrorRepo(paths.mirror) });
   const wt = paths.worktree;
   if (cleaned) {
     try {
@@ -140,23 +165,32 @@ async function checkoutWorktree(
       // files and drops files only the old index knew (staged ones included). Only files that differ
       // are rewritten, keeping a warm prepare cheap. Ignored files (node_modules, build caches)
       // survive on purpose: gates reuse them.
-      await git(["checkout", "--quiet", "--force", "--no-track", "-B", branch, startSha], wt);
+      await ctx.git(["checkout", "--quiet", "--force", "--no-track", "-B", branch, startSha], wt, {
+        repo: worktreeRepo(paths),
+      });
       return;
     } catch (error) {
       log.warn("worktree reuse failed, recreating it", { worktree: wt, error });
     }
   }
   await rm(wt, { recursive: true, force: true });
+  // A leftover git dir of this issue would make git name the new one `<issue>1` (see WorkspacePaths.gitDir).
+  await rm(paths.gitDir, { recursive: true, force: true });
   await mkdir(dirname(wt), { recursive: true });
   const add = ["worktree", "add", "--quiet", "--force", "--no-track", "-B", branch, wt, startSha];
   try {
-    await git(add, paths.mirror);
+    await git(add);
   } catch (error) {
     // Usually a stale registration of a deleted worktree dir; prune (skipped on the hot path) and retry once.
     log.warn("worktree add failed, pruning and retrying", { worktree: wt, error });
     await rm(wt, { recursive: true, force: true });
-    await git(["worktree", "prune"], paths.mirror);
-    await git(add, paths.mirror);
+    await git(["worktree", "prune"]);
+    await git(add);
+  }
+  const registered = (await readFile(join(paths.gitDir, "gitdir"), "utf8").catch(() => "")).trim();
+  const real = (p: string) => realpath(p).catch(() => p);
+  if (!registered || (await real(registered)) !== (await real(join(wt, ".git")))) {
+    throw new Error(`[workspace] git registered \`${wt}\` under another git dir than \`${paths.gitDir}\``);
   }
 }
 
@@ -166,16 +200,16 @@ async function checkoutWorktree(
  * `refs/forgehand/unpublished/<issue>/<sha>` in the mirror, where an operator can push or inspect them.
  */
 async function keepUnpublished(ctx: WorkspaceContext, paths: WorkspacePaths, issue: number): Promise<void> {
-  const { git } = ctx;
   const wt = paths.worktree;
+  const git = (args: string[]) => ctx.git(args, wt, { repo: worktreeRepo(paths) });
   // Commits on HEAD that no remote branch has (the mirror was just fetched, with --prune). One git call on
   // the usual path (none ahead); a HEAD git cannot read makes it fail, and there is nothing to keep then.
-  const ahead = await git(["rev-list", "--count", "HEAD", "--not", "--remotes=origin"], wt).catch(() => undefined);
+  const ahead = await git(["rev-list", "--count", "HEAD", "--not", "--remotes=origin"]).catch(() => undefined);
   const count = Number(ahead?.stdout.trim() ?? "0");
   if (!(count > 0)) return;
-  const sha = (await git(["rev-parse", "--verify", "HEAD"], wt)).stdout.trim();
+  const sha = (await git(["rev-parse", "--verify", "HEAD"])).stdout.trim();
   const ref = `refs/forgehand/unpublished/${issue}/${sha}`;
-  await git(["update-ref", ref, sha], paths.mirror);
+  await ctx.git(["update-ref", ref, sha], paths.mirror, { repo: mirrorRepo(paths.mirror) });
   ctx.log.warn("kept commits no remote branch has before resetting the worktree", {
     worktree: wt,
     ref,
