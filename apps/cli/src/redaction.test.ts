@@ -50,8 +50,8 @@ const PRINTED = [
 /** A forge that hands out git credentials the process never saw before (an App's installation token). */
 class MintingForge extends MemoryForge {
   override async gitCredentials(repo: RepoRef): Promise<GitCredentials | null> {
-    await super.gitCredentials(repo);
-    return { username: "x-access-token", password: MINTED };
+    const given = await super.gitCredentials(repo);
+    return { username: "x-access-token", password: MINTED, hosts: given?.hosts ?? this.gitHosts };
   }
 }
 
