@@ -144,6 +144,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           supervise: deps.overrides?.supervise ?? supervise,
           runGate: deps.overrides?.runGate ?? runGate,
           registryDir,
+          dataDir: deps.dataDir,
           env: deps.env ?? process.env,
         },
       },
