@@ -89,6 +89,7 @@ export function agentSandboxOptions(
   const name = `${input.runId}${purpose === "gate" ? "-gate" : ""}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(-120);
   return {
     writable: agent.sandbox.writable,
+    readOnly: agent.sandbox.readOnly,
     home: agent.sandbox.home,
     homeDir: agentHomeDir(input.dataDir, input.ref),
     allow: agentEgress(agent),

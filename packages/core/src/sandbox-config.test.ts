@@ -23,7 +23,13 @@ describe("agent sandbox config", () => {
       { ...doc, agents: { a: { command: ["x"] }, b: { command: ["y"] }, ...doc.agents } },
       {},
     );
-    expect(config.agents.a?.sandbox).toEqual({ enabled: true, writable: [], network: { allow: [] }, home: [] });
+    expect(config.agents.a?.sandbox).toEqual({
+      enabled: true,
+      writable: [],
+      readOnly: [],
+      network: { allow: [] },
+      home: [],
+    });
     config.agents.a?.sandbox.writable.push("/x");
     expect(config.agents.b?.sandbox.writable).toEqual([]);
   });

@@ -47,6 +47,8 @@ export const AgentSandbox = z
     enabled: z.boolean().default(true),
     /** Directories the agent may write besides the worktree (a package cache, an output dir), at their own path. */
     writable: z.array(AbsPath).default([]),
+    /** Extra paths shown read-only (a tool dir the agent's executable and argv do not name). */
+    readOnly: z.array(AbsPath).default([]),
     network: z
       .object({
         /** Egress targets on top of the defaults (the agent CLI's vendor API, hosts of `*_BASE_URL` env values). */
@@ -70,6 +72,7 @@ export type AgentSandbox = z.infer<typeof AgentSandbox>;
 export const defaultAgentSandbox = (): AgentSandbox => ({
   enabled: true,
   writable: [],
+  readOnly: [],
   network: { allow: [] },
   home: [],
 });
