@@ -51,8 +51,12 @@ describe("the agent sandbox defaults", () => {
     const opts = agentSandboxOptions(input);
     expect(opts?.hide).toEqual(["/etc/forgehand", "/d"]);
     expect(opts?.homeDir).toBe("/d/agent-homes/github/acme/app/3");
-    expect(opts?.cgroup).toEqual({ name: "run_1", memoryMax: 2 * 1024 ** 3, pidsMax: 256 });
-    expect(agentSandboxOptions(input, "gate")?.cgroup).toMatchObject({ name: "run_1-gate" });
+    expect(opts?.cgroup).toEqual({
+      name: expect.stringMatching(/^run_1-[0-9a-f]{8}$/),
+      memoryMax: 2 * 1024 ** 3,
+      pidsMax: 256,
+    });
+    expect(agentSandboxOptions(input, "gate")?.cgroup).toMatchObject({ name: expect.stringMatching(/^run_1-gate-/) });
     const off = { ...input, agent: agentOf({ command: ["claude"], sandbox: { enabled: false } }) };
     expect(agentSandboxOptions(off)).toBeUndefined();
     const bad = { ...input, agent: agentOf({ command: ["claude"], sandbox: { user: "no-such-user-xyz" } }) };

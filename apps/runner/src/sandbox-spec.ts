@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { basename, join } from "node:path";
 import type { Agent, IssueRef, Limits } from "@forgehand/core";
 import { resolveAgentIdentity, type SandboxOptions } from "@forgehand/supervisor";
@@ -86,7 +87,9 @@ export function agentSandboxOptions(
 ): SandboxOptions | undefined {
   const { agent, limits } = input;
   if (!agent.sandbox.enabled) return undefined;
-  const name = `${input.runId}${purpose === "gate" ? "-gate" : ""}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(-120);
+  // A random tail: a crashed runner's leftover cgroup of the same run id must not fail the next attempt.
+  const base = `${input.runId}${purpose === "gate" ? "-gate" : ""}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(-100);
+  const name = `${base}-${randomUUID().slice(0, 8)}`;
   return {
     writable: agent.sandbox.writable,
     readOnly: agent.sandbox.readOnly,

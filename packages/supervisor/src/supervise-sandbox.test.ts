@@ -4,6 +4,7 @@ import { chmodSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveAgentIdentity } from "./sandbox/agent-identity";
+import { detectCgroupSupport } from "./sandbox/run-cgroup";
 import { bwrapForTests, isRoot } from "./sandbox/test-support";
 import { supervise } from "./supervise";
 import { fixture, isAlive, killAll, makeWorktree } from "./test-support";
@@ -158,6 +159,43 @@ describe.skipIf(!bwrap)("supervise inside the sandbox (real bwrap)", () => {
     expect(outcome.reason).toBe("succeeded");
     expect(escapee).toHaveLength(1);
     expect(escapee.filter(isAlive)).toEqual(sandboxed ? [] : escapee);
+  });
+
+  it("says so once in the run log when there is no cgroup (the kill still holds), or names limits not applied", async () => {
+    const lines: string[] = [];
+    const noCgroup = await run(
+      options("tree.mjs", {
+        limits: { timeoutMs: 1000 },
+        sandbox: { identity: resolveAgentIdentity(), readOnly: [FIXTURES], cgroup: { root: "/dev/null" } },
+        onLog: (s, l) => s === "system" && lines.push(l),
+      }),
+    );
+    expect(noCgroup.outcome.reason).toBe("timed_out");
+    expect(noCgroup.aliveAtResolve).toEqual([]);
+    expect(noCgroup.outcome.sandbox?.cgroupUnavailable).toBeDefined();
+    expect(lines.filter((l) => l.startsWith("sandbox: no per-run cgroup"))).toHaveLength(1);
+
+    const limited: string[] = [];
+    const withLimits = await run(
+      options("clean-exit.mjs", {
+        parser: "claude-stream-json",
+        sandbox: {
+          identity: resolveAgentIdentity(),
+          readOnly: [FIXTURES],
+          cgroup: { memoryMax: 256 * 1024 ** 2, pidsMax: 64 },
+        },
+        onLog: (s, l) => s === "system" && limited.push(l),
+      }),
+    );
+    expect(withLimits.outcome.reason).toBe("succeeded");
+    const cg = withLimits.outcome.sandbox;
+    // Where the host delegates memory/pids they are applied; where not, the run log says which was not.
+    const support = await detectCgroupSupport();
+    if (support.available) {
+      expect(cg?.cgroup).toBeDefined();
+      const missing = ["memory", "pids"].filter((c) => !support.controllers.includes(c));
+      expect(limited.filter((l) => / not applied: /.test(l))).toHaveLength(missing.length);
+    }
   });
 
   it("fails closed: no bwrap → the run fails naming it, and nothing is spawned", async () => {
