@@ -3,9 +3,11 @@ FROM node:20-slim
 
 # git: mirrors, worktrees and pushes. redis-server: only for `forgehand start` without REDIS_URL
 # (the compose file uses its own redis service). tini reaps the agents' grandchildren and
-# forwards SIGTERM so runners shut down gracefully.
+# forwards SIGTERM so runners shut down gracefully. bubblewrap: the sandbox every agent and gate
+# runs in (as the `node` user it needs an unprivileged user namespace: see the runner's
+# security_opt in docker-compose.yml and README § Security model).
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git ca-certificates redis-server tini \
+  && apt-get install -y --no-install-recommends git ca-certificates redis-server tini bubblewrap \
   && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

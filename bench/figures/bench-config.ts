@@ -15,6 +15,8 @@ export function benchConfig(
           command: options.command ?? [process.execPath, `${FIXTURES}exit-at-once.mjs`],
           parser: "lines",
           env: options.env ?? {},
+          // Sandboxed (the default, as in production): the start files go to BENCH_OUT_DIR outside the worktree.
+          sandbox: { writable: options.env?.BENCH_OUT_DIR ? [options.env.BENCH_OUT_DIR] : [] },
         },
       },
       stages: [{ name: "analyse", label: BENCH_STAGE_LABEL, agent: "bench", prompt: "inline:Fix {{issue.title}}" }],

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTerminal, type RunRecord } from "@forgehand/core";
@@ -47,6 +47,8 @@ export async function startForgehand(
   const dir = join(ctx.tmpDir, `fh-${randomUUID().slice(0, 6)}`);
   const outDir = join(dir, "out");
   mkdirSync(outDir, { recursive: true });
+  // The sandboxed agent runs as forgehand-agent under a root runner: it must be able to write its start file.
+  if (process.getuid?.() === 0) chmodSync(outDir, 0o777);
   const redisServer = await startRedisServer({ dataDir: join(dir, "redis"), persistence: true });
   track(redisServer.child, { last: true });
   let redis: Redis | undefined;
@@ -104,7 +106,7 @@ export async function startForgehand(
         for (let i = 0; ; i++) {
           if (existsSync(file)) {
             const text = readFileSync(file, "utf8");
-            if (text) return JSON.parse(text) as FixtureStart;
+            if (text) return withHostPids(JSON.parse(text) as FixtureStart, runId);
           }
           // Every ~100 polls, look at the record: a run that ended without starting the agent fails at once.
           const record = i % 100 === 99 || Date.now() > deadline ? await store.get(runId) : undefined;
@@ -142,4 +144,22 @@ export async function startForgehand(
     await redisServer.stop();
     throw error;
   }
+}
+
+/**
+ * A sandboxed fixture records the pids of its own pid namespace; what a stop must kill are the host processes.
+ * They are found by the run id in their environment (the agent and its grandchild inherit it).
+ */
+function withHostPids(start: FixtureStart, runId: string): FixtureStart {
+  const needle = `FORGEHAND_RUN_ID=${runId}\0`;
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const environ = readFileSync(`/proc/${name}/environ`, "utf8");
+      if (environ.startsWith(needle) || environ.includes(`\0${needle}`)) pids.push(Number(name));
+    } catch {}
+  }
+  if (pids.length === 0) return start;
+  return { ...start, pid: pids[0]!, ...(start.pids ? { pids } : {}) };
 }

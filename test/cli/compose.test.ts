@@ -17,6 +17,7 @@ interface Service {
   volumes?: string[];
   ports?: string[];
   container_name?: string;
+  security_opt?: string[];
   environment?: Record<string, string>;
   healthcheck?: { test?: string[] };
 }
@@ -128,5 +129,17 @@ describe("docker-compose.yml", () => {
     expect(runner.ports).toBeUndefined();
     // An anonymous volume (no `name:` part) is created per container, so replicas never share a data dir.
     expect(runner.volumes).toContain("/data");
+  });
+
+  it("lets the runner's sandbox work: bubblewrap in the image, user namespaces allowed, nothing privileged", () => {
+    const runner = compose().services.runner as Service & { privileged?: boolean; cap_add?: string[] };
+    const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/apt-get install [^\n]*\bbubblewrap\b/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(runner.security_opt).toEqual(
+      expect.arrayContaining(["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"]),
+    );
+    expect(runner.privileged).toBeUndefined();
+    expect(runner.cap_add).toBeUndefined();
   });
 });

@@ -60,10 +60,13 @@ describe("forgehand doctor", { timeout: 90_000 }, () => {
       "github",
       "gitea",
       "agent",
+      "sandbox",
+      "sandbox",
       "git",
       "data",
     ]);
     expect(checks.filter((l) => l.startsWith("✗"))).toEqual([]);
+    expect(stdout).toMatch(/✓ sandbox\s+bubblewrap .* agents run as /);
     expect(stdout).toContain(`${testRedisUrl()} answers PING`);
     expect(stdout).toMatch(/agent bot\s+fake-agent → .*\/bin\/fake-agent/);
     expect(stdout).toMatch(/- gitea\s+not configured/);

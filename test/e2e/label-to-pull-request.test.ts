@@ -59,7 +59,9 @@ describe("e2e: label → agent → commit, PR, status comment", () => {
       expect(final).toContain(`/acme/widgets/pull/${pulls[0]!.number}`);
       expect(w.labels(issue)).not.toContain("agent:develop");
       const [run] = await w.runs();
-      expect(run).toMatchObject({ state: "succeeded", stage: "develop" });
+      // Claude ran inside the sandbox (the default), reaching the model server only through the egress proxy.
+      expect(run).toMatchObject({ state: "succeeded", stage: "develop", sandboxed: true });
+      expect(final).not.toContain("unsandboxed");
       expect(run?.stoppedBy).toBeUndefined();
       if (botLogin === "discover") expect(w.forgehand.log()).toContain("bot login github=forgehand-bot (discovered)");
       // The bot's own `issues.unlabeled` came back and was recognised as its own, not turned into a stop.

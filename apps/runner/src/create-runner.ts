@@ -9,6 +9,7 @@ import { reapOrphans, supervise } from "@forgehand/supervisor";
 import { Queue } from "bullmq";
 import { createCommandCallbacks } from "./command-callbacks";
 import { createCommandWorker } from "./command-worker";
+import { logSandboxStatus } from "./log-sandbox-status";
 import type { ReapOrphansFn, RunGateFn, StageWorkspaces, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 import { promoteStoppedJobs } from "./promote-stopped-jobs";
 import { recordLimits } from "./queued-record";
@@ -109,6 +110,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         killGraceMs: deps.config.runner.killGrace,
       });
     mkdirSync(registryDir, { recursive: true });
+    await logSandboxStatus(deps.config, logger);
     const reports = await (deps.overrides?.reapOrphans ?? reapOrphans)(registryDir, logger);
     if (reports.length) logger.warn("killed agents left by an earlier runner", { count: reports.length });
     const redis = createRedis(deps.redisUrl, "worker");
@@ -157,6 +159,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           supervise: redactingSupervise(deps.overrides?.supervise ?? supervise, redact),
           runGate: redactingRunGate(deps.overrides?.runGate ?? runGate, redact),
           registryDir,
+          dataDir: deps.dataDir,
           env: deps.env ?? process.env,
           redact,
         },

@@ -8,10 +8,10 @@ import { createRunStore, type RedisServerHandle, type RunStore, STAGE_QUEUE, sta
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { alive } from "../../../test/helpers/alive";
 import { testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
+import { anyAlive, fixtureAgentPids } from "./testing/fixture-agent-pids";
 import { fixtureRepo } from "./testing/runner-fixture";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
@@ -40,15 +40,23 @@ function agentEvents(file: string): AgentEvent[] {
 
 /** Asserts that no two agent runs overlapped in time, and returns the runs as intervals. */
 function expectNoOverlap(events: AgentEvent[]) {
-  const byPid = new Map<number, { runId: string; start: number; end?: number }>();
+  // Sandboxed agents log their pid inside their own pid namespace (the same small number every time): a start
+  // is paired with the next end of the same run id and pid.
+  const open = new Map<string, { runId: string; start: number; end?: number }>();
+  const all: { runId: string; start: number; end?: number }[] = [];
   for (const e of events) {
-    if (e.kind === "start") byPid.set(e.pid, { runId: e.runId, start: e.at });
-    else {
-      const run = byPid.get(e.pid);
+    const key = `${e.runId}/${e.pid}`;
+    if (e.kind === "start") {
+      const run = { runId: e.runId, start: e.at };
+      all.push(run);
+      open.set(key, run);
+    } else {
+      const run = open.get(key);
       if (run) run.end = e.at;
+      open.delete(key);
     }
   }
-  const runs = [...byPid.values()].sort((a, b) => a.start - b.start);
+  const runs = all.sort((a, b) => a.start - b.start);
   for (let i = 1; i < runs.length; i++) {
     const prev = runs[i - 1] as { start: number; end?: number; runId: string };
     const cur = runs[i] as { start: number; runId: string };
@@ -186,11 +194,19 @@ describe("several runner processes on one Redis", () => {
       stage: "develop",
       trigger: { kind: "label", by: "x", deliveryId: "k1" },
     });
-    const first = await waitFor("first agent", () => agentEvents(log)[0], POLL);
+    await waitFor("first agent", () => agentEvents(log)[0], POLL);
+    const firstPids = await waitFor(
+      "first agent's host pid",
+      () => {
+        const pids = fixtureAgentPids(log);
+        return pids.length > 0 ? pids : undefined;
+      },
+      POLL,
+    );
     await spawnRunner({ ...base, id: "b", dataDir: join(dir, "b") });
     a.kill("SIGKILL");
     // The dead runner's guardian (packages/supervisor) kills its agent at once: no restart on its data dir needed.
-    await waitFor("orphan agent killed by the guardian", () => !alive(first.pid), { ...POLL, timeoutMs: 15_000 });
+    await waitFor("orphan agent killed by the guardian", () => !anyAlive(firstPids), { ...POLL, timeoutMs: 15_000 });
     const record = await waitFor("run to end on runner b", () => terminal(store, runId), POLL);
     expect(record).toMatchObject({ state: "succeeded", runner: "b", attempts: 2 });
     expect(agentEvents(log).filter((e) => e.kind === "start")).toHaveLength(2);

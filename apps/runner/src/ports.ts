@@ -1,6 +1,6 @@
 import type { IssueRef, Logger, RunRecord } from "@forgehand/core";
 import type { ForgeClient } from "@forgehand/forge";
-import type { KillReport, RunOutcome, SuperviseOptions } from "@forgehand/supervisor";
+import type { KillReport, RunOutcome, SandboxOptions, SuperviseOptions } from "@forgehand/supervisor";
 
 /** The workspace API (apps/runner/src/workspace): mirror + worktree per issue branch; a stage uses `StageWorkspaces`. */
 export type { StageWorkspaces, Workspaces } from "./workspace/types";
@@ -20,6 +20,10 @@ export type RunGateFn = (
     signal?: AbortSignal;
     /** Lists the gate in the agents' pid registry while it runs. */
     registry?: { dir: string; runId: string };
+    /** Run the gate in this sandbox (the stage agent's; fails closed). */
+    sandbox?: SandboxOptions;
+    /** The supervisor's notes on the gate run (sandbox, egress denied). */
+    onSystemLog?: (line: string) => void;
   },
 ) => Promise<{ ok: boolean; exitCode: number | null; outputTail: string }>;
 

@@ -1,6 +1,8 @@
 import type { ForgeClient, ForgeClients } from "@forgehand/forge";
-import type { AgentEvent } from "@forgehand/supervisor";
+import type { AgentEvent, SuperviseOptions } from "@forgehand/supervisor";
 import type { RunGateFn, SuperviseFn } from "./ports";
+
+type LogStreamName = Parameters<NonNullable<SuperviseOptions["onLog"]>>[0];
 
 /** Replaces every secret in a text with `[REDACTED]` (the process's `Redactor.redact`). */
 export type Redact = (text: string) => string;
@@ -35,7 +37,7 @@ export function redactingSupervise(supervise: SuperviseFn, redact: Redact): Supe
     const outcome = await supervise({
       ...options,
       ...(onEvent ? { onEvent: (event: AgentEvent) => onEvent(redactEvent(event, redact)) } : {}),
-      ...(onLog ? { onLog: (stream: "stdout" | "stderr", line: string) => onLog(stream, redact(line)) } : {}),
+      ...(onLog ? { onLog: (stream: LogStreamName, line: string) => onLog(stream, redact(line)) } : {}),
     });
     return {
       ...outcome,

@@ -1,10 +1,12 @@
+import { dirname } from "node:path";
 import { type IssueRef, resumeArgv } from "@forgehand/core";
-import { type AgentEvent, DEFAULT_PRICES } from "@forgehand/supervisor";
+import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
 import { publishResult } from "./publish-result";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
+import { agentSandboxOptions } from "./sandbox-spec";
 import type { StageContext, StageResult, Step } from "./stage-context";
 import { cloneUrlRefusal } from "./workspace/clone-url-refusal";
 
@@ -82,6 +84,27 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     }
   }
 
+  // The sandbox of the agent and its gate; `sandbox: { enabled: false }` is the only way to run without one.
+  let sandbox: SandboxOptions | undefined;
+  let gateSandbox: SandboxOptions | undefined;
+  try {
+    const input = {
+      agent,
+      limits: stage.limits,
+      ref,
+      runId: job.runId,
+      dataDir: ctx.dataDir ?? dirname(ctx.registryDir),
+      configDir: ctx.configDir,
+      runnerHome: ctx.env.HOME,
+    };
+    sandbox = agentSandboxOptions(input, "agent");
+    gateSandbox = agentSandboxOptions(input, "gate");
+  } catch (error) {
+    return { state: "failed", reason: `[runner] cannot sandbox agent "${stage.agent}": ${(error as Error).message}` };
+  }
+  ctx.onProgress({ sandboxed: sandbox !== undefined });
+  if (!sandbox) ctx.onLog("system", `⚠ unsandboxed: agent "${stage.agent}" has sandbox.enabled: false`);
+
   const spent = ctx.spent ?? { turns: 0, costUsd: 0 };
   const limits = remainingLimits(stage.limits, spent);
   if ("exhausted" in limits) return { state: limits.exhausted.state, reason: limits.exhausted.reason };
@@ -99,6 +122,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     signal: ctx.signal,
     registryDir: ctx.registryDir,
     runId: job.runId,
+    ...(sandbox ? { sandbox } : {}),
     // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
     prices: { ...DEFAULT_PRICES, ...config.prices },
     onEvent(event: AgentEvent) {
@@ -156,6 +180,8 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
         env: buildAgentEnv({}, ctx.env, runInfo),
         signal: ctx.signal,
         registry: { dir: ctx.registryDir, runId: job.runId },
+        ...(gateSandbox ? { sandbox: gateSandbox } : {}),
+        onSystemLog: (line: string) => ctx.onLog("system", `gate: ${line}`),
       }),
     );
     if (!gate.ok) return { state: "failed", reason: gate.result.reason ?? "gate crashed", outcome };

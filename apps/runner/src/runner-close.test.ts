@@ -5,6 +5,7 @@ import type { Queue } from "bullmq";
 import { beforeEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
+import { anyAlive, fixtureAgentPids } from "./testing/fixture-agent-pids";
 import { fixtureConfig } from "./testing/runner-fixture";
 import { events, POLL, ref, useRunnerHarness } from "./testing/runner-harness";
 
@@ -25,13 +26,14 @@ describe("runner (in process): start and close", () => {
     await first.start();
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("sh") });
     await waitFor("agent start", async () => events(log).length > 0, POLL);
+    const agentPids = fixtureAgentPids(log);
+    expect(agentPids).toHaveLength(1);
     await first.close({ graceMs: 100 });
     const back = (await store.get(runId)) as RunRecord;
     expect(back.state).toBe("queued");
     expect(back.reason).toContain("runner shutting down");
     expect(["delayed", "waiting"]).toContain(await (await queue.getJob(runId))?.getState());
-    const pid = events(log)[0]?.pid as number;
-    expect(() => process.kill(pid, 0)).toThrow();
+    expect(anyAlive(agentPids)).toBe(false);
     await start(config, { id: "r2" }).start();
     expect(await ended(runId)).toMatchObject({ state: "succeeded", runner: "r2", attempts: 2 });
   });

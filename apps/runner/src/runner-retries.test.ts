@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import { beforeEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
+import { anyAlive, fixtureAgentPids } from "./testing/fixture-agent-pids";
 import { forgeError, type MemoryForge } from "./testing/memory-forge";
 import { fixtureConfig } from "./testing/runner-fixture";
 import { events, POLL, ref, useRunnerHarness } from "./testing/runner-harness";
@@ -63,11 +64,13 @@ describe("runner (in process): retries and the issue lease", () => {
     };
     await start(fixtureConfig(env)).start();
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("ls") });
-    const first = await waitFor("agent start", async () => events(log)[0], POLL);
+    await waitFor("agent start", async () => events(log)[0], POLL);
+    const firstPids = fixtureAgentPids(log);
+    expect(firstPids).toHaveLength(1);
     await redis.set(`${prefix}:lease:github:acme/app#7`, "intruder", "PX", 1_500);
     const run = await ended(runId);
     expect(run).toMatchObject({ state: "succeeded", attempts: 2 });
-    expect(() => process.kill(first.pid, 0)).toThrow();
+    expect(anyAlive(firstPids)).toBe(false);
     expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toContain("issue lease lost");
   });
 

@@ -44,7 +44,7 @@ describe("runner (in process): stage runs", () => {
     expect(events(log).map((e) => e.kind)).toEqual(["start", "end"]);
   });
 
-  it("gives the agent only its env, PATH, HOME and FORGEHAND_* variables", async () => {
+  it("gives the agent only its env, PATH, the sandbox's HOME and proxy, and FORGEHAND_* variables", async () => {
     const config = fixtureConfig({ FIXTURE_WRITE: "env.json" });
     const agent = config.agents.fixture as Config["agents"][string];
     agent.command = [process.execPath, "-e", "require('fs').writeFileSync('env.json', JSON.stringify(process.env))"];
@@ -60,7 +60,13 @@ describe("runner (in process): stage runs", () => {
       FORGEHAND_STAGE: "develop",
     });
     expect(env.FORGEHAND_WORKTREE).toBe(join(dir, "ws", "issue-7"));
-    expect(Object.keys(env).filter((k) => !/^(PATH|HOME|FIXTURE_|FORGEHAND_)/.test(k))).toEqual([]);
+    // The sandbox's own HOME, never the runner's; egress only through the sandbox's proxy bridge.
+    expect(env.HOME).toBe("/home/agent");
+    expect(env.HTTPS_PROXY).toBe("http://127.0.0.1:3128");
+    const sandboxOwn = /^(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|GIT_CONFIG_(COUNT|KEY_0|VALUE_0))$/;
+    expect(Object.keys(env).filter((k) => !/^(PATH|HOME|FIXTURE_|FORGEHAND_)/.test(k) && !sandboxOwn.test(k))).toEqual(
+      [],
+    );
   });
 
   it("estimates live cost with the built-in prices when the config lists none", async () => {

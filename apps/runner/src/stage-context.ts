@@ -15,6 +15,8 @@ export interface StageContext {
   supervise: SuperviseFn;
   runGate: RunGateFn;
   registryDir: string;
+  /** The data dir (agent HOMEs live under it; hidden from the sandbox). @defaultValue dirname(registryDir) */
+  dataDir?: string;
   env: NodeJS.ProcessEnv;
   /** Aborted by /stop, shutdown or a lost lease; the supervisor then kills the agent (verified). */
   signal: AbortSignal;
@@ -49,4 +51,7 @@ export interface StageResult {
 export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult };
 
 /** The tools a stage run uses, the same for every run of a runner. */
-export type StageTools = Pick<StageContext, "workspaces" | "supervise" | "runGate" | "registryDir" | "env" | "redact">;
+export type StageTools = Pick<
+  StageContext,
+  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact"
+>;

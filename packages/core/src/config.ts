@@ -6,6 +6,7 @@ import { Duration } from "./duration";
 import { ConfigError } from "./errors";
 import { normaliseGitHost } from "./git-host";
 import { interpolateEnv } from "./interpolate";
+import { AgentSandbox, ByteSize, defaultAgentSandbox } from "./sandbox-config";
 
 /** A git host as an origin (`git.example.com:8443` → `https://git.example.com:8443`); see `normaliseGitHost`. */
 const GitHost = z.string().transform((value, ctx) => {
@@ -28,6 +29,10 @@ export const Limits = z
     stall: Duration.optional(),
     maxTurns: z.number().int().positive().optional(),
     maxBudgetUsd: z.number().positive().optional(),
+    /** memory.max of the run's cgroup (`2g`, bytes); applied where the host delegates the memory controller. */
+    memory: ByteSize.optional(),
+    /** pids.max of the run's cgroup; applied where the host delegates the pids controller. */
+    pids: z.number().int().positive().optional(),
   })
   .strict();
 export type Limits = z.infer<typeof Limits>;
@@ -42,6 +47,8 @@ export const Agent = z
     promptVia: z.enum(["stdin", "file"]).default("stdin"),
     /** Extra argv used by /retry to resume a session; `{sessionId}` is replaced. Claude: [--resume, "{sessionId}"]. */
     resumeArgs: z.array(z.string()).optional(),
+    /** The sandbox of this agent and of the gates of its stages; on unless `enabled: false`. */
+    sandbox: AgentSandbox.default(defaultAgentSandbox),
   })
   .strict();
 export type Agent = z.infer<typeof Agent>;

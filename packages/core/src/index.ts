@@ -8,6 +8,7 @@ export * from "./interpolate";
 export * from "./logger";
 export * from "./redact";
 export * from "./run-record";
+export * from "./sandbox-config";
 export * from "./secrets";
 export * from "./session-id";
 export * from "./slash-commands";

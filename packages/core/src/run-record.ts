@@ -49,5 +49,7 @@ export const RunRecord = z.object({
   runner: z.string().optional(),
   statusCommentId: z.number().optional(),
   lastActions: z.array(z.string()).default([]),
+  /** False when the stage's agent ran with `sandbox: { enabled: false }` (every status comment then says so). */
+  sandboxed: z.boolean().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;

@@ -24,6 +24,14 @@ const base: RunRecord = {
 const now = 1_000_000 + 192_000;
 
 describe("renderStatusComment", () => {
+  it("says ⚠ unsandboxed on every comment of a run whose agent has the sandbox off, never otherwise", () => {
+    for (const state of ["running", "succeeded", "failed"] as RunState[]) {
+      expect(renderStatusComment({ ...base, state, sandboxed: false }, { now })).toContain("⚠ unsandboxed");
+      expect(renderStatusComment({ ...base, state, sandboxed: true }, { now })).not.toContain("unsandboxed");
+      expect(renderStatusComment({ ...base, state }, { now })).not.toContain("unsandboxed");
+    }
+  });
+
   it("renders a running run in full", () => {
     expect(renderStatusComment(base, { now, publicUrl: "https://bot.example/" })).toMatchInlineSnapshot(`
       "<!-- forgehand:run=r0a1b2c3d4e5 -->

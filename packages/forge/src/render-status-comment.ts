@@ -158,6 +158,10 @@ export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions
       `| **Tool turns** | ${r.turns}${r.maxTurns !== undefined ? ` / ${r.maxTurns}` : ""} |`,
       `| **Cost** | ${money(r.costUsd)}${r.budgetUsd !== undefined ? ` / ${money(r.budgetUsd)}` : ""} |`,
     ];
+    // Said on every comment of such a run: the operator chose `sandbox: { enabled: false }` for this agent.
+    if (r.sandboxed === false) {
+      lines.push("", "> ⚠ unsandboxed: this agent runs as the runner itself, with its files and network.");
+    }
     const actions = r.lastActions.slice(-actionCount);
     if (actions.length) {
       lines.push("", "**Last actions**", "");

@@ -10,5 +10,6 @@ export { abortReasonText, RunAbortedError } from "./run-aborted-error";
 export { type CommandResult, type RunCommandOptions, runCommand } from "./run-command";
 export { PidRegistryError } from "./run-registration";
 export * from "./sandbox";
+export type { SandboxOptions } from "./sandbox-options";
 export * from "./supervise";
 export * from "./types";

@@ -12,8 +12,14 @@ export interface KillOnce {
   readonly done: Promise<KillReport>;
 }
 
-/** Every caller (a limit, an abort, the sweep after exit) shares the first kill's report. */
-export function createKillOnce(root: KillTreeRoot, options: { graceMs: number; logger: Logger }): KillOnce {
+/**
+ * Every caller (a limit, an abort, the sweep after exit) shares the first kill's report. `before` runs first (a
+ * sandbox's own stop: graceful signal to its init, then cgroup.kill); what it names as survivors is reported too.
+ */
+export function createKillOnce(
+  root: KillTreeRoot,
+  options: { graceMs: number; logger: Logger; before?: () => Promise<KillReport["survivors"]> },
+): KillOnce {
   let killing: Promise<KillReport> | undefined;
   let markDone: (report: KillReport) => void = () => {};
   const done = new Promise<KillReport>((resolve) => {
@@ -22,7 +28,19 @@ export function createKillOnce(root: KillTreeRoot, options: { graceMs: number; l
   return {
     kill() {
       if (!killing) {
-        killing = killTree(root, options).catch((error: unknown): KillReport => {
+        const before = options.before;
+        const run = async (): Promise<KillReport> => {
+          if (!before) return killTree(root, options);
+          const started = performance.now();
+          const early = await before();
+          const report = await killTree(root, options);
+          const survivors = [
+            ...early.filter((e) => !report.survivors.some((s) => s.pid === e.pid)),
+            ...report.survivors,
+          ];
+          return { ...report, survivors, durationMs: Math.round(performance.now() - started) };
+        };
+        killing = run().catch((error: unknown): KillReport => {
           options.logger.error("process tree kill failed", { error });
           const pid = root.pid ?? 0;
           const survivors = [{ pid, command: `kill failed: ${String(error)}` }];

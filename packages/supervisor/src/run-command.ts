@@ -1,11 +1,12 @@
 import type { Readable } from "node:stream";
 import { type Logger, silentLogger } from "@forgehand/core";
 import { createKillOnce } from "./kill-once";
+import { type OpenSandbox, openSandbox, type SandboxOptions, SandboxSetupError } from "./open-sandbox";
 import { createOutputTail } from "./output-tail";
 import { pidEntryPath } from "./pid-registry";
 import { type RunRegistration, registerRun } from "./run-registration";
 import { type ExitStatus, groupHasMembers, spawnGroup } from "./spawn-group";
-import type { KillReport } from "./types";
+import type { KillReport, SandboxReport } from "./types";
 import { withTimeout } from "./with-timeout";
 
 /** How long (ms) to wait for the pipes to close once the command's processes are gone. */
@@ -44,6 +45,13 @@ export interface RunCommandOptions {
   sweepDir?: string;
   /** Register the command in the pid registry (guardian + orphan reaping) while it runs. */
   registry?: { dir: string; runId: string };
+  /**
+   * Run the command inside a bubblewrap sandbox (`cwd` is its writable worktree; see `SuperviseOptions.sandbox`).
+   * Fails closed: a sandbox that cannot be set up is a `spawnError` and nothing runs.
+   */
+  sandbox?: SandboxOptions;
+  /** The supervisor's own notes on the run (sandbox: cgroup, egress denied, chown cost). */
+  onSystemLog?: (line: string) => void;
   logger?: Logger;
 }
 
@@ -65,6 +73,8 @@ export interface CommandResult {
   spawnError?: Error;
   /** Present when a kill ran (timeout, abort, leftovers, `sweepDir`); `survivors` are named there. */
   kill?: KillReport;
+  /** Present when the command was sandboxed. */
+  sandbox?: SandboxReport;
   durationMs: number;
 }
 
@@ -75,6 +85,47 @@ export interface CommandResult {
  */
 export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   validate(options);
+  if (!options.sandbox || options.signal?.aborted) return runPlain(options, undefined);
+  const log = (line: string) => {
+    try {
+      options.onSystemLog?.(line);
+    } catch {}
+  };
+  const opened = await openSandbox({
+    sandbox: options.sandbox,
+    cwd: options.cwd,
+    command: options.argv,
+    env: options.env,
+    log,
+  });
+  if ("error" in opened) {
+    const error = new SandboxSetupError(opened.error);
+    return { ...emptyResult(), spawnError: error, tail: opened.error };
+  }
+  try {
+    const result = await runPlain(options, opened);
+    await opened.close();
+    const { sandbox } = opened;
+    return {
+      ...result,
+      sandbox: {
+        deniedConnections: sandbox.deniedCount,
+        uid: sandbox.identity.uid,
+        ...(sandbox.cgroup ? { cgroup: sandbox.cgroup.path } : {}),
+        ...(sandbox.cgroupUnavailable ? { cgroupUnavailable: sandbox.cgroupUnavailable } : {}),
+      },
+    };
+  } finally {
+    await opened.close();
+  }
+}
+
+function emptyResult(): CommandResult {
+  const base = { exitCode: null, signal: null, stdout: "", stderr: "", truncated: false, tail: "" };
+  return { ...base, timedOut: false, aborted: false, durationMs: 0 };
+}
+
+async function runPlain(options: RunCommandOptions, box: OpenSandbox | undefined): Promise<CommandResult> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const tail = createOutputTail(options.tailBytes ?? 4096);
@@ -98,7 +149,11 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   if (options.registry) {
     registration = await registerRun(options.registry.dir, options.registry.runId, options.cwd, logger);
   }
-  const spawned = spawnGroup(options.argv, { cwd: options.cwd, env: options.env, input: options.input });
+  const spawned = spawnGroup(box ? box.argv : options.argv, {
+    cwd: options.cwd,
+    env: box ? box.spawnEnv : options.env,
+    input: options.input,
+  });
   const { child, pid, startTime } = spawned;
   if (pid === undefined) {
     const { error } = await spawned.exited;
@@ -108,7 +163,11 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   const pipes = [collect(child.stdout, out.push, tail.push), collect(child.stderr, err.push, tail.push)];
   const killer = createKillOnce(
     { pid, pgid: pid, startTime, ...(options.sweepDir ? { cwdInside: options.sweepDir } : {}) },
-    { graceMs: options.killGraceMs ?? 2000, logger },
+    {
+      graceMs: options.killGraceMs ?? 2000,
+      logger,
+      ...(box ? { before: () => box.stop(pid, options.killGraceMs ?? 2000, spawned.exited) } : {}),
+    },
   );
   let stopped: "timeout" | "abort" | undefined;
   const stop = (why: "timeout" | "abort") => {
@@ -128,7 +187,8 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   clearTimeout(timer);
   options.signal?.removeEventListener("abort", onAbort);
   // Leftovers (a background child in the group, or anything in `sweepDir`) would outlive the command.
-  const sweep = killer.started || options.sweepDir !== undefined || groupHasMembers(pid);
+  // A sandbox is always swept: its cgroup must be verified empty.
+  const sweep = killer.started || options.sweepDir !== undefined || box !== undefined || groupHasMembers(pid);
   const kill = sweep ? await killer.kill() : undefined;
   exit ??= await withTimeout(spawned.exited, PIPE_CLOSE_BOUND_MS);
   await Promise.all(pipes.map((finish) => finish(PIPE_CLOSE_BOUND_MS)));

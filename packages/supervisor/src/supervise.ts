@@ -6,9 +6,11 @@ import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
 import { DEFAULT_PRICES } from "./estimate-cost-usd";
 import { createKillOnce } from "./kill-once";
 import { createLinesParser } from "./lines-parser";
+import { type OpenSandbox, openSandbox } from "./open-sandbox";
 import { abortReasonText, RunAbortedError } from "./run-aborted-error";
 import { createRunMeter, type RunMeter } from "./run-meter";
 import { type RunRegistration, registerRun } from "./run-registration";
+import { SANDBOX_RUN_DIR } from "./sandbox/create-sandbox";
 import { type ExitStatus, spawnGroup } from "./spawn-group";
 import { createStderrTail } from "./stderr-tail";
 import { streamLines } from "./stream-lines";
@@ -34,20 +36,72 @@ export async function supervise(options: SuperviseOptions): Promise<RunOutcome> 
   }
   let promptDir: string | undefined;
   const args = options.command.slice(1);
-  if (options.prompt.via === "file") {
+  const files: { name: string; content: string }[] = [];
+  if (options.prompt.via === "file" && options.sandbox) {
+    // Inside the sandbox, in its read-only run dir: the host's /tmp is not visible there.
+    files.push({ name: "prompt.md", content: options.prompt.text });
+    args.push(`${SANDBOX_RUN_DIR}/prompt.md`);
+  } else if (options.prompt.via === "file") {
     promptDir = await mkdtemp(join(tmpdir(), "forgehand-prompt-"));
     const promptPath = join(promptDir, "prompt.md");
     await writeFile(promptPath, options.prompt.text, { mode: 0o600 });
     args.push(promptPath);
   }
   try {
-    return await runAgent(options, args, logger, started);
+    return await runAgent(options, args, files, logger, started);
   } finally {
     if (promptDir) await rm(promptDir, { recursive: true, force: true });
   }
 }
 
-async function runAgent(options: SuperviseOptions, args: string[], logger: Logger, started: number) {
+async function runAgent(
+  options: SuperviseOptions,
+  args: string[],
+  files: { name: string; content: string }[],
+  logger: Logger,
+  started: number,
+): Promise<RunOutcome> {
+  const log = (line: string) => safeCall(logger, () => options.onLog?.("system", line));
+  let box: OpenSandbox | undefined;
+  if (options.sandbox) {
+    const opened = await openSandbox({
+      sandbox: options.sandbox,
+      cwd: options.cwd,
+      command: [options.command[0]!, ...args],
+      env: options.env,
+      files,
+      log,
+    });
+    // Fail closed: no sandbox, no agent.
+    if ("error" in opened) return emptyOutcome("failed", opened.error, started);
+    box = opened;
+  }
+  try {
+    const outcome = await superviseSpawned(options, args, box, logger, started);
+    if (!box) return outcome;
+    await box.close();
+    const { sandbox } = box;
+    return {
+      ...outcome,
+      sandbox: {
+        deniedConnections: sandbox.deniedCount,
+        uid: sandbox.identity.uid,
+        ...(sandbox.cgroup ? { cgroup: sandbox.cgroup.path } : {}),
+        ...(sandbox.cgroupUnavailable ? { cgroupUnavailable: sandbox.cgroupUnavailable } : {}),
+      },
+    };
+  } finally {
+    await box?.close();
+  }
+}
+
+async function superviseSpawned(
+  options: SuperviseOptions,
+  args: string[],
+  box: OpenSandbox | undefined,
+  logger: Logger,
+  started: number,
+): Promise<RunOutcome> {
   const { cwd, limits, registryDir, runId } = options;
   const meter = createRunMeter(limits, options.prices ?? DEFAULT_PRICES);
   const stderrTail = createStderrTail();
@@ -62,9 +116,10 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
     }
   }
 
-  const spawned = spawnGroup([options.command[0]!, ...args], {
+  const spawned = spawnGroup(box ? box.argv : [options.command[0]!, ...args], {
     cwd,
-    env: options.env,
+    // A sandbox gets the agent's env through its init; bwrap itself only a PATH.
+    env: box ? box.spawnEnv : options.env,
     ...(options.prompt.via === "stdin" ? { input: options.prompt.text } : {}),
   });
   const { child, pid, startTime } = spawned;
@@ -77,7 +132,11 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
 
   const killer = createKillOnce(
     { pid, pgid: pid, cwdInside: cwd, startTime },
-    { graceMs: options.killGraceMs, logger },
+    {
+      graceMs: options.killGraceMs,
+      logger,
+      ...(box ? { before: () => box.stop(pid, options.killGraceMs, spawned.exited) } : {}),
+    },
   );
   const stopFor = (why: RunEndReason, text: string, cause?: string) => {
     if (reason !== undefined) return;
@@ -93,6 +152,8 @@ async function runAgent(options: SuperviseOptions, args: string[], logger: Logge
     stopFor("stopped", `stopped: ${abortReasonText(why)}`, why instanceof RunAbortedError ? why.kind : undefined);
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  // Aborted while the sandbox or the registry was being set up: no event comes any more.
+  if (options.signal?.aborted) onAbort();
 
   // Read the pipes before any await: output the agent writes meanwhile must reach the meter (a line
   // printed while the registry write was pending under load was lost, and its cost never counted).

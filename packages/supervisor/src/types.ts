@@ -1,4 +1,5 @@
 import type { Logger } from "@forgehand/core";
+import type { SandboxOptions } from "./sandbox-options";
 
 /** Typed events a parser yields from an agent's stdout. */
 export type AgentEvent =
@@ -80,8 +81,14 @@ export interface SuperviseOptions {
   prices?: PriceTable;
   onEvent?: (event: AgentEvent) => void;
   onProgress?: (progress: RunProgress) => void;
-  /** Every raw stdout/stderr line, for the run log. */
-  onLog?: (stream: "stdout" | "stderr", line: string) => void;
+  /** Every raw stdout/stderr line, for the run log; `system`: the supervisor's own notes (sandbox, egress denied). */
+  onLog?: (stream: "stdout" | "stderr" | "system", line: string) => void;
+  /**
+   * Run the agent inside a bubblewrap sandbox (`cwd` is the worktree, the only writable tree besides
+   * `sandbox.writable`). Fails closed: a sandbox that cannot be set up fails the run and spawns nothing.
+   * Unset: the agent runs as the runner's own user (the `sandbox: { enabled: false }` escape hatch).
+   */
+  sandbox?: SandboxOptions;
   /** Warnings (malformed lines, callback errors, kill survivors). @defaultValue silentLogger */
   logger?: Logger;
 }
@@ -102,4 +109,17 @@ export interface RunOutcome {
   detail: string;
   kill?: KillReport;
   durationMs: number;
+  /** Present when the run was sandboxed. */
+  sandbox?: SandboxReport;
+}
+
+/** What a sandboxed run reports besides its outcome. */
+export interface SandboxReport {
+  /** Egress connections the allowlist refused (each is also a `system` run-log line). */
+  deniedConnections: number;
+  /** The run cgroup, or why there was none. */
+  cgroup?: string;
+  cgroupUnavailable?: string;
+  /** The uid the agent ran as (host view). */
+  uid: number;
 }

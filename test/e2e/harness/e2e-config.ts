@@ -25,7 +25,7 @@ export const DEVELOP_STAGE: E2eStage = {
 
 /**
  * Writes a forgehand.yml whose only agent is the real Claude Code CLI pointed at the model server.
- * The agent env is exactly what the CLI needs offline; HOME comes from the runner (the e2e HOME).
+ * The agent env is exactly what the CLI needs offline; HOME is the sandbox's per-issue HOME under the data dir.
  */
 /** Knobs a scenario may turn besides its stages. */
 export interface E2eConfigExtras {
@@ -33,6 +33,8 @@ export interface E2eConfigExtras {
   agentEnv?: Record<string, string>;
   /** Merged into `runner:`. */
   runner?: Record<string, unknown>;
+  /** Merged into the claude agent's `sandbox:`. */
+  sandbox?: Record<string, unknown>;
 }
 
 export function writeE2eConfig(
@@ -54,6 +56,10 @@ export function writeE2eConfig(
           ...extras.agentEnv,
         },
         resumeArgs: ["--resume", "{sessionId}"],
+        // The default, spelled out: Claude runs in bwrap as forgehand-agent (root refuses
+        // --dangerously-skip-permissions; these flags don't need it). The model server listens on the host's
+        // loopback; ANTHROPIC_BASE_URL puts its host:port on the egress allowlist, the proxy is the only way out.
+        sandbox: { enabled: true, ...extras.sandbox },
       },
     },
     stages: stages.map((stage) => ({

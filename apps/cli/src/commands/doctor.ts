@@ -8,6 +8,7 @@ import {
   checkGit,
   checkRedis,
 } from "../doctor-checks";
+import { checkSandbox } from "../doctor-sandbox";
 import { repoRoot } from "../package-root";
 import { parseFlags } from "../parse-flags";
 
@@ -37,6 +38,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
   // The forgehand checkout's own node_modules/.bin holds the bundled claude CLI.
   if (loaded) emit(checkAgents(loaded, ctx.env, [process.cwd(), repoRoot()]));
   else emit([{ name: "agents", status: "fail", detail: "not checked: the config did not load" }]);
+  if (loaded) emit(await checkSandbox(loaded));
   emit([await checkGit(ctx.env), checkDataDir(ctx.dataDir)]);
   const failed = all.filter((r) => r.status === "fail").length;
   process.stdout.write(failed ? `\n${failed} check(s) failed\n` : "\nall checks passed\n");

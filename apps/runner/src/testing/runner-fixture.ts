@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { type Config, parseConfig, type RepoRef } from "@forgehand/core";
 import type { StageWorkspaces } from "../ports";
 
@@ -14,11 +14,20 @@ export function fixtureConfig(
     openPullRequest?: boolean;
     runner?: Record<string, unknown>;
     limits?: Record<string, unknown>;
+    /** Merged into the agent's `sandbox` (`{ enabled: false }` runs it unsandboxed). */
+    sandbox?: Record<string, unknown>;
   } = {},
 ): Config {
   return parseConfig(
     {
-      agents: { fixture: { command: [process.execPath, FIXTURE_AGENT], parser: "lines", env: agentEnv } },
+      agents: {
+        fixture: {
+          command: [process.execPath, FIXTURE_AGENT],
+          parser: "lines",
+          env: agentEnv,
+          sandbox: { writable: fixtureWritableDirs(agentEnv), ...over.sandbox },
+        },
+      },
       stages: [
         {
           name: "develop",
@@ -37,6 +46,22 @@ export function fixtureConfig(
     },
     {},
   ).config;
+}
+
+/**
+ * The fixture agent runs sandboxed (the default): the files its env names (FIXTURE_LOG, FIXTURE_COUNT, …) live in
+ * test dirs outside the worktree, so those dirs become `sandbox.writable`, and writable by the agent uid.
+ */
+export function fixtureWritableDirs(agentEnv: Record<string, string>): string[] {
+  const dirs = new Set<string>();
+  for (const value of Object.values(agentEnv)) {
+    if (!isAbsolute(value)) continue;
+    const dir = dirname(value);
+    if (dir === "/" || !existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    dirs.add(dir);
+  }
+  for (const dir of dirs) if (process.getuid?.() === 0) chmodSync(dir, 0o777);
+  return [...dirs];
 }
 
 /** A repository reference for tests. */

@@ -186,3 +186,43 @@ c.unref();`;
     }
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0)("runGate in the sandbox (real bwrap, root runner)", () => {
+  it("runs as the agent uid with the worktree writable and the runner's files invisible; a failure is a result", async () => {
+    const { chmodSync } = await import("node:fs");
+    const { resolveAgentIdentity } = await import("@forgehand/supervisor");
+    const wt = realpathSync(await mkdtemp(join(tmpdir(), "fh-gate-sbx-")));
+    chmodSync(wt, 0o755);
+    const lines: string[] = [];
+    const script = [
+      "const fs = require('fs');",
+      "fs.writeFileSync('built.txt', 'ok');",
+      "let home = 'hidden'; try { fs.readdirSync('/root'); home = 'visible'; } catch {}",
+      "console.log(JSON.stringify({ uid: process.getuid(), home, HOME: process.env.HOME, runnerSecret: process.env.GATE_SECRET }));",
+    ].join("\n");
+    process.env.GATE_SECRET = "must-not-leak";
+    try {
+      const result = await runGate(node(script), wt, {
+        sandbox: { identity: resolveAgentIdentity() },
+        onSystemLog: (l) => lines.push(l),
+      });
+      expect(result.ok).toBe(true);
+      const seen = JSON.parse(result.outputTail.trim().split("\n").pop()!);
+      expect(seen).toMatchObject({ home: "hidden", HOME: "/home/agent" });
+      expect(seen.uid).not.toBe(0);
+      expect(seen.runnerSecret).toBeUndefined();
+      expect(readFileSync(join(wt, "built.txt"), "utf8")).toBe("ok");
+      expect(lines.some((l) => l.startsWith("sandbox: worktree chown to uid"))).toBe(true);
+      // Fail closed: no sandbox, no gate.
+      const closed = await runGate(node("require('fs').writeFileSync('ran.txt', '1')"), wt, {
+        sandbox: { bwrap: "/nonexistent/bwrap" },
+      });
+      expect(closed.ok).toBe(false);
+      expect(closed.outputTail).toContain("cannot start the sandbox, nothing was run");
+      expect(existsSync(join(wt, "ran.txt"))).toBe(false);
+    } finally {
+      delete process.env.GATE_SECRET;
+      await rm(wt, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { type Logger, silentLogger } from "@forgehand/core";
-import { runCommand } from "@forgehand/supervisor";
+import { runCommand, type SandboxOptions } from "@forgehand/supervisor";
 
 /** Bytes of combined stdout+stderr kept for the status comment. */
 export const GATE_TAIL_BYTES = 4096;
@@ -14,6 +14,10 @@ export interface RunGateOptions {
   killGraceMs?: number;
   /** Lists the gate in the pid registry while it runs (as `<runId>.gate`), so a crash leaves no orphan. */
   registry?: { dir: string; runId: string };
+  /** Run the gate in this sandbox (the stage agent's: same writable dirs and allowlist). Fails closed. */
+  sandbox?: SandboxOptions;
+  /** The supervisor's notes on the run (sandbox, egress denied). */
+  onSystemLog?: (line: string) => void;
   logger?: Logger;
 }
 
@@ -30,6 +34,7 @@ export interface GateResult {
 
 /** The gate runs repository code (`npm test`), so it gets only what a build needs from our environment. */
 const BASE_ENV = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM"];
+const SANDBOX_OWN_ENV = ["HOME", "USER", "LOGNAME", "TMPDIR"];
 
 /**
  * Runs a stage's gate: argv (never a shell) in the worktree, through the supervisor. A timeout or abort ends in
@@ -41,8 +46,11 @@ export async function runGate(argv: string[], cwd: string, opts: RunGateOptions 
   const timeoutMs = opts.timeoutMs ?? 600_000;
   if (!(timeoutMs > 0)) throw new Error(`[workspace] Expected \`timeoutMs\` > 0, got \`${timeoutMs}\``);
   const env: Record<string, string> = {};
-  for (const key of BASE_ENV) if (process.env[key] !== undefined) env[key] = process.env[key] as string;
+  // Sandboxed, HOME is the sandbox's, /tmp its own, and the runner's user name means nothing.
+  const base = opts.sandbox ? BASE_ENV.filter((k) => !SANDBOX_OWN_ENV.includes(k)) : BASE_ENV;
+  for (const key of base) if (process.env[key] !== undefined) env[key] = process.env[key] as string;
   Object.assign(env, opts.env);
+  if (opts.sandbox) for (const key of SANDBOX_OWN_ENV) delete env[key];
 
   const result = await runCommand({
     argv,
@@ -56,6 +64,8 @@ export async function runGate(argv: string[], cwd: string, opts: RunGateOptions 
     // The worktree is the run's alone: anything whose cwd is inside it belongs to the gate now.
     sweepDir: cwd,
     ...(opts.registry ? { registry: { dir: opts.registry.dir, runId: `${opts.registry.runId}.gate` } } : {}),
+    ...(opts.sandbox ? { sandbox: opts.sandbox } : {}),
+    ...(opts.onSystemLog ? { onSystemLog: opts.onSystemLog } : {}),
     logger: opts.logger ?? silentLogger,
   });
 

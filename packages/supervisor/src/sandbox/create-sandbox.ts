@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, realpathSync, statSync } from "node:fs";
-import { chmod, cp, lstat, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentIdentity, resolveAgentIdentity } from "./agent-identity";
 import { agentReadOnlyPaths, describeSystemDirs, installTree, isWithin, SYSTEM_DIRS, whichIn } from "./agent-paths";
@@ -16,6 +16,8 @@ import {
   startEgressProxy,
 } from "./egress-proxy";
 import { CgroupUnavailableError, createRunCgroup, type RunCgroup } from "./run-cgroup";
+import { SandboxSetupError } from "./sandbox-setup-error";
+import { seedHome } from "./seed-home";
 import { gitExposure, readWorktreeGit } from "./worktree-git";
 
 /** In-sandbox locations (the sandbox's root is bwrap's own tmpfs: none of these exist on the host side). */
@@ -39,6 +41,14 @@ export interface SandboxSpec {
   readOnly?: string[];
   /** `sandbox.home`: files or dirs copied into the private HOME (`~/x` = the runner's HOME/x, landing at HOME/x). */
   home?: string[];
+  /**
+   * A host dir kept across runs as the agent's HOME (made 0700 and owned by the agent; `home` files are re-copied
+   * into it at every prepare; cleanup leaves it). Without it HOME is a fresh per-run dir, removed by cleanup.
+   * Used for a per-issue HOME, so an agent's sessions (`~/.claude`) survive to a `/retry` resume.
+   */
+  homeDir?: string;
+  /** Files written into the run dir (read-only inside, at `${SANDBOX_RUN_DIR}/<name>`, readable by the agent only). */
+  files?: { name: string; content: string }[];
   /** `sandbox.network.allow` (`host:port`) plus the defaults the caller adds (vendor API, `*_BASE_URL` hosts). */
   allow?: ReadonlyArray<string | EgressRule>;
   /** Called for every refused connection (for the run log). */
@@ -83,11 +93,11 @@ export interface Sandbox {
   readonly cgroup: RunCgroup | undefined;
   /** Why there is no cgroup (undefined when there is one or none was asked for). */
   readonly cgroupUnavailable: string | undefined;
+  /** Root runner: what handing the worktree to the agent (prepare) and back (cleanup) cost. */
+  readonly worktreeChown: { entries: number; ms: number; backEntries?: number; backMs?: number } | undefined;
 }
 
-export class SandboxSetupError extends Error {
-  override name = "SandboxSetupError";
-}
+export { SandboxSetupError };
 
 const INIT_SCRIPT = fileURLToPath(new URL("./sandbox-init.mjs", import.meta.url));
 
@@ -105,7 +115,7 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
   const identity = spec.identity ?? resolveAgentIdentity();
   const id = randomUUID().slice(0, 12);
   const runDir = join(spec.runDirParent ?? tmpdir(), `forgehand-sandbox-${id}`);
-  const hostHome = join(runDir, "home");
+  const hostHome = spec.homeDir ?? join(runDir, "home");
   const hostRun = join(runDir, "run");
   const socketPath = join(hostRun, "proxy.sock");
   const envFile = join(hostRun, "env.json");
@@ -156,6 +166,7 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
   let cgroupUnavailable: string | undefined;
   let proxy: EgressProxy | undefined;
   let worktreeOwner: { uid: number; gid: number } | undefined;
+  let worktreeChown: Sandbox["worktreeChown"];
   let argv: string[] | undefined;
   let prepared = false;
   let cleaned = false;
@@ -166,6 +177,8 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
     for (const h of spec.hide ?? []) {
       if (!isAbsolute(h) || !existsSync(h)) continue;
       if (![...visible, ...readOnly].some((v) => isWithin(h, v))) continue;
+      // Masking a dir that holds the worktree (a data dir) would cover the worktree itself.
+      if (isWithin(worktree, h)) continue;
       masks.push({ path: h, kind: statSync(h).isDirectory() ? "dir" : "file" });
     }
     const bwrap = spec.bwrap ?? findBwrap();
@@ -217,6 +230,9 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
     get cgroupUnavailable() {
       return cgroupUnavailable;
     },
+    get worktreeChown() {
+      return worktreeChown;
+    },
     async prepare() {
       if (prepared) throw new Error("[sandbox] prepare() called twice");
       prepared = true;
@@ -226,9 +242,18 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
         }
         argv = build(); // fails early (bwrap missing) before anything is made
         await mkdir(runDir, { mode: 0o700 });
-        await mkdir(hostHome, { mode: 0o700 });
+        await mkdir(hostHome, { recursive: true, mode: 0o700 });
+        await chmod(hostHome, 0o700);
         await mkdir(hostRun, { mode: 0o711 });
         await writeFile(envFile, JSON.stringify(env), { mode: 0o600 });
+        for (const f of spec.files ?? []) {
+          if (!/^[\w.-]+$/.test(f.name) || f.name === "env.json" || f.name === "proxy.sock" || f.name.startsWith(".")) {
+            throw new SandboxSetupError(`bad run-dir file name \`${f.name}\``);
+          }
+          const path = join(hostRun, f.name);
+          await writeFile(path, f.content, { mode: 0o600 });
+          if (identity.runnerIsRoot) await lchown(path, agent.uid, agent.gid);
+        }
         await seedHome(spec.home ?? [], hostHome, runnerHome);
         if (identity.runnerIsRoot) await chownTree(hostHome, agent.uid, agent.gid);
         proxy = await startEgressProxy({
@@ -241,7 +266,9 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
           for (const w of writable) await checkWritableBy(w, agent);
           const st = await lstat(worktree);
           worktreeOwner = { uid: st.uid, gid: st.gid };
-          await chownTree(worktree, agent.uid, agent.gid, [join(worktree, ".git")]);
+          const t0 = performance.now();
+          const entries = await chownTree(worktree, agent.uid, agent.gid, [join(worktree, ".git")]);
+          worktreeChown = { entries, ms: Math.round(performance.now() - t0) };
         }
         if (spec.cgroup !== false) {
           const c = spec.cgroup ?? {};
@@ -285,7 +312,12 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
       }
       if (worktreeOwner && existsSync(worktree)) {
         const o = worktreeOwner;
-        await step(() => chownTree(worktree, o.uid, o.gid, [join(worktree, ".git")]));
+        await step(async () => {
+          const t0 = performance.now();
+          const back = await chownTree(worktree, o.uid, o.gid, [join(worktree, ".git")]);
+          if (worktreeChown)
+            Object.assign(worktreeChown, { backEntries: back, backMs: Math.round(performance.now() - t0) });
+        });
       }
       await step(() => rm(runDir, { recursive: true, force: true }));
       if (errors.length > 0) throw new AggregateError(errors, "[sandbox] cleanup failed");
@@ -299,25 +331,6 @@ function realpathOr(p: string): string {
     return realpathSync(p);
   } catch {
     return p;
-  }
-}
-
-/** Copies each `sandbox.home` entry into the private HOME at the same place relative to HOME. */
-async function seedHome(entries: readonly string[], hostHome: string, runnerHome: string): Promise<void> {
-  for (const entry of entries) {
-    const source = entry.startsWith("~/") ? join(runnerHome, entry.slice(2)) : entry;
-    if (!isAbsolute(source)) throw new SandboxSetupError(`sandbox.home entry \`${entry}\` must be ~/… or absolute`);
-    const rel = relative(runnerHome, source);
-    if (rel.startsWith("..") || isAbsolute(rel) || rel === "") {
-      throw new SandboxSetupError(`sandbox.home entry \`${entry}\` is not inside the runner's HOME (${runnerHome})`);
-    }
-    if (!existsSync(source)) throw new SandboxSetupError(`sandbox.home entry \`${entry}\` does not exist (${source})`);
-    const dest = join(hostHome, rel);
-    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
-    // A copy, never a bind: what the agent writes there stays in the run's HOME.
-    await cp(source, dest, { recursive: true, dereference: true });
-    const st = await stat(dest);
-    if (st.isFile()) await chmod(dest, 0o600);
   }
 }
 
