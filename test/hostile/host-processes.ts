@@ -22,9 +22,9 @@ const pids = () =>
     .filter((p) => /^\d+$/.test(p))
     .map(Number);
 
-/** Live host processes with `arg` as one argv element (the escapees carry a unique one). */
-export function processesWithArg(arg: string): number[] {
-  return pids().filter((pid) => argvOf(pid).includes(arg) && alive(pid));
+/** Live host processes with an argv element containing `marker` (the escapees carry a unique one). */
+export function processesWithArg(marker: string): number[] {
+  return pids().filter((pid) => argvOf(pid).some((a) => a.includes(marker)) && alive(pid));
 }
 
 /** The supervisor guardian of `runnerPid` (it sets its title to `forgehand-guardian <runner pid>`), if alive. */

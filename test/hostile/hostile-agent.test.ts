@@ -28,7 +28,7 @@ type ChannelName =
   | "egress"
   | "escape"
   | "kill";
-type Report = Record<ChannelName, Channel> & { uid: number; proxy: string | null };
+type Report = Record<ChannelName, Channel> & { uid: number; proxy: string | null; escapeesAliveAtExit: number };
 
 let w: HostileWorld;
 let redis: Redis;
@@ -195,11 +195,13 @@ describe("a hostile agent run through the real forgehand (sandbox on by default)
     expect(filesAfter.mirrorConfig).not.toContain(w.trap.url);
     expect(filesAfter.dotGit).toContain("widgets.git/worktrees/");
     expect(w.emulator.state.repos.get(REPO)?.pulls.map((p) => p.head)).toContain(first.branch);
-    expect(w.trap.requests).toEqual([]);
+    // Git at the trap would be the runner's fetch or push following a planted `insteadOf` (with the token).
+    expect(w.trap.requests.filter((r) => /\.git|info\/refs|git-/.test(r.url))).toEqual([]);
   });
 
   it("9. the setsid -f escapee and the double-forked daemon are dead when the run's end is written", () => {
     expect(report.escape.loot).toHaveLength(2);
+    expect(report.escapeesAliveAtExit).toBe(2);
     expect(atEnd.escapees).toEqual([]);
     expect(atEnd.survivors).toEqual([]);
   });
@@ -220,8 +222,11 @@ describe("a hostile agent run through the real forgehand (sandbox on by default)
   });
 
   it("12. secrets, the agent's own key and token shapes it prints reach no comment, PR, commit or run log", async () => {
+    // File contents (the config, other worktrees) are kept from the agent by the sandbox; what redaction knows
+    // are the secret values forgehand holds, its agents' keys and token shapes (the credentials file has one).
     const mustHide = {
-      ...forgehandSecrets(),
+      ...w.secrets,
+      credentials: w.markers.credentials,
       ownKey: w.printed.ownKey,
       ...Object.fromEntries(w.printed.shapes.map((s, i) => [`shape${i}`, s])),
     };
