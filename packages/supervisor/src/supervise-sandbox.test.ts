@@ -105,7 +105,7 @@ describe.skipIf(!bwrap)("supervise inside the sandbox (real bwrap)", () => {
     const turns = await run(options("tool-turns.mjs", { parser: "claude-stream-json", limits: { maxTurns: 3 } }));
     expect(turns.outcome.reason).toBe("turn_limit");
     expect(turns.aliveAtResolve).toEqual([]);
-  });
+  }, 60_000);
 
   it("stopped: an abort stops an agent that ignores SIGTERM (grace, then the hard kill)", async () => {
     const controller = new AbortController();

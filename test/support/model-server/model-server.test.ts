@@ -192,7 +192,7 @@ describe("the real Claude Code CLI against the model server", () => {
     const lost = await claude({ baseUrl: s.url, cwd, prompt: "again", args: ["--resume", sessionId] });
     expect(lost.code).toBe(1);
     expect(lost.stderr).toContain("No conversation found");
-  });
+  }, 90_000); // two real CLI runs back to back: slow on a loaded 2-core machine
 
   it("honours --max-turns with an error_max_turns result", async () => {
     const s = await start(loopToolsScript());
