@@ -95,6 +95,8 @@ export function createRunner(deps: RunnerDeps): Runner {
     if (deps.overrides?.workspaces) return { workspaces: deps.overrides.workspaces };
     const git = createWorkspaces({
       rootDir: join(deps.dataDir, "workspaces"),
+      // The sandbox's per-issue HOMEs (agentHomeDir): swept with their worktrees.
+      agentHomesDir: join(deps.dataDir, "agent-homes"),
       logger,
       author: { name: deps.config.git.authorName, email: deps.config.git.authorEmail },
       branchPrefix: deps.config.git.branchPrefix.replace(/\/+$/, ""),

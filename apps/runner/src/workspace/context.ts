@@ -16,6 +16,8 @@ export interface WorkspaceContext {
   author: { name: string; email: string };
   /** Limit for fetch, ls-remote and push. */
   networkTimeoutMs: number;
+  /** Absolute dir of the per-issue agent HOMEs the sweep removes (see `WorkspacesOptions.agentHomesDir`). */
+  agentHomesDir?: string;
   log: Logger;
   /**
    * Runs git with the askpass script, the private HOME and no credentials unless `extra` has some. With
@@ -53,6 +55,7 @@ export function createWorkspaceContext(opts: WorkspacesOptions): WorkspaceContex
     branchPrefix: opts.branchPrefix,
     author: opts.author,
     networkTimeoutMs: opts.networkTimeoutMs ?? 300_000,
+    ...(opts.agentHomesDir ? { agentHomesDir: resolve(opts.agentHomesDir) } : {}),
     log,
     git,
   };
