@@ -16,6 +16,12 @@ export interface WorkspacesOptions {
    * issue's HOME with its worktree, and orphan HOMEs (no worktree) older than the retention. Unset: none.
    */
   agentHomesDir?: string;
+  /**
+   * Whether a text holds the literal value of a secret forgehand holds (the process redactor's
+   * `containsSecret`). Set: every push first checks the new commits' patches and messages and refuses to
+   * publish one (`SecretInPushError`, see scan-push.ts). Unset: no check.
+   */
+  containsSecret?: (text: string) => boolean;
 }
 
 export interface PrepareInput {
