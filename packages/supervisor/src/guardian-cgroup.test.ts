@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { stopGuardian } from "./guardian";
 import { toCgroup2Path } from "./reap-run-cgroup";
@@ -22,10 +23,13 @@ afterEach(async () => {
     try {
       writeFileSync(join(dir, "cgroup.kill"), "1");
     } catch {}
-    for (let i = 0; i < 50 && existsSync(dir); i++) {
+    // Busy until the killed processes are reaped: retry for a while, not in a tight loop.
+    for (let i = 0; i < 100 && existsSync(dir); i++) {
       try {
         rmdirSync(dir);
-      } catch {}
+      } catch {
+        await sleep(20);
+      }
     }
   }
 });

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "@forgehand/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { pidEntryMismatch } from "./pid-entry-mismatch";
@@ -21,16 +22,19 @@ const bwrap = bwrapForTests();
 const pids: number[] = [];
 const dirs: string[] = [];
 
-afterEach(() => {
+afterEach(async () => {
   killAll(pids.splice(0));
   for (const dir of dirs.splice(0).reverse()) {
     try {
       writeFileSync(join(dir, "cgroup.kill"), "1");
     } catch {}
-    for (let i = 0; i < 50 && existsSync(dir); i++) {
+    // Busy until the killed processes are reaped: retry for a while, not in a tight loop.
+    for (let i = 0; i < 100 && existsSync(dir); i++) {
       try {
         rmdirSync(dir);
-      } catch {}
+      } catch {
+        await sleep(20);
+      }
     }
   }
 });
