@@ -46,9 +46,10 @@ export interface RunnerDeps {
   /**
    * The process's redactor (one per process, shared with its logger): every secret forgehand holds is
    * replaced by `[REDACTED]` in status comments, PRs, commit messages, run records and run logs; git
-   * credentials handed out at run time are added to it. @defaultValue built from `env` and `config`
+   * credentials handed out at run time are added to it. Its literal layer (`containsSecret`) also guards
+   * every push: a change that would publish a held secret is refused. @defaultValue built from `env` and `config`
    */
-  redactor?: Pick<Redactor, "redact" | "add">;
+  redactor?: Pick<Redactor, "redact" | "add" | "containsSecret">;
   /** Timings (ms); production leaves them at their defaults, tests shorten them. */
   timings?: Partial<RunnerTimings>;
   /** Replaces collaborators (tests, embedding). */
@@ -95,6 +96,10 @@ export function createRunner(deps: RunnerDeps): Runner {
     if (deps.overrides?.workspaces) return { workspaces: deps.overrides.workspaces };
     const git = createWorkspaces({
       rootDir: join(deps.dataDir, "workspaces"),
+      // The sandbox's per-issue HOMEs (agentHomeDir): swept with their worktrees.
+      agentHomesDir: join(deps.dataDir, "agent-homes"),
+      // An agent's own key (its env) or anything it read, written into a file or commit: never pushed.
+      containsSecret: (text) => redactor.containsSecret(text),
       logger,
       author: { name: deps.config.git.authorName, email: deps.config.git.authorEmail },
       branchPrefix: deps.config.git.branchPrefix.replace(/\/+$/, ""),

@@ -1,7 +1,9 @@
 import { formatDuration, type GitCredentials } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
+import { classifyError } from "./classify-failure";
 import { retryInPlace } from "./retry-in-place";
 import type { StageContext, Step } from "./stage-context";
+import { SecretInPushError } from "./workspace/scan-push";
 
 /** What publishing needs from the stage run: the worktree, its branch and the agent's commit. */
 export interface PublishInput {
@@ -58,6 +60,9 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
       retries: config.runner.transientRetries,
       backoffMs: config.runner.retryBackoff,
       signal: ctx.signal,
+      // The same commits would be refused again; its text (a file name) is the agent's and must not look transient.
+      classify: (error) =>
+        error instanceof SecretInPushError ? { kind: "permanent", why: error.reason } : classifyError(error),
       onRetry: (n) =>
         ctx.onLog(
           "system",
@@ -80,6 +85,12 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
     const reason = redact(`stopped while waiting to retry ${doing}; ${kept}`);
     ctx.onLog("system", reason);
     return { ok: false, result: { state: "stopped", reason } };
+  }
+  if (result.error instanceof SecretInPushError) {
+    // Never retried (the same commits would be refused again), never pushed; says where, never the value.
+    const reason = redact(`not published: ${result.error.reason}; nothing was pushed; ${kept}`);
+    ctx.onLog("system", reason);
+    return { ok: false, result: { state: "failed", reason } };
   }
   const message = (result.error as Error)?.message ?? String(result.error);
   const tries = result.retries ? ` after ${result.retries} ${result.retries === 1 ? "retry" : "retries"}` : "";

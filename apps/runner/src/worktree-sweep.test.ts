@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, utimes } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testRedis, testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { createRunner, type Runner } from "./create-runner";
+import { agentHomeDir } from "./sandbox-spec";
 import { exec } from "./testing/exec";
 import { MemoryForge, memoryForges } from "./testing/memory-forge";
 import { fixtureConfig, fixtureRepo } from "./testing/runner-fixture";
@@ -93,6 +94,12 @@ describe("runner worktree sweep", () => {
     const old = await prepareAged(5, 8);
     const busy = await prepareAged(7, 30);
     const recent = await prepareAged(6, 1);
+    // The sandbox's HOMEs of issues 5 and 6, where the runner's sandbox puts them.
+    const homeOf = (number: number) => agentHomeDir(join(dir, "data"), { repo, number, isPr: false });
+    for (const n of [5, 6]) {
+      await mkdir(homeOf(n), { recursive: true });
+      await writeFile(join(homeOf(n), "session"), "s");
+    }
     // A run on issue 7 holds the lease under the key runs use (issueKey of the delivery's IssueRef).
     const ref: IssueRef = { repo, number: 7, isPr: false };
     const busyKey = issueKey(ref);
@@ -101,6 +108,8 @@ describe("runner worktree sweep", () => {
     await startRunner("7d", 200);
     await waitFor("the start sweep to remove issue 5", () => removedLogged(old), POLL).catch(withLogs);
     expect(await exists(old)).toBe(false);
+    expect(await exists(homeOf(5))).toBe(false);
+    expect(await exists(join(homeOf(6), "session"))).toBe(true);
     expect(await exists(join(recent, "README.md"))).toBe(true);
     expect(await exists(join(busy, "README.md"))).toBe(true);
     expect(await leaseHolder(redis, prefix, busyKey)).toBe("live-run");

@@ -2,6 +2,8 @@ import { REDACTED } from "./redact-constants";
 
 export interface LiteralMatcher {
   replace(text: string): string;
+  /** Index of the first literal occurrence in `text`, or -1. */
+  find(text: string): number;
   /** The literals that share characters with the marker. */
   markerish: readonly string[];
 }
@@ -57,10 +59,14 @@ export function buildLiteralMatcher(literals: readonly string[]): LiteralMatcher
   if (shortest < 2) {
     // Only with a `minLength` below 2; the trie RegExp is correct for any length.
     const re = new RegExp(trieSource(literals), "g");
-    return { replace: (text) => mergeHits(text, regexHits(re, text)), markerish };
+    return {
+      replace: (text) => mergeHits(text, regexHits(re, text)),
+      find: (t) => firstHit(regexHits(re, t)),
+      markerish,
+    };
   }
   const scan = qgramScanner(literals, shortest);
-  return { replace: (text) => mergeHits(text, scan(text)), markerish };
+  return { replace: (text) => mergeHits(text, scan(text)), find: (text) => firstHit(scan(text)), markerish };
 }
 
 /** Every `[start, end)` where a literal occurs, overlapping ones included. */
@@ -121,6 +127,12 @@ function qgramScanner(literals: readonly string[], m: number): (text: string) =>
     }
     return hits;
   };
+}
+
+function firstHit(hits: Hits): number {
+  let first = -1;
+  for (let i = 0; i < hits.length; i += 2) if (first < 0 || (hits[i] as number) < first) first = hits[i] as number;
+  return first;
 }
 
 /** Replaces the union of the hit intervals by one marker per connected run. */

@@ -374,3 +374,28 @@ describe("redactUrl", () => {
     expect(redactUrl("git@github.com:acme/app.git")).toBe("git@github.com:acme/app.git");
   });
 });
+
+describe("createRedactor: containsSecret (the literal layer only)", () => {
+  const key = "sk-proj-Q3literalValue0123456789abcdef";
+  it("finds a held value and its encodings anywhere in a text, and nothing else", () => {
+    const r = createRedactor([key]);
+    expect(r.containsSecret(`+const KEY = "${key}";`)).toBe(true);
+    expect(r.containsSecret(`blob ${Buffer.from(key).toString("base64")} end`)).toBe(true);
+    expect(r.containsSecret(encodeURIComponent(`?k=${key}&x`))).toBe(true);
+    expect(r.containsSecret(`${"x".repeat(100_000)}${key}`)).toBe(true);
+    expect(r.containsSecret(key.slice(0, -1))).toBe(false);
+    // Token shapes the patterns redact, but that are no value forgehand holds: a test fixture, not a leak.
+    const fixture = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB GITEA_TOKEN=0123456789abcdef0123456789abcdef01234567";
+    expect(r.redact(fixture)).not.toBe(fixture);
+    expect(r.containsSecret(fixture)).toBe(false);
+    expect(createRedactor([]).containsSecret(`${key}`)).toBe(false);
+  });
+
+  it("knows values added later", () => {
+    const r = createRedactor([]);
+    const minted = "ghs_mintedInstallationToken0123456789";
+    expect(r.containsSecret(`push ${minted}`)).toBe(false);
+    r.add([minted]);
+    expect(r.containsSecret(`push ${minted}`)).toBe(true);
+  });
+});

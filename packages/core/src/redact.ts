@@ -28,6 +28,12 @@ export interface Redactor {
   redact(text: string): string;
   /** A copy of `value` with every string inside (arrays, plain objects; not keys) redacted; other values as they are. */
   redactDeep<T>(value: T): T;
+  /**
+   * Whether `text` holds the literal value (or an encoding of it) of a secret given to this redactor. Only the
+   * literal layer, never the patterns: a token-shaped test fixture is not a secret forgehand holds. For checks
+   * that refuse something (a push) rather than rewrite it, where a false positive would block good work.
+   */
+  containsSecret(text: string): boolean;
   /** Adds literal values later (a minted installation token, a password read after start-up). */
   add(secrets: Iterable<string | null | undefined>): void;
   /** How many distinct literal forms (values and encodings) are matched. */
@@ -89,6 +95,7 @@ export function createRedactor(
   return {
     redact,
     redactDeep,
+    containsSecret: (text) => typeof text === "string" && literal !== undefined && literal.find(text) >= 0,
     add,
     get literalCount() {
       return forms.size;

@@ -1,3 +1,4 @@
+import { GUARDIAN_CGROUP } from "./guardian-cgroup-script";
 import { GUARDIAN_CHECKS } from "./guardian-checks-script";
 
 /**
@@ -10,7 +11,9 @@ import { GUARDIAN_CHECKS } from "./guardian-checks-script";
  * `stop` (the supervisor died: any signal including SIGKILL, or exited), or the supervisor is seen gone on two
  * consecutive 1 s polls (in case the pipe's write end leaked into some other process), it SIGKILLs every agent
  * registered by that supervisor (its process group, its descendants and anything whose cwd is inside its cwd),
- * re-checks for up to 5 s, removes the entries it verified, logs to `<registryDir>/guardian.log` and exits.
+ * and `cgroup.kill`s its run cgroup (only one under forgehand's parent, see GUARDIAN_CGROUP), re-checks for up to
+ * 5 s (the cgroup must be empty, then it is removed), removes the entries it verified, logs to
+ * `<registryDir>/guardian.log` and exits.
  * Entries that fail the checks of GUARDIAN_CHECKS are logged and removed with nothing killed.
  */
 export const GUARDIAN_SCRIPT = String.raw`"use strict";
@@ -103,6 +106,7 @@ const ours = (e) =>
   e !== null && typeof e === "object" && e.supervisorPid === supervisorPid &&
   (supervisorStart === undefined || e.supervisorStartTime === undefined || e.supervisorStartTime === supervisorStart);
 ${GUARDIAN_CHECKS}
+${GUARDIAN_CGROUP}
 /** Drops an entry that claims our supervisor but names no process we started: logged, removed, nothing killed. */
 function reject(dir, file, e, reason) {
   log(dir, "registry entry does not match a process forgehand started; removed, nothing killed", {
@@ -139,7 +143,10 @@ function jobsOf(dir) {
       reject(dir, file, e, mismatch);
       continue;
     }
-    jobs.push({ dir, file, e, pending, cwd, killed: new Set() });
+    // The run cgroup (a sandbox's escapees with cwd /tmp are in nothing else); a path not ours is left alone.
+    const cg = e.cgroup === undefined ? undefined : runCgroupDir(e.cgroup);
+    if (cg && cg.refused) log(dir, "run cgroup left alone", { runId: e.runId, cgroup: e.cgroup, reason: cg.refused });
+    jobs.push({ dir, file, e, pending, cwd, cgroup: cg && cg.dir, killed: new Set() });
   }
   return jobs;
 }
@@ -214,21 +221,31 @@ async function sweep(reason) {
     const next = [];
     for (const j of pending) {
       const { found, groupOurs } = targetsOf(j, procs, children, protect);
+      const cg = j.cgroup ? cgroupState(j.cgroup) : { pids: [], busy: false };
       // A child forked just before the supervisor died gets its cwd (chdir) only a moment later: a pending
       // entry counts as empty only on a scan taken after that settle time.
-      if (found.size === 0 && j.pending && Date.now() < settleEnd) {
+      if (found.size === 0 && !cg.busy && j.pending && Date.now() < settleEnd) {
         next.push(j);
         continue;
       }
-      if (found.size === 0) {
+      if (found.size === 0 && !cg.busy) {
+        const cgroupRemoved = j.cgroup ? cgroupRemove(j.cgroup) : undefined;
         // Re-read: a runner restarted on this data dir may have reused the run id meanwhile.
         if (ours(readEntry(j.file))) fs.rmSync(j.file, { force: true });
-        log(j.dir, "agent verified gone; registry entry removed", { runId: j.e.runId, killed: [...j.killed] });
+        log(j.dir, "agent verified gone; registry entry removed", {
+          runId: j.e.runId, killed: [...j.killed], ...(j.cgroup ? { cgroup: j.cgroup, cgroupRemoved } : {}),
+        });
         continue;
       }
       if (Date.now() >= deadline) {
-        log(j.dir, "agent processes survived; entry left for reapOrphans", { runId: j.e.runId, survivors: [...found.keys()] });
+        const survivors = [...new Set([...found.keys(), ...cg.pids])];
+        log(j.dir, "agent processes survived; entry left for reapOrphans", { runId: j.e.runId, survivors });
         continue;
+      }
+      if (cg.busy) {
+        // SIGKILL to everything in it, in one write; its pids count as killed once it is empty.
+        for (const pid of cg.pids) j.killed.add(pid);
+        cgroupKill(j.cgroup);
       }
       if (groupOurs) kill(-j.e.pgid);
       for (const [pid, start] of found) {

@@ -3,7 +3,8 @@ import { type Logger, silentLogger } from "@forgehand/core";
 import { type KillTreeRoot, killTree } from "./kill-tree";
 import { pidEntryMismatch, sweepableCwd } from "./pid-entry-mismatch";
 import { defaultSweepRoot, isPendingEntry, type PidEntry, readPidEntries, removePidEntry } from "./pid-registry";
-import { isSameRunning, readProc } from "./proc";
+import { isSameRunning, readCommand, readProc } from "./proc";
+import { reapRunCgroup } from "./reap-run-cgroup";
 import type { KillReport } from "./types";
 
 export interface ReapOrphansOptions {
@@ -11,11 +12,14 @@ export interface ReapOrphansOptions {
   graceMs?: number;
   /** Only cwds strictly inside this directory are swept. @defaultValue `defaultSweepRoot(registryDir)` */
   sweepRoot?: string;
+  /** Only run cgroups directly under this dir are killed and removed. @defaultValue `runCgroupParent()` */
+  cgroupParent?: string;
 }
 
 /**
  * Kills whatever a crashed predecessor left behind: every agent listed in the on-disk pid registry whose
- * supervisor is gone, its process group and anything whose cwd is inside its worktree. Call before taking work.
+ * supervisor is gone, its process group, anything whose cwd is inside its worktree, and its run cgroup (`cgroup.kill`
+ * then rmdir, only for a cgroup under forgehand's own parent, see reap-run-cgroup.ts). Call before taking work.
  * Entries are removed once their kill is verified; entries with survivors stay for the next attempt.
  *
  * The registry is a directory on disk, so nothing in it is believed unchecked: files not ours or writable by
@@ -54,6 +58,7 @@ export async function reapOrphans(
       continue;
     }
     const report = await killTree(root, { graceMs: options.graceMs ?? 1000, logger: log });
+    if (entry.cgroup !== undefined) await reapCgroupOf(entry.cgroup, report, log, options.cgroupParent);
     reports.push(report);
     if (report.survivors.length > 0) {
       log.error("orphaned agent survived the kill", { pid: entry.pid, survivors: report.survivors });
@@ -73,6 +78,23 @@ export async function reapOrphans(
     await removePidEntry(registryDir, entry.runId);
   }
   return reports;
+}
+
+/**
+ * After the tree kill: `cgroup.kill` and rmdir of the entry's run cgroup (a sandbox escapee with cwd /tmp is
+ * found by nothing else). What was in it joins `report.killed`, what is left its survivors (the entry stays).
+ */
+async function reapCgroupOf(cgroup: string, report: KillReport, log: Logger, parent?: string): Promise<void> {
+  const reaped = await reapRunCgroup(cgroup, parent ? { parent } : {});
+  if ("refused" in reaped) {
+    log.warn("run cgroup left alone", { cgroup, reason: reaped.refused });
+    return;
+  }
+  for (const pid of reaped.killed) if (!report.killed.includes(pid)) report.killed.push(pid);
+  for (const pid of reaped.remaining)
+    report.survivors.push({ pid, command: `in run cgroup ${reaped.dir}: ${readCommand(pid)}` });
+  if (reaped.removed) log.info("run cgroup removed", { cgroup: reaped.dir, killed: reaped.killed.length });
+  else log.warn("run cgroup could not be removed", { cgroup: reaped.dir, remaining: reaped.remaining });
 }
 
 /** What to kill for an entry, or why it must not be acted on. */

@@ -147,7 +147,14 @@ async function runPlain(options: RunCommandOptions, box: OpenSandbox | undefined
 
   let registration: RunRegistration | undefined;
   if (options.registry) {
-    registration = await registerRun(options.registry.dir, options.registry.runId, options.cwd, logger);
+    const runCgroup = box?.sandbox.cgroup?.path;
+    registration = await registerRun(
+      options.registry.dir,
+      options.registry.runId,
+      options.cwd,
+      logger,
+      runCgroup ? { runCgroup } : {},
+    );
   }
   const spawned = spawnGroup(box ? box.argv : options.argv, {
     cwd: options.cwd,

@@ -110,7 +110,8 @@ async function superviseSpawned(
   let registration: RunRegistration | undefined;
   if (registryDir) {
     try {
-      registration = await registerRun(registryDir, runId, cwd, logger);
+      const runCgroup = box?.sandbox.cgroup?.path;
+      registration = await registerRun(registryDir, runId, cwd, logger, runCgroup ? { runCgroup } : {});
     } catch (error) {
       return emptyOutcome("failed", (error as Error).message, started);
     }

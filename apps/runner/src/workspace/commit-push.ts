@@ -4,6 +4,7 @@ import { readLease, writeLease } from "./branch-lease";
 import { validateBranch } from "./branch-name";
 import { exists, type WorkspaceContext, worktreeRepo } from "./context";
 import { normaliseRemoteUrl } from "./remote-url";
+import { scanPush } from "./scan-push";
 import { locateWorktree, type WorkspacePaths } from "./workspace-paths";
 
 /**
@@ -51,7 +52,10 @@ export async function commitAll(
   return { committed: true, sha };
 }
 
-/** Pushes HEAD to the bot's `branch` with a lease on the tip it started from. */
+/**
+ * Pushes HEAD to the bot's `branch` with a lease on the tip it started from; first refuses (SecretInPushError,
+ * nothing pushed) when the new commits would publish a secret forgehand holds (`WorkspacesOptions.containsSecret`).
+ */
 export async function pushBranch(
   ctx: WorkspaceContext,
   worktree: string,
@@ -66,6 +70,8 @@ export async function pushBranch(
     throw new Error(`[workspace] Refusing to push \`${branch}\`: not under \`${branchPrefix}/\``);
   }
   const { paths, git } = await worktreeGit(ctx, worktree);
+  // The agent may have written its own API key (or anything it read) into a file or a commit of its own.
+  if (ctx.containsSecret) await scanPush(git, ctx.containsSecret);
   const { url, credentials, withheld } = normaliseRemoteUrl(repo.cloneUrl, creds);
   if (withheld) ctx.log.warn("no credentials for this clone URL", { repo: repo.fullName, why: withheld });
   // Lease on the tip we started from (empty: the branch must not exist yet), so a commit someone else

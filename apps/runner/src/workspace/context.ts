@@ -16,12 +16,20 @@ export interface WorkspaceContext {
   author: { name: string; email: string };
   /** Limit for fetch, ls-remote and push. */
   networkTimeoutMs: number;
+  /** Absolute dir of the per-issue agent HOMEs the sweep removes (see `WorkspacesOptions.agentHomesDir`). */
+  agentHomesDir?: string;
   log: Logger;
   /**
    * Runs git with the askpass script, the private HOME and no credentials unless `extra` has some. With
    * `extra.repo` (every call but `init`) the mirror's config is checked first (see mirror-config.ts).
    */
-  git(args: string[], cwd: string, extra?: Partial<RunGitOptions>): Promise<{ stdout: string; exitCode: number }>;
+  git(
+    args: string[],
+    cwd: string,
+    extra?: Partial<RunGitOptions>,
+  ): Promise<{ stdout: string; exitCode: number; truncated?: boolean }>;
+  /** The literal-secret check run on what a push would publish (see scan-push.ts); unset: no check. */
+  containsSecret?: (text: string) => boolean;
 }
 
 /** Validates the options and builds the shared context; all state lives on disk apart from the askpass path. */
@@ -53,6 +61,8 @@ export function createWorkspaceContext(opts: WorkspacesOptions): WorkspaceContex
     branchPrefix: opts.branchPrefix,
     author: opts.author,
     networkTimeoutMs: opts.networkTimeoutMs ?? 300_000,
+    ...(opts.agentHomesDir ? { agentHomesDir: resolve(opts.agentHomesDir) } : {}),
+    ...(opts.containsSecret ? { containsSecret: opts.containsSecret } : {}),
     log,
     git,
   };

@@ -39,6 +39,8 @@ export interface RunGitOptions {
   okExitCodes?: number[];
   /** @defaultValue 120000 */
   timeoutMs?: number;
+  /** Keep at most this many bytes of stdout (then `truncated`; git still runs to its end). @defaultValue 64 MiB */
+  maxOutputBytes?: number;
 }
 
 /**
@@ -95,7 +97,10 @@ const PASSED_VARS = [
 ];
 
 /** Runs `git <args>` (argv only, never a shell) with the safety config and askpass credentials. */
-export async function runGit(args: string[], opts: RunGitOptions): Promise<{ stdout: string; exitCode: number }> {
+export async function runGit(
+  args: string[],
+  opts: RunGitOptions,
+): Promise<{ stdout: string; exitCode: number; truncated?: boolean }> {
   const where = opts.repo
     ? [`--git-dir=${opts.repo.gitDir}`, ...(opts.repo.workTree ? [`--work-tree=${opts.repo.workTree}`] : [])]
     : [];
@@ -110,11 +115,12 @@ export async function runGit(args: string[], opts: RunGitOptions): Promise<{ std
     input: opts.input ?? "",
     timeoutMs,
     killGraceMs: 2_000,
+    ...(opts.maxOutputBytes !== undefined ? { maxBufferBytes: opts.maxOutputBytes } : {}),
   });
   const exitCode = result.signal ? null : result.exitCode;
   const ok = opts.okExitCodes ?? [0];
   if (exitCode !== null && !result.timedOut && ok.includes(exitCode)) {
-    return { stdout: stripFinalNewline(result.stdout), exitCode };
+    return { stdout: stripFinalNewline(result.stdout), exitCode, ...(result.truncated ? { truncated: true } : {}) };
   }
   const secrets = [opts.credentials?.password];
   // No exit code means git never ran (ENOENT, bad cwd): the spawn error says why.

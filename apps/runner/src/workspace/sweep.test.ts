@@ -127,7 +127,7 @@ describe("sweep", () => {
       await remove();
       return true;
     });
-    expect(result).toEqual({ removed: [], skipped: [] });
+    expect(result).toEqual({ removed: [], skipped: [], agentHomesRemoved: [] });
     expect(asked).toBe(0);
     expect(await exists(join(old.worktree, "README.md"))).toBe(true);
     expect(await exists(worktreePath(99))).toBe(true);

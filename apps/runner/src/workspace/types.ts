@@ -11,6 +11,17 @@ export interface WorkspacesOptions {
   branchPrefix: string;
   /** Limit for fetch, ls-remote and push. @defaultValue 300000 */
   networkTimeoutMs?: number;
+  /**
+   * Where the per-issue agent HOMEs live (`<data>/agent-homes`, see `agentHomeDir`): the sweep removes an
+   * issue's HOME with its worktree, and orphan HOMEs (no worktree) older than the retention. Unset: none.
+   */
+  agentHomesDir?: string;
+  /**
+   * Whether a text holds the literal value of a secret forgehand holds (the process redactor's
+   * `containsSecret`). Set: every push first checks the new commits' patches and messages and refuses to
+   * publish one (`SecretInPushError`, see scan-push.ts). Unset: no check.
+   */
+  containsSecret?: (text: string) => boolean;
 }
 
 export interface PrepareInput {
@@ -61,4 +72,6 @@ export interface SweepResult {
   removed: WorktreeInfo[];
   /** Old or broken worktrees left in place: `busy` (guard said no), `used` (a run used it meanwhile), `error`. */
   skipped: Array<WorktreeInfo & { reason: "busy" | "used" | "error" }>;
+  /** Agent HOMEs removed: with their worktree, or as orphans (no worktree, unchanged for the retention). */
+  agentHomesRemoved: string[];
 }

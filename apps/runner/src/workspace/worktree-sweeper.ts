@@ -71,9 +71,10 @@ export function startWorktreeSweeper(opts: WorktreeSweeperOptions): WorktreeSwee
     running = opts.workspaces
       .sweep(opts.retentionMs, guard, { signal: abort.signal })
       .then((result: SweepResult) => {
-        if (result.removed.length || result.skipped.length)
+        if (result.removed.length || result.skipped.length || result.agentHomesRemoved.length)
           logger.info("worktree sweep done", {
             removed: result.removed.length,
+            agentHomesRemoved: result.agentHomesRemoved.length,
             skipped: result.skipped.map((s) => `${s.worktree} (${s.reason})`),
           });
       })
