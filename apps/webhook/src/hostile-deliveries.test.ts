@@ -184,6 +184,11 @@ describe("hostile corpus", () => {
     ["command mid-line", "please /stop now"],
     ["65k chars, command inside a fence", `\`\`\`\n${"x".repeat(65_000)}\n/stop\n\`\`\``],
     ["65k chars of emoji, no command", "🤖".repeat(32_000)],
+    ["HTML comment", "<!--\n/stop\n-->"],
+    ["unterminated HTML comment", "looks fine\n<!--\n/run develop"],
+    ["image alt attribute", '<img src="x.png" alt="\n/stop\n">'],
+    ["link title", '[docs](https://x.test "\n/retry\n")'],
+    ["Unicode tag characters", [..."/stop"].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join("")],
   ])("comment with no live command (%s) is ignored", async (_name, body) => {
     const res = await send(githubDelivery("issue_comment", comment(body)));
     expect(res.status).toBe(200);

@@ -7,6 +7,7 @@ export * from "./interpolate";
 export * from "./logger";
 export * from "./redact";
 export * from "./run-record";
+export * from "./sanitise-untrusted";
 export * from "./secrets";
 export * from "./session-id";
 export * from "./slash-commands";
