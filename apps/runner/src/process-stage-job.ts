@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import { type AbortCause, abortCauseOf, abortRun } from "./abort-cause";
 import { decideAfterRun } from "./decide-after-run";
 import { holdLease } from "./hold-lease";
+import { forgeAsTriggered } from "./issue-as-triggered";
 import type { StatusSinkFactory } from "./ports";
 import { queuedRecord, recordLimits } from "./queued-record";
 import { runStage } from "./run-stage";
@@ -181,7 +182,8 @@ export function createStageProcessor(deps: StageProcessorDeps) {
           stage,
           config,
           configDir: settings.configDir,
-          forge,
+          // The prompt reads the issue as the trigger saw it (issue-as-triggered.ts).
+          forge: forgeAsTriggered(forge, data),
           ...tools,
           signal: controller.signal,
           logger: log,

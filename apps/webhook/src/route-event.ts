@@ -6,7 +6,16 @@ import {
   parseSlashCommands,
   stageForLabel,
 } from "@forgehand/core";
-import { type CommandJob, diffLabelSets, runIdFor, type StageJob, type StopRequest } from "@forgehand/queue";
+import {
+  type CommandJob,
+  capText,
+  diffLabelSets,
+  ISSUE_BODY_MAX,
+  ISSUE_TITLE_MAX,
+  runIdFor,
+  type StageJob,
+  type StopRequest,
+} from "@forgehand/queue";
 
 /** What routing needs besides the event. */
 export interface RouteContext {
@@ -67,6 +76,7 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
     ...(event.installationId !== undefined ? { installationId: event.installationId } : {}),
   };
   const issue = issueKey(ref);
+  const shown = event.issue;
   const by = event.sender?.login ?? "unknown";
   const stop = (reason: StopRequest["reason"]): StopRequest => ({ issue, by, reason, at: ctx.now });
   const stageJob = (stage: string, stops: number): StageJob => ({
@@ -75,6 +85,8 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
     ref,
     stage,
     trigger: { kind: "label", by, deliveryId: event.deliveryId },
+    // What the labeller saw: an edit made after the label is not what the agent is asked to do.
+    issueAtTrigger: { title: capText(shown.title, ISSUE_TITLE_MAX), body: capText(shown.body, ISSUE_BODY_MAX) },
     // Strictly after any stop in the same delivery, so that stop never cancels this job.
     requestedAt: ctx.now + (stops > 0 ? 1 : 0),
   });
