@@ -10,6 +10,8 @@ export type DeliveryOutcome =
   | "bad_request"
   | "unauthorized"
   | "too_large"
+  | "busy"
+  | "timeout"
   | "unavailable";
 
 /** Counters the webhook updates on its hot path. */
