@@ -49,6 +49,16 @@ export function needsLabelDiff(event: Pick<ForgeEvent, "forge" | "event" | "acti
   );
 }
 
+/** Whether `repos:` (absent: every repository) lets forgehand act on `fullName`: `owner/name` or `owner/*`, case-insensitive. */
+export function repoAllowed(config: Config, fullName: string): boolean {
+  if (!config.repos) return true;
+  const [owner = "", name = ""] = fullName.toLowerCase().split("/");
+  return config.repos.some((entry) => {
+    const [o, n] = entry.toLowerCase().split("/");
+    return o === owner && (n === "*" || n === name);
+  });
+}
+
 /** `self`: forgehand's own account; `bot`: another bot not allowlisted in `commands.allowUsers`. */
 function senderKind(event: ForgeEvent, ctx: RouteContext): "self" | "bot" | "human" {
   const login = event.sender?.login;
@@ -67,6 +77,8 @@ function senderKind(event: ForgeEvent, ctx: RouteContext): "self" | "bot" | "hum
 export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
   if (event.event === "ping") return ignore("ping");
   if (!event.repo || !event.issue) return ignore(`event \`${event.event}\` routes nowhere`);
+  if (!repoAllowed(ctx.config, event.repo.fullName))
+    return ignore(`repository \`${event.repo.fullName}\` is not in \`repos\``);
   const kind = senderKind(event, ctx);
   if (kind === "bot") return ignore(`sender \`${event.sender?.login}\` is a bot`);
   const ref: IssueRef = {

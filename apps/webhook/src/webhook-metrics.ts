@@ -104,6 +104,13 @@ export function createWebhookMetrics(registry: Registry, redis: Redis, prefix: s
       read,
     ),
     redisBacked(
+      "forgehand_trigger_denied_total",
+      "Stage triggers refused because the sender lacked permission, by trigger kind",
+      "counter",
+      (m) => Object.entries(m.deniedTriggers ?? {}).map(([kind, value]) => ({ value, labels: { kind } })),
+      read,
+    ),
+    redisBacked(
       "forgehand_kill_survivors_total",
       "Processes still alive after SIGKILL, summed over runs",
       "counter",

@@ -103,6 +103,9 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
     emulator.addRepo(REPO, { labels: ["forgehand:failed", ...stageLabels] });
     emulator.setPermission(REPO, "alice", "write");
     emulator.setPermission(REPO, "mallory", "read");
+    // Gitea answers the permission check only to repo admins (docs/FORGES.md §3.2); label triggers
+    // are authorised through it, so the bot account is an admin here as a deployment's must be.
+    if (forge === "gitea") emulator.setPermission(REPO, TOKENS["bot-token"] as string, "admin");
     // The emulator names `<url>/acme/widgets.git` as clone URL; git reads it as the bare origin through
     // `insteadOf` in the e2e HOME, so forgehand clones and pushes for real without a git HTTP server.
     writeFileSync(
