@@ -200,14 +200,21 @@ describe("hostile corpus", () => {
     expect(res.body.ignored).toBe("comment has no slash command");
   });
 
-  it.each([["🔥 hot"], ["agent:analyse "], ["AGENT:ANALYSE"], ["agent:analyse\n"], ["ünïcode"], ["a".repeat(300)]])(
-    "label %j that is no stage label is ignored",
-    async (name) => {
-      const res = await send(githubDelivery("issues", labeled(name)));
-      expect(res.status).toBe(200);
-      expect(String(res.body.ignored)).toMatch(/is not a stage label/);
-    },
-  );
+  it.each([
+    ["🔥 hot"],
+    ["agent:analyse "],
+    ["AGENT:ANALYSE"],
+    ["agent:analyse\n"],
+    ["ünïcode"],
+    ["a".repeat(300)],
+    // Looks like the stage label on the forge; is not it.
+    ["agent:ana\u200Blyse"],
+    ["\u202Eesylana:tnega"],
+  ])("label %j that is no stage label is ignored", async (name) => {
+    const res = await send(githubDelivery("issues", labeled(name)));
+    expect(res.status).toBe(200);
+    expect(String(res.body.ignored)).toMatch(/is not a stage label/);
+  });
 
   it("unknown events and actions are ignored without validating their payloads", async () => {
     for (const [event, body] of [
