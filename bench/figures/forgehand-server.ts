@@ -11,6 +11,7 @@ import { serve } from "@hono/node-server";
 import { MemoryForge, memoryForges } from "../../apps/runner/src/testing/memory-forge";
 import { onParentGone, report } from "../harness/child";
 import { benchConfig } from "./bench-config";
+import { BENCH_STAGE_LABEL } from "./github-payloads";
 import { untilReady } from "./until-ready";
 
 /** What the parent passes. */
@@ -36,7 +37,11 @@ async function main() {
   const o = JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? "{}") as ServerOptions;
   // The runner's own in-memory forge: forge HTTP latency is not part of these figures (no network here).
   const forge = new MemoryForge("github");
-  for (let n = 1; n <= o.issues; n++) forge.addIssue({ number: n, title: `Bench issue ${n}`, body: "Fix it." });
+  // Each bench delivery says the stage label was just added: the issues carry it, and keep it (a run checks
+  // at start that its label is still on the issue; a real forge would hold the label each delivery added).
+  for (let n = 1; n <= o.issues; n++)
+    forge.addIssue({ number: n, title: `Bench issue ${n}`, body: "Fix it.", labels: [BENCH_STAGE_LABEL] });
+  forge.removeLabel = async () => {};
   const forges = memoryForges(forge);
   const forgesWithBot: ForgeClients = { for: (f, i) => forges.for(f, i), botLogin: () => BOT };
   const config = benchConfig({ command: o.command, env: o.agentEnv, killGraceMs: o.killGraceMs, concurrency: 4 });

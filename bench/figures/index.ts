@@ -1,9 +1,17 @@
 import type { Figure } from "../harness/figure";
 import { dispatchFigure } from "./dispatch";
+import { hostileMemoryFigure } from "./hostile-memory";
 import { ingestFigure } from "./ingest";
 import { parserFigure } from "./parser";
 import { scaleFigure } from "./scale";
 import { stopFigure } from "./stop";
 
 /** Every figure, in report order. */
-export const figures: readonly Figure[] = [ingestFigure, dispatchFigure, stopFigure, scaleFigure, parserFigure];
+export const figures: readonly Figure[] = [
+  ingestFigure,
+  dispatchFigure,
+  stopFigure,
+  scaleFigure,
+  parserFigure,
+  hostileMemoryFigure,
+];

@@ -153,7 +153,8 @@ describe("several runner processes on one Redis", () => {
         await enqueueStage(queue, store, {
           ref: ref(),
           stage: "develop",
-          trigger: { kind: "label", by: "x", deliveryId: `d${i}` },
+          // Operator runs: label runs would (rightly) not start once the first success removed the label.
+          trigger: { kind: "operator", by: "x", deliveryId: `d${i}` },
         }),
       );
     expect(new Set(ids).size).toBe(100);
@@ -192,7 +193,8 @@ describe("several runner processes on one Redis", () => {
     const runId = await enqueueStage(queue, store, {
       ref: ref(),
       stage: "develop",
-      trigger: { kind: "label", by: "x", deliveryId: "k1" },
+      // The fixture runner's issue carries no stage label: an operator run needs none.
+      trigger: { kind: "operator", by: "x", deliveryId: "k1" },
     });
     await waitFor("first agent", () => agentEvents(log)[0], POLL);
     const firstPids = await waitFor(
@@ -233,7 +235,8 @@ describe("several runner processes on one Redis", () => {
     const runId = await enqueueStage(queue, store, {
       ref: ref(),
       stage: "develop",
-      trigger: { kind: "label", by: "x", deliveryId: "rr" },
+      // The fixture runner's issue carries no stage label: an operator run needs none.
+      trigger: { kind: "operator", by: "x", deliveryId: "rr" },
     });
     await waitFor("agent start", () => agentEvents(log)[0], POLL);
     await server.stop();

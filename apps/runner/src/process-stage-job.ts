@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { type Config, issueKey, isTerminal, type Logger, type RunRecord, type RunState } from "@forgehand/core";
-import type { ForgeClients } from "@forgehand/forge";
+import { createPermissionCache, type ForgeClients } from "@forgehand/forge";
 import { type RunStore, recordRunEnd, StageJob } from "@forgehand/queue";
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import { type AbortCause, abortCauseOf, abortRun } from "./abort-cause";
+import { authoriseTrigger, triggerStillHolds } from "./check-trigger";
 import { decideAfterRun } from "./decide-after-run";
 import { holdLease } from "./hold-lease";
+import { forgeAsTriggered } from "./issue-as-triggered";
 import type { StatusSinkFactory } from "./ports";
 import { queuedRecord, recordLimits } from "./queued-record";
+import { refuseTrigger, triggerGone } from "./refuse-trigger";
 import { runStage } from "./run-stage";
 import type { StageResult, StageTools } from "./stage-context";
 import { pendingStop, type StopWatcher } from "./stop-watcher";
@@ -63,6 +66,8 @@ export function createStageProcessor(deps: StageProcessorDeps) {
   const { store, redis, prefix } = queue;
   const { config } = settings;
   const baseLogger = runner.logger;
+  // Label senders are asked of the forge like command senders (the command worker keeps its own cache).
+  const permissions = createPermissionCache(config.commands.permissionCacheTtl);
 
   async function end(record: RunRecord, state: RunState, patch: Partial<RunRecord>, result?: StageResult) {
     const { record: final } = await store.update(record.id, { ...patch, state, endedAt: Date.now() });
@@ -121,6 +126,29 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       await forge.addLabels(data.ref, [config.labels.failed]).catch(() => {});
       return { runId: data.runId, state: "failed" };
     }
+    // Before the lease: a run its sender may not start never waits for (or holds) the issue.
+    let authorised: Awaited<ReturnType<typeof authoriseTrigger>>;
+    try {
+      authorised = await authoriseTrigger({ job: data, stage, config, forge, botLogin, permissions });
+    } catch (error) {
+      log.warn("permission check failed; job delayed", { error });
+      return await requeue(job, token, Date.now() + config.runner.retryBackoff);
+    }
+    if (!authorised.ok) {
+      const stopped = await end(record, "stopped", { reason: `not started: ${authorised.reason}` });
+      await refuseTrigger({
+        redis,
+        prefix,
+        store,
+        forge,
+        job: data,
+        stage,
+        reply: authorised.reply,
+        log,
+        record: stopped,
+      });
+      return { runId: data.runId, state: "stopped" };
+    }
 
     const controller = new AbortController();
     const abort = (cause: AbortCause) => abortRun(controller, cause);
@@ -146,6 +174,19 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       // Re-read under the lease: a stalled copy of this job may have finished it meanwhile.
       const fresh = await store.get(data.runId);
       if (!fresh || isTerminal(fresh.state)) return { runId: data.runId, state: fresh?.state ?? "failed" };
+      // Under the lease, right before the agent: a replayed or long-queued trigger whose label or comment is gone starts nothing.
+      let holds: Awaited<ReturnType<typeof triggerStillHolds>>;
+      try {
+        holds = await triggerStillHolds(data, stage, forge);
+      } catch (error) {
+        log.warn("could not check the trigger; job delayed", { error });
+        return await requeue(job, token, Date.now() + config.runner.retryBackoff);
+      }
+      if (!holds.ok) {
+        const stopped = await end(fresh, "stopped", { reason: `not started: ${holds.reason}` });
+        await triggerGone({ store, forge: forges, job: data, record: stopped, log });
+        return { runId: data.runId, state: "stopped" };
+      }
       const start = await store.update(data.runId, {
         state: "running",
         startedAt: Date.now(),
@@ -181,7 +222,8 @@ export function createStageProcessor(deps: StageProcessorDeps) {
           stage,
           config,
           configDir: settings.configDir,
-          forge,
+          // The prompt reads the issue as the trigger saw it (issue-as-triggered.ts).
+          forge: forgeAsTriggered(forge, data, holds.issue),
           ...tools,
           signal: controller.signal,
           logger: log,

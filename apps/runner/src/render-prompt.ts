@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import type { Stage } from "@forgehand/core";
+import { type Stage, sanitiseUntrusted } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
+import type { PromptIssue } from "./issue-as-triggered";
 
 /** Values a prompt template may use; plain text substitution, never evaluated. */
 export interface PromptValues {
-  issue: ForgeIssue;
+  issue: ForgeIssue | PromptIssue;
   repo: string;
   stage: string;
   branch: string;
@@ -31,21 +32,36 @@ export async function loadPromptTemplate(stage: Stage, configDir: string): Promi
 }
 
 /**
+ * Text from the forge, as a reader sees it: hidden parts removed (`sanitiseUntrusted`), and the
+ * `<untrusted …>` delimiters the shipped prompts wrap it in defused, so it cannot close its block
+ * and speak as the prompt.
+ */
+export function untrustedText(text: string): string {
+  return sanitiseUntrusted(text).replace(/<(\/?)(untrusted)/gi, "&lt;$1$2");
+}
+
+/** Said in the prompt (`{{issue.edited}}`) when the issue changed after the run was asked for. */
+export const EDITED_NOTE =
+  "Note: the issue's title or body was edited after this run was requested. The text below is the version from when it was requested; do not act on later edits.";
+
+/**
  * Replaces `{{issue.title}}`, `{{issue.body}}`, `{{issue.number}}`, `{{issue.labels}}`,
- * `{{issue.comments}}`, `{{repo}}`, `{{stage}}`, `{{branch}}` in one pass, so text that
- * comes from the issue is never itself scanned for placeholders. Unknown names stay as written.
+ * `{{issue.comments}}`, `{{issue.edited}}`, `{{repo}}`, `{{stage}}`, `{{branch}}` in one pass, so
+ * text that comes from the issue is never itself scanned for placeholders. Unknown names stay as
+ * written. Everything from the forge is passed through `untrustedText`; the title is one line.
  */
 export function renderPrompt(template: string, values: PromptValues): string {
   const { issue } = values;
   const table: Record<string, string> = {
-    "issue.title": issue.title,
-    "issue.body": issue.body,
+    "issue.title": untrustedText(issue.title).replace(/\s+/g, " ").trim(),
+    "issue.body": untrustedText(issue.body),
     "issue.number": String(issue.number),
-    "issue.labels": issue.labels.join(", "),
+    "issue.labels": untrustedText(issue.labels.join(", ")),
     "issue.comments": issue.comments
       .slice(-MAX_COMMENTS)
-      .map((c) => `@${c.author}:\n${c.body}`)
+      .map((c) => `@${untrustedText(c.author)}:\n${untrustedText(c.body)}`)
       .join("\n\n---\n\n"),
+    "issue.edited": "editedAfterTrigger" in issue && issue.editedAfterTrigger ? EDITED_NOTE : "",
     repo: values.repo,
     stage: values.stage,
     branch: values.branch,

@@ -3,6 +3,7 @@ import { type IssueRef, resumeArgv } from "@forgehand/core";
 import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
+import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
@@ -195,7 +196,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   }
 
   const committed = await step("committing the result", () =>
-    ctx.workspaces.commitAll(ws.worktree, ctx.redact(`forgehand: ${stage.name} for #${ref.number}\n\n${issue.title}`)),
+    ctx.workspaces.commitAll(ws.worktree, ctx.redact(commitMessage(stage.name, ref.number, issue.title))),
   );
   if (!committed.ok) return { state: "failed", reason: committed.result.reason ?? "committing failed", outcome };
   const published = await publishResult(ctx, { issue, ws, credentials, commit: committed.value });

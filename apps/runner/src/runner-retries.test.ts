@@ -46,11 +46,20 @@ describe("runner (in process): retries and the issue lease", () => {
 
   it("retries a run whose forge call failed with a 5xx", async () => {
     await start(fixtureConfig({})).start();
-    forge.failNext("getIssue", forgeError(502, "Bad Gateway"));
+    // Fails inside the stage (the issue itself was read once by the trigger check, and reused).
+    forge.failNext("gitCredentials", forgeError(502, "Bad Gateway"));
     const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("f5") });
     const run = await ended(runId);
     expect(run).toMatchObject({ state: "succeeded", attempts: 2 });
     expect((await store.readLog(runId)).map((e) => e.line).join("\n")).toContain("forge answered 502");
+    expect(forge.calls.filter((c) => c.method === "getIssue")).toHaveLength(2);
+  });
+
+  it("a forge 5xx while checking the trigger delays the run without spending an attempt", async () => {
+    await start(fixtureConfig({})).start();
+    forge.failNext("getIssue", forgeError(502, "Bad Gateway"));
+    const runId = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("f6") });
+    expect(await ended(runId)).toMatchObject({ state: "succeeded", attempts: 1 });
     expect(forge.calls.filter((c) => c.method === "getIssue")).toHaveLength(2);
   });
 
@@ -93,7 +102,14 @@ describe("runner (in process): retries and the issue lease", () => {
     const log = join(dir, "agent.log");
     await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "300" })).start();
     const ids = await Promise.all(
-      [1, 2, 3, 4].map((i) => enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger(`c${i}`) })),
+      // Operator runs: label runs would (rightly) not start once the first success removed the label.
+      [1, 2, 3, 4].map((i) =>
+        enqueueStage(queue, store, {
+          ref,
+          stage: "develop",
+          trigger: { kind: "operator", by: "op", deliveryId: `c${i}` },
+        }),
+      ),
     );
     for (const id of ids) expect((await ended(id)).state).toBe("succeeded");
     const ev = events(log).sort((x, y) => x.at - y.at);

@@ -102,8 +102,8 @@ describe("runner (in process): stops and commands", () => {
     // (held here past the stop poll) and another run for the issue waits in the queue.
     const removeLabel = forge.removeLabel.bind(forge);
     let echoes = 0;
-    forge.removeLabel = async (r, label) => {
-      await removeLabel(r, label);
+    // The label itself stays: a queued run whose label is really gone would (rightly) not start at all.
+    forge.removeLabel = async () => {
       echoes++;
       await requestStop(redis, prefix, {
         issue: "github:acme/app#7",
@@ -155,6 +155,8 @@ describe("runner (in process): stops and commands", () => {
     await command("stop", 1);
     expect(await ended(first)).toMatchObject({ state: "stopped", stoppedBy: "alice" });
     await store.update(first, { sessionId: "sess-123" });
+    // The /retry comment exists on the forge: the retried run checks that before it starts.
+    forge.issues.get(7)?.comments.push({ id: 2, author: "alice", body: "/retry" });
     await command("retry", 2);
     const retried = await waitFor(
       "retry run",

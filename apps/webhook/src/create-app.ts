@@ -2,6 +2,7 @@ import { COMMAND_QUEUE, STAGE_QUEUE } from "@forgehand/queue";
 import { Queue } from "bullmq";
 import { Hono } from "hono";
 import { Registry } from "prom-client";
+import { BodyBudget, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT_BYTES } from "./body-budget";
 import { handleDelivery } from "./handle-delivery";
 import { unreadNodeBody } from "./read-node-body";
 import type { WebhookDeps } from "./webhook-deps";
@@ -21,6 +22,8 @@ export function createApp(deps: WebhookDeps): Hono {
   const ctx = {
     deps,
     metrics,
+    budget: new BodyBudget(deps.config.webhook?.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES),
+    bodyTimeoutMs: deps.config.webhook?.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS,
     target: {
       redis: deps.redis,
       prefix: deps.prefix,

@@ -52,6 +52,18 @@ describe("GitHub deliveries", () => {
     expect(jobs[0]?.opts.removeOnFail).toEqual({ age: 7 * 24 * 3600 });
   });
 
+  it("a stage job carries the issue title and body as the delivery showed them, capped", async () => {
+    const p = labeled("labeled", "agent:analyse");
+    const issue = p.issue as { title: string; body: string | null };
+    issue.title = `T${"🤖".repeat(200)}`;
+    issue.body = "b".repeat(70_000);
+    expect((await post(githubDelivery("issues", p, { id: "d-snapshot" }))).status).toBe(202);
+    const at = (await probe.stageJobs())[0]?.data.issueAtTrigger as { title: string; body: string };
+    expect(at.body).toBe("b".repeat(65_536));
+    // 256 UTF-16 units would end inside an emoji: the half surrogate is dropped.
+    expect(at.title).toBe(`T${"🤖".repeat(127)}`);
+  });
+
   it("the same delivery id twice answers duplicate and enqueues once", async () => {
     const init = () => githubDelivery("issues", labeled("labeled", "agent:analyse"), { id: "d-dup" });
     expect((await post(init())).status).toBe(202);

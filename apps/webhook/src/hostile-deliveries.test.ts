@@ -160,7 +160,12 @@ describe("hostile corpus", () => {
     const res = await send({
       method: "POST",
       body: stream,
-      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "big-1" },
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "issues",
+        "x-github-delivery": "big-1",
+        "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
+      },
       duplex: "half",
     } as RequestInit);
     expect(res.status).toBe(413);
@@ -184,20 +189,32 @@ describe("hostile corpus", () => {
     ["command mid-line", "please /stop now"],
     ["65k chars, command inside a fence", `\`\`\`\n${"x".repeat(65_000)}\n/stop\n\`\`\``],
     ["65k chars of emoji, no command", "🤖".repeat(32_000)],
+    ["HTML comment", "<!--\n/stop\n-->"],
+    ["unterminated HTML comment", "looks fine\n<!--\n/run develop"],
+    ["image alt attribute", '<img src="x.png" alt="\n/stop\n">'],
+    ["link title", '[docs](https://x.test "\n/retry\n")'],
+    ["Unicode tag characters", [..."/stop"].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join("")],
   ])("comment with no live command (%s) is ignored", async (_name, body) => {
     const res = await send(githubDelivery("issue_comment", comment(body)));
     expect(res.status).toBe(200);
     expect(res.body.ignored).toBe("comment has no slash command");
   });
 
-  it.each([["🔥 hot"], ["agent:analyse "], ["AGENT:ANALYSE"], ["agent:analyse\n"], ["ünïcode"], ["a".repeat(300)]])(
-    "label %j that is no stage label is ignored",
-    async (name) => {
-      const res = await send(githubDelivery("issues", labeled(name)));
-      expect(res.status).toBe(200);
-      expect(String(res.body.ignored)).toMatch(/is not a stage label/);
-    },
-  );
+  it.each([
+    ["🔥 hot"],
+    ["agent:analyse "],
+    ["AGENT:ANALYSE"],
+    ["agent:analyse\n"],
+    ["ünïcode"],
+    ["a".repeat(300)],
+    // Looks like the stage label on the forge; is not it.
+    ["agent:ana\u200Blyse"],
+    ["\u202Eesylana:tnega"],
+  ])("label %j that is no stage label is ignored", async (name) => {
+    const res = await send(githubDelivery("issues", labeled(name)));
+    expect(res.status).toBe(200);
+    expect(String(res.body.ignored)).toMatch(/is not a stage label/);
+  });
 
   it("unknown events and actions are ignored without validating their payloads", async () => {
     for (const [event, body] of [

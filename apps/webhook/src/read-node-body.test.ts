@@ -101,7 +101,13 @@ describe("deliveries over real HTTP (Node's request read directly)", () => {
 
   it("a chunked body over 25 MiB → 413, and the server keeps serving", async () => {
     const { url, port } = await serve();
-    const headers = { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "big-2" };
+    // A signature of the right shape: only then is a body read at all.
+    const headers = {
+      "content-type": "application/json",
+      "x-github-event": "issues",
+      "x-github-delivery": "big-2",
+      "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
+    };
     const chunk = Buffer.alloc(1024 * 1024, 0x20);
     const res = await post(port, headers, (req) => {
       let sent = 0;
@@ -125,6 +131,7 @@ describe("deliveries over real HTTP (Node's request read directly)", () => {
       "content-type": "application/json",
       "x-github-event": "issues",
       "x-github-delivery": "big-3",
+      "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
       "content-length": String(26 * 1024 * 1024),
     };
     const res = await post(port, headers, (req) => req.write("{"));

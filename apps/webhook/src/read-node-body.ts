@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { BodyBudgetError, BodyTimeoutError, DEFAULT_BODY_TIMEOUT_MS, type ReadLimits } from "./body-budget";
 import { BodyTooLargeError } from "./read-body";
 
 /** The parts of a Node request body reader needs (an IncomingMessage, or a stream standing in for one). */
@@ -17,16 +18,24 @@ export function unreadNodeBody(env: unknown): NodeBody | undefined {
  * `ReadableStream`) that `Request.body` adds, which cost about a tenth of a delivery's CPU.
  * Node's HTTP parser delivers exactly Content-Length bytes, so a declared length within the
  * limit is the size; a chunked body is counted as it arrives and abandoned past the limit
- * (@hono/node-server drains or closes what is left once the 413 is sent).
+ * (@hono/node-server drains or closes what is left once the 413 is sent). Every chunk is counted
+ * against the process-wide in-flight budget, and a body slower than `timeoutMs` is abandoned.
  */
-export function readNodeBody(incoming: NodeBody, limit: number): Promise<Buffer> {
+export function readNodeBody(incoming: NodeBody, limit: number, opts: ReadLimits = {}): Promise<Buffer> {
   const declared = Number(incoming.headers["content-length"] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit)
     return Promise.reject(new BodyTooLargeError(`[webhook] body of ${declared} bytes is over the ${limit}-byte limit`));
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      stop();
+      incoming.pause();
+      reject(new BodyTimeoutError(`[webhook] the body did not arrive within ${timeoutMs} ms`));
+    }, timeoutMs);
     const stop = () => {
+      clearTimeout(timer);
       incoming.off("data", onData);
       incoming.off("end", onEnd);
       incoming.off("error", onError);
@@ -38,6 +47,12 @@ export function readNodeBody(incoming: NodeBody, limit: number): Promise<Buffer>
         stop();
         incoming.pause();
         reject(new BodyTooLargeError(`[webhook] body is over the ${limit}-byte limit (read ${size} bytes so far)`));
+        return;
+      }
+      if (opts.reservation && !opts.reservation.take(chunk.length)) {
+        stop();
+        incoming.pause();
+        reject(new BodyBudgetError("[webhook] too many request bytes in flight; retry shortly"));
         return;
       }
       chunks.push(chunk);

@@ -6,7 +6,16 @@ import {
   parseSlashCommands,
   stageForLabel,
 } from "@forgehand/core";
-import { type CommandJob, diffLabelSets, runIdFor, type StageJob, type StopRequest } from "@forgehand/queue";
+import {
+  type CommandJob,
+  capText,
+  diffLabelSets,
+  ISSUE_BODY_MAX,
+  ISSUE_TITLE_MAX,
+  runIdFor,
+  type StageJob,
+  type StopRequest,
+} from "@forgehand/queue";
 
 /** What routing needs besides the event. */
 export interface RouteContext {
@@ -40,6 +49,16 @@ export function needsLabelDiff(event: Pick<ForgeEvent, "forge" | "event" | "acti
   );
 }
 
+/** Whether `repos:` (absent: every repository) lets forgehand act on `fullName`: `owner/name` or `owner/*`, case-insensitive. */
+export function repoAllowed(config: Config, fullName: string): boolean {
+  if (!config.repos) return true;
+  const [owner = "", name = ""] = fullName.toLowerCase().split("/");
+  return config.repos.some((entry) => {
+    const [o, n] = entry.toLowerCase().split("/");
+    return o === owner && (n === "*" || n === name);
+  });
+}
+
 /** `self`: forgehand's own account; `bot`: another bot not allowlisted in `commands.allowUsers`. */
 function senderKind(event: ForgeEvent, ctx: RouteContext): "self" | "bot" | "human" {
   const login = event.sender?.login;
@@ -58,6 +77,8 @@ function senderKind(event: ForgeEvent, ctx: RouteContext): "self" | "bot" | "hum
 export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
   if (event.event === "ping") return ignore("ping");
   if (!event.repo || !event.issue) return ignore(`event \`${event.event}\` routes nowhere`);
+  if (!repoAllowed(ctx.config, event.repo.fullName))
+    return ignore(`repository \`${event.repo.fullName}\` is not in \`repos\``);
   const kind = senderKind(event, ctx);
   if (kind === "bot") return ignore(`sender \`${event.sender?.login}\` is a bot`);
   const ref: IssueRef = {
@@ -67,6 +88,7 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
     ...(event.installationId !== undefined ? { installationId: event.installationId } : {}),
   };
   const issue = issueKey(ref);
+  const shown = event.issue;
   const by = event.sender?.login ?? "unknown";
   const stop = (reason: StopRequest["reason"]): StopRequest => ({ issue, by, reason, at: ctx.now });
   const stageJob = (stage: string, stops: number): StageJob => ({
@@ -75,6 +97,8 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
     ref,
     stage,
     trigger: { kind: "label", by, deliveryId: event.deliveryId },
+    // What the labeller saw: an edit made after the label is not what the agent is asked to do.
+    issueAtTrigger: { title: capText(shown.title, ISSUE_TITLE_MAX), body: capText(shown.body, ISSUE_BODY_MAX) },
     // Strictly after any stop in the same delivery, so that stop never cancels this job.
     requestedAt: ctx.now + (stops > 0 ? 1 : 0),
   });

@@ -7,10 +7,24 @@ export interface NodeServer {
   close(): Promise<void>;
 }
 
+/**
+ * Node's defaults let a client hold a socket for 60 s before its headers and 300 s before its body
+ * are done; forge deliveries arrive in well under a second. The body itself has its own, shorter
+ * timeout in the delivery handler (DEFAULT_BODY_TIMEOUT_MS).
+ */
+export const SERVER_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
+
 /** Serves the app with @hono/node-server; resolves once listening (port 0 picks a free one). */
-export function serveNode(app: Hono, port: number, hostname = "0.0.0.0"): Promise<NodeServer> {
+export function serveNode(
+  app: Hono,
+  port: number,
+  hostname = "0.0.0.0",
+  timeouts: Partial<typeof SERVER_TIMEOUTS> = {},
+): Promise<NodeServer> {
+  const t = { ...SERVER_TIMEOUTS, ...timeouts };
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
+    const serverOptions = { headersTimeout: t.headersTimeoutMs, requestTimeout: t.requestTimeoutMs };
+    const server = serve({ fetch: app.fetch, port, hostname, serverOptions }, (info) => {
       resolve({
         port: info.port,
         close: () =>
@@ -21,6 +35,7 @@ export function serveNode(app: Hono, port: number, hostname = "0.0.0.0"): Promis
           }),
       });
     });
+    if ("keepAliveTimeout" in server) server.keepAliveTimeout = t.keepAliveTimeoutMs;
     server.once("error", reject);
   });
 }

@@ -10,6 +10,8 @@ export type DeliveryOutcome =
   | "bad_request"
   | "unauthorized"
   | "too_large"
+  | "busy"
+  | "timeout"
   | "unavailable";
 
 /** Counters the webhook updates on its hot path. */
@@ -99,6 +101,13 @@ export function createWebhookMetrics(registry: Registry, redis: Redis, prefix: s
       "Runs ended by a watchdog limit, by reason",
       "counter",
       (m) => Object.entries(m.watchdog).map(([reason, value]) => ({ value, labels: { reason } })),
+      read,
+    ),
+    redisBacked(
+      "forgehand_trigger_denied_total",
+      "Stage triggers refused because the sender lacked permission, by trigger kind",
+      "counter",
+      (m) => Object.entries(m.deniedTriggers ?? {}).map(([kind, value]) => ({ value, labels: { kind } })),
       read,
     ),
     redisBacked(

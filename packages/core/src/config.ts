@@ -66,6 +66,8 @@ export const Stage = z
     next: z.string().optional(),
     gate: z.array(z.string().min(1)).min(1).optional(),
     openPullRequest: z.boolean().default(false),
+    /** Permissions whose holders may start this stage by label; absent: `commands.allow`. */
+    allow: z.array(Permission).min(1).optional(),
   })
   .strict();
 export type Stage = z.infer<typeof Stage>;
@@ -132,6 +134,24 @@ export const Config = z
         branchPrefix: "forgehand/",
         credentialHosts: [],
       }),
+    /** Repositories forgehand acts on (`owner/name` or `owner/*`, case-insensitive); absent: every repository whose hook reaches it. */
+    repos: z
+      .array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, "use owner/name or owner/*"))
+      .min(1)
+      .optional(),
+    webhook: z
+      .object({
+        /** Total bytes of request bodies read at once; beyond it deliveries get 503 + Retry-After. */
+        maxInFlightBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
+        /** How long one request body may take to arrive. */
+        bodyTimeout: Duration.default(10_000),
+      })
+      .strict()
+      .default({ maxInFlightBytes: 64 * 1024 * 1024, bodyTimeout: 10_000 }),
     /** USD per million tokens, per model id prefix, to estimate cost while a run is live. */
     prices: z
       .record(

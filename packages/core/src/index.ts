@@ -9,6 +9,7 @@ export * from "./logger";
 export * from "./redact";
 export * from "./run-record";
 export * from "./sandbox-config";
+export * from "./sanitise-untrusted";
 export * from "./secrets";
 export * from "./session-id";
 export * from "./slash-commands";

@@ -7,6 +7,8 @@ export type SlashCommand =
   | { name: "run"; stage: string }
   | { name: "unknown"; raw: string };
 
+import { sanitiseUntrusted } from "./sanitise-untrusted";
+
 const KNOWN = new Set(["stop", "retry", "status", "help", "run"]);
 
 /**
@@ -15,11 +17,14 @@ const KNOWN = new Set(["stop", "retry", "status", "help", "run"]);
  * text after a command is ignored (except `/run`'s stage name). A word that
  * looks like a command but is not one (`/foo`) is reported as `unknown` so the
  * bot can answer with what exists; paths like `/usr/bin` are not commands.
+ * Only text a person sees on the forge counts: HTML comments, hidden attributes, link titles and
+ * invisible characters are removed first (`sanitiseUntrusted`), so `<!--\n/stop\n-->` is nothing and
+ * a zero-width or tag character inside `/st\u200Bop` cannot smuggle a different command than the one shown.
  */
 export function parseSlashCommands(body: string): SlashCommand[] {
   const out: SlashCommand[] = [];
   let fence: string | null = null;
-  for (const rawLine of body.split(/\r\n|\r|\n/)) {
+  for (const rawLine of sanitiseUntrusted(body).split(/\r\n|\r|\n/)) {
     const line = rawLine.replace(/^\s{0,3}/, "");
     const fenceMatch = /^(`{3,}|~{3,})/.exec(line);
     if (fenceMatch) {

@@ -6,6 +6,9 @@ export interface ForgeComment {
   body: string;
   author: string;
   htmlUrl?: string;
+  /** ISO timestamps, where the forge gives them: `updatedAt` after `createdAt` means the comment was edited. */
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 /** An issue (or PR) with what prompt templates need. */
@@ -48,6 +51,8 @@ export interface ForgeClient {
   getPermission(repo: RepoRef, login: string): Promise<Permission>;
   createComment(ref: IssueRef, body: string): Promise<ForgeComment>;
   updateComment(repo: RepoRef, commentId: number, body: string): Promise<void>;
+  /** One comment by id, or null when it no longer exists (deleted). */
+  getComment(repo: RepoRef, commentId: number): Promise<ForgeComment | null>;
   /** Finds the first comment on the issue whose body contains `marker`. */
   findCommentByMarker(ref: IssueRef, marker: string): Promise<ForgeComment | null>;
   addLabels(ref: IssueRef, labels: string[]): Promise<void>;

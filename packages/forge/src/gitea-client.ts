@@ -116,6 +116,8 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
     body: c.body ?? "",
     author: c.user?.login ?? "",
     htmlUrl: c.html_url,
+    ...(c.created_at ? { createdAt: c.created_at } : {}),
+    ...(c.updated_at ? { updatedAt: c.updated_at } : {}),
   });
 
   async function refreshLabels(repo: RepoRef): Promise<Map<string, number>> {
@@ -169,6 +171,15 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
     async createComment(ref, body) {
       const { data } = await call<Comment>("POST", `${repoPath(ref.repo)}/issues/${ref.number}/comments`, { body });
       return toComment(data);
+    },
+
+    async getComment(repo, commentId) {
+      try {
+        return toComment((await call<Comment>("GET", `${repoPath(repo)}/issues/comments/${commentId}`)).data);
+      } catch (error) {
+        if (errorStatus(error) === 404) return null;
+        throw error;
+      }
     },
 
     async updateComment(repo, commentId, body) {

@@ -145,11 +145,15 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
     body?: string;
     user: { login: string } | null;
     html_url: string;
+    created_at?: string;
+    updated_at?: string;
   }): ForgeComment => ({
     id: c.id,
     body: c.body ?? "",
     author: c.user?.login ?? "",
     htmlUrl: c.html_url,
+    ...(c.created_at ? { createdAt: c.created_at } : {}),
+    ...(c.updated_at ? { updatedAt: c.updated_at } : {}),
   });
 
   async function findOpenPull(repo: RepoRef, head: string, base: string) {
@@ -176,6 +180,16 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
     async createComment(ref, body) {
       const { data } = await octokit.rest.issues.createComment({ ...r(ref.repo), issue_number: ref.number, body });
       return toComment(data);
+    },
+
+    async getComment(repo, commentId) {
+      try {
+        const { data } = await octokit.rest.issues.getComment({ ...r(repo), comment_id: commentId });
+        return toComment(data);
+      } catch (error) {
+        if (errorStatus(error) === 404) return null;
+        throw error;
+      }
     },
 
     async updateComment(repo, commentId, body) {

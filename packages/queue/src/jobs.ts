@@ -7,12 +7,25 @@ export const STAGE_QUEUE = "forgehand-stage";
 /** Slash commands: short, authorised and acted on by the runner process, never blocked behind stage runs. */
 export const COMMAND_QUEUE = "forgehand-command";
 
+/** GitHub's limits for an issue title and body (characters); longer text is cut when it enters a job. */
+export const ISSUE_TITLE_MAX = 256;
+export const ISSUE_BODY_MAX = 65_536;
+
+/** At most `max` UTF-16 units, never ending in half a surrogate pair. */
+export function capText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
 /** Who or what asked for a stage run. */
 export const Trigger = z.object({
   kind: z.enum(["label", "command", "retry", "operator"]),
   /** Forge login (or `operator`). */
   by: z.string(),
   deliveryId: z.string(),
+  /** `command`/`retry`: the comment that asked; the run starts only while it still exists unedited. */
+  commentId: z.number().int().optional(),
 });
 export type Trigger = z.infer<typeof Trigger>;
 
@@ -33,6 +46,11 @@ export const StageJob = z.object({
     .optional(),
   /** Enqueue time (ms); a stop request newer than this cancels the job before it runs. */
   requestedAt: z.number(),
+  /**
+   * The issue as the triggering delivery showed it: the prompt uses this, not a later edit
+   * (capped at routing time to GitHub's own limits, so a job stays small).
+   */
+  issueAtTrigger: z.object({ title: z.string().max(ISSUE_TITLE_MAX), body: z.string().max(ISSUE_BODY_MAX) }).optional(),
 });
 export type StageJob = z.infer<typeof StageJob>;
 

@@ -34,6 +34,8 @@ export interface RunMetrics {
   };
   watchdog: Record<string, number>;
   survivors: number;
+  /** Stage triggers refused because the sender lacked permission, by trigger kind (`label`, `command`, …). */
+  deniedTriggers: Record<string, number>;
 }
 
 function bucketFor(seconds: number): string {
@@ -61,11 +63,17 @@ export async function recordRunEnd(redis: Redis, prefix: string, end: RunEnd): P
   if (failed?.[0]) throw failed[0];
 }
 
+/** Counts one stage trigger refused for want of permission. */
+export async function recordTriggerDenied(redis: Redis, prefix: string, kind: string): Promise<void> {
+  await redis.hincrby(runMetricsKey(prefix), `denied:${kind}`, 1);
+}
+
 /** Reads the aggregated run metrics (one HGETALL). */
 export async function readRunMetrics(redis: Redis, prefix: string): Promise<RunMetrics> {
   const hash = await redis.hgetall(runMetricsKey(prefix));
   const runs: Record<string, number> = {};
   const watchdog: Record<string, number> = {};
+  const deniedTriggers: Record<string, number> = {};
   const perBucket = new Map<string, number>();
   for (const [field, raw] of Object.entries(hash)) {
     const n = Number(raw);
@@ -73,6 +81,7 @@ export async function readRunMetrics(redis: Redis, prefix: string): Promise<RunM
     if (field.startsWith("state:")) runs[field.slice(6)] = n;
     else if (field.startsWith("watchdog:")) watchdog[field.slice(9)] = n;
     else if (field.startsWith("kill:bucket:")) perBucket.set(field.slice(12), n);
+    else if (field.startsWith("denied:")) deniedTriggers[field.slice(7)] = n;
   }
   let running = 0;
   const buckets = [...KILL_LATENCY_BUCKETS_S.map(String), "+Inf"].map((le) => {
@@ -88,5 +97,6 @@ export async function readRunMetrics(redis: Redis, prefix: string): Promise<RunM
     },
     watchdog,
     survivors: Number(hash.survivors ?? 0),
+    deniedTriggers,
   };
 }

@@ -106,6 +106,9 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
     emulator.addRepo(REPO, { labels: ["forgehand:failed", ...stageLabels] });
     emulator.setPermission(REPO, "alice", "write");
     emulator.setPermission(REPO, "mallory", "read");
+    // Gitea answers the permission check only to repo admins (docs/FORGES.md §3.2); label triggers
+    // are authorised through it, so the bot account is an admin here as a deployment's must be.
+    if (forge === "gitea") emulator.setPermission(REPO, TOKENS["bot-token"] as string, "admin");
     // forgehand's own git reads no global config; this one is for the agents and gates of the scenario.
     writeFileSync(join(home, ".gitconfig"), "[user]\n\tname = e2e\n\temail = e2e@example.test\n");
     // Safety net for a failed scenario: whatever still runs under the world's directory once forgehand has

@@ -136,6 +136,16 @@ export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
       }),
     },
     {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/issues/comments/:id",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const c = repo.comments.find((x) => x.id === Number(ctx.params.id));
+        if (!c) return fail(404, "comment does not exist");
+        return { status: 200, body: gtComment(ctx.base, repo, c, repo.issues.get(c.issue)?.isPr ?? false) };
+      }),
+    },
+    {
       method: "PATCH",
       pattern: "/repos/:owner/:repo/issues/comments/:id",
       auth: "token",

@@ -206,6 +206,16 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       }),
     },
     {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/issues/comments/:id",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const c = repo.comments.find((x) => x.id === Number(ctx.params.id));
+        if (!c) return fail(404, "Not Found");
+        return { status: 200, body: ghComment(ctx.base, repo, c) };
+      }),
+    },
+    {
       method: "PATCH",
       pattern: "/repos/:owner/:repo/issues/comments/:id",
       auth: "token",

@@ -29,7 +29,12 @@ for (const flavour of ["github", "gitea"] as const) {
       t.setLast(lastRun);
       const id = await t.send("alice", "/retry", [{ name: "retry" }]);
       expect(t.calls.enqueue).toEqual([
-        ["develop", { kind: "retry", by: "alice", deliveryId: `d-${id}` }, { resumeSessionId: "sess-0042" }],
+        // The comment id goes along: the run checks at start that the comment still asks for it.
+        [
+          "develop",
+          { kind: "retry", by: "alice", deliveryId: `d-${id}`, commentId: id },
+          { resumeSessionId: "sess-0042" },
+        ],
       ]);
       expect(t.reactionsOn(id)).toEqual(["eyes", "+1"]);
       expect(t.botReplies()[0]).toMatch(/Retrying stage `develop` \(run `r-1`, resuming the agent session\)/);

@@ -49,7 +49,13 @@ interface Outcome {
 async function runCommand(cmd: SlashCommand, job: CommandJob, deps: CommandDeps, log: Logger): Promise<Outcome> {
   const { ref, sender } = job;
   const stages = deps.config.stages;
-  const trigger = (kind: Trigger["kind"]): Trigger => ({ kind, by: sender.login, deliveryId: job.deliveryId });
+  // The comment id lets the run check, when it starts, that the comment still asks for it (check-trigger.ts).
+  const trigger = (kind: Trigger["kind"]): Trigger => ({
+    kind,
+    by: sender.login,
+    deliveryId: job.deliveryId,
+    ...(job.commentId > 0 ? { commentId: job.commentId } : {}),
+  });
   switch (cmd.name) {
     case "stop": {
       const r = await deps.stop(ref, sender.login);

@@ -78,15 +78,26 @@ export class MemoryForge implements ForgeClient {
     return found;
   }
 
+  /** What `getPermission` answers per login (lowercase); anyone else is `admin`. */
+  readonly permissions = new Map<string, Permission>();
+
   async getPermission(_repo: RepoRef, login: string): Promise<Permission> {
     this.record("getPermission", login);
-    return "admin";
+    return this.permissions.get(login.toLowerCase()) ?? "admin";
   }
   async createComment(ref: IssueRef, body: string): Promise<ForgeComment> {
     this.record("createComment", ref.number, body);
     const comment = { id: this.nextId++, body, author: "forgehand[bot]" };
     this.issue(ref.number).comments.push(comment);
     return comment;
+  }
+  async getComment(_repo: RepoRef, commentId: number): Promise<ForgeComment | null> {
+    this.record("getComment", commentId);
+    for (const issue of this.issues.values()) {
+      const c = issue.comments.find((x) => x.id === commentId);
+      if (c) return structuredClone(c);
+    }
+    return null;
   }
   async updateComment(_repo: RepoRef, commentId: number, body: string): Promise<void> {
     this.record("updateComment", commentId, body);
