@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunRecord, silentLogger } from "@forgehand/core";
@@ -23,6 +23,8 @@ afterEach(async () => {
 describe("a replayed signed delivery", () => {
   it("whose label was removed meanwhile runs no agent and ends stopped, saying why", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fh-replay-"));
+    // The sandboxed agent (another uid) must be able to traverse to its worktree; mkdtemp makes 0700.
+    chmodSync(dir, 0o755);
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const prefix = uniquePrefix("replay");
     const log = join(dir, "agent.log");
@@ -31,6 +33,8 @@ describe("a replayed signed delivery", () => {
     (payload.label as { name: string }).name = "agent:develop";
     const number = (payload.issue as { number: number }).number;
     const forge = new MemoryForge("github");
+    // The example payload's clone URL is on github.com: this forge's git host (the workspaces are directories).
+    forge.gitHosts = ["https://github.com"];
     forge.addIssue({ number, title: "Spelling", body: "Fix the typo", labels: ["agent:develop"] });
 
     const deps = await testDeps(testRedisUrl(), prefix, { config });
