@@ -76,14 +76,14 @@ describe("a stage job whose clone URL is not the forge's", () => {
     return waitForRunEnd(store, runId, { timeoutMs: 60_000, intervalMs: 100 });
   }
 
-  it("fails for good before any forge call or git, and the token goes nowhere", async () => {
+  it("fails for good before any git or credentials, and the token goes nowhere", async () => {
     const record = await run(fixtureConfig({ FIXTURE_WRITE: "x.txt" }));
     expect(record.state).toBe("failed");
     expect(record.reason).toMatch(/Refusing the job: its clone URL .* is on `http:\/\/127\.0\.0\.1:\d+`/);
     expect(record.reason).toContain("https://forge.test");
     expect(requests).toEqual([]);
     expect(forge.calls.map((c) => c.method)).not.toContain("gitCredentials");
-    expect(forge.calls.map((c) => c.method)).not.toContain("getIssue");
+    // The trigger checks (permission, label still on) ask the forge's own API first; no git, no credentials.
     expect(readdirSync(join(dir, "data")).includes("worktrees")).toBe(false);
     expect(JSON.stringify([record, forge.calls])).not.toContain(TOKEN);
   });

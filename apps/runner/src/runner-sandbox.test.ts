@@ -54,7 +54,12 @@ describe("runner (in process): the sandbox", () => {
     expect(existsSync(join(home, "count"))).toBe(true);
     expect(statSync(home).mode & 0o777).toBe(0o700);
     // A second run of the same issue finds its HOME (what `/retry` resume needs).
-    const second = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("sb2") });
+    // An operator trigger: the first run's success took the stage label off, and a label run needs it still on.
+    const second = await enqueueStage(queue, store, {
+      ref,
+      stage: "develop",
+      trigger: { kind: "operator", by: "op", deliveryId: "sb2" },
+    });
     expect(await ended(second)).toMatchObject({ state: "succeeded" });
     expect(JSON.parse(readFileSync(join(dir, "ws", "issue-7", "who.json"), "utf8")).n).toBe(1);
   });

@@ -46,7 +46,9 @@ for (const flavour of ["github", "gitea"] as const) {
       // What an agent that printed `"session_id":"--dangerously-skip-permissions"` would have left in its record.
       t.setLast({ ...lastRun, sessionId: "--dangerously-skip-permissions" });
       const id = await t.send("alice", "/retry", [{ name: "retry" }]);
-      expect(t.calls.enqueue).toEqual([["develop", { kind: "retry", by: "alice", deliveryId: `d-${id}` }, {}]]);
+      expect(t.calls.enqueue).toEqual([
+        ["develop", { kind: "retry", by: "alice", deliveryId: `d-${id}`, commentId: id }, {}],
+      ]);
       expect(t.reactionsOn(id)).toEqual(["eyes", "+1"]);
       expect(t.botReplies()[0]).toMatch(
         /Retrying stage `develop` \(run `r-1`, in a fresh agent session: the earlier session id is malformed\)/,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "@forgehand/core";
@@ -32,7 +33,8 @@ export async function guardMirrorConfig(mirror: string, log: Logger): Promise<vo
 /** Writes MIRROR_CONFIG atomically (temp file + rename), so a concurrent git never reads half a file. */
 export async function writeMirrorConfig(mirror: string): Promise<void> {
   const file = join(mirror, "config");
-  const tmp = `${file}.forgehand-${process.pid}-${Date.now()}`;
+  // Unique per call: two git calls of one process can rewrite the same mirror in the same millisecond.
+  const tmp = `${file}.forgehand-${process.pid}-${randomUUID()}`;
   await writeFile(tmp, MIRROR_CONFIG, { mode: 0o644 });
   await rename(tmp, file);
 }
