@@ -12,7 +12,7 @@ import { report } from "../harness/child";
 import { FIXTURES } from "./bench-config";
 import { createBareOrigin } from "./git-origin";
 
-const [itersArg = "3", dir = "/tmp"] = process.argv.slice(2);
+const [itersArg = "3", dir = "/tmp", variantsArg = "direct,bwrap,fast,node"] = process.argv.slice(2);
 const iterations = Number(itersArg);
 const fixture = join(FIXTURES, "report-start.mjs");
 const outDir = join(dir, "out");
@@ -43,7 +43,7 @@ const push = (k: string, v: number | undefined) => {
   samples[k] ??= [];
   samples[k].push(v);
 };
-const variants: Variant[] = ["direct", "bwrap", "fast", "node"];
+const variants = variantsArg.split(",") as Variant[];
 for (let i = 0; i < iterations; i++) {
   // Rotate the order so no variant always runs right after another.
   const order = variants.map((_, j) => variants[(i + j) % variants.length]!);

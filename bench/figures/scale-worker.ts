@@ -134,9 +134,12 @@ async function measure(count: number, kindArg: string) {
   // The sandbox's own processes (outer bwrap, its pid-namespace reaper, the egress bridge's node) apart from the
   // agents (the fixture; with the fast init the agent is exec'd from the init, so there is no init process left).
   const procs = descendants();
-  const isAgent = (cmd: string) => cmd.includes(fixture!);
+  // By argv: bwrap's own argv holds the agent's command too, so match the program, not the whole line.
+  const argv0 = (cmd: string) => cmd.split(" ")[0]?.split("/").pop() ?? "";
+  const isAgent = (cmd: string) => argv0(cmd) === "node" && cmd.split(" ")[1]?.endsWith(fixture!);
+  const isBridge = (cmd: string) => cmd.split(" ")[1]?.endsWith("forgehand-bridge.mjs");
   const sum = (list: typeof procs, k: "rssKiB" | "pssKiB") => list.reduce((a, p) => a + p[k], 0) / 1024;
-  const sandboxProcs = procs.filter((p) => !isAgent(p.cmd));
+  const sandboxProcs = procs.filter((p) => argv0(p.cmd) === "bwrap" || isBridge(p.cmd));
   const agentProcs = procs.filter((p) => isAgent(p.cmd));
   const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
   const linesPerS = ((lines - lines0) / wall) * 1000;
@@ -154,7 +157,7 @@ async function measure(count: number, kindArg: string) {
     sandboxRssMiB: sum(sandboxProcs, "rssKiB"),
     sandboxPssMiB: sum(sandboxProcs, "pssKiB"),
     sandboxBridgePssMiB: sum(
-      sandboxProcs.filter((p) => p.cmd.includes("forgehand-bridge")),
+      sandboxProcs.filter((p) => isBridge(p.cmd)),
       "pssKiB",
     ),
     agentProcs: agentProcs.length,
