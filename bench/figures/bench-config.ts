@@ -6,7 +6,14 @@ export const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 
 /** A valid forgehand config with one stage (`analyse`, label `agent:analyse`) running `command`. */
 export function benchConfig(
-  options: { command?: string[]; env?: Record<string, string>; killGraceMs?: number; concurrency?: number } = {},
+  options: {
+    command?: string[];
+    env?: Record<string, string>;
+    killGraceMs?: number;
+    concurrency?: number;
+    /** `false`: the agent runs unsandboxed (`sandbox: { enabled: false }`, the baseline of figure 2). */
+    sandbox?: boolean;
+  } = {},
 ): Config {
   return parseConfig(
     {
@@ -16,7 +23,10 @@ export function benchConfig(
           parser: "lines",
           env: options.env ?? {},
           // Sandboxed (the default, as in production): the start files go to BENCH_OUT_DIR outside the worktree.
-          sandbox: { writable: options.env?.BENCH_OUT_DIR ? [options.env.BENCH_OUT_DIR] : [] },
+          sandbox:
+            options.sandbox === false
+              ? { enabled: false }
+              : { writable: options.env?.BENCH_OUT_DIR ? [options.env.BENCH_OUT_DIR] : [] },
         },
       },
       stages: [{ name: "analyse", label: BENCH_STAGE_LABEL, agent: "bench", prompt: "inline:Fix {{issue.title}}" }],

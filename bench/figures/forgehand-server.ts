@@ -27,6 +27,8 @@ export interface ServerOptions {
   issues: number;
   fullName: string;
   cloneUrl: string;
+  /** `false`: the agent runs with `sandbox: { enabled: false }`. @defaultValue true */
+  sandbox?: boolean;
 }
 
 const BOT = "forgehand-bench[bot]";
@@ -44,7 +46,13 @@ async function main() {
   forge.removeLabel = async () => {};
   const forges = memoryForges(forge);
   const forgesWithBot: ForgeClients = { for: (f, i) => forges.for(f, i), botLogin: () => BOT };
-  const config = benchConfig({ command: o.command, env: o.agentEnv, killGraceMs: o.killGraceMs, concurrency: 4 });
+  const config = benchConfig({
+    command: o.command,
+    env: o.agentEnv,
+    killGraceMs: o.killGraceMs,
+    concurrency: 4,
+    sandbox: o.sandbox,
+  });
   const redis = createRedis(o.redisUrl, "webhook");
   await untilReady(redis);
   const app = createApp({

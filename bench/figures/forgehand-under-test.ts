@@ -42,7 +42,14 @@ export interface ForgehandUnderTest {
  */
 export async function startForgehand(
   ctx: FigureContext,
-  options: { command: string[]; agentEnv?: Record<string, string>; killGraceMs: number; issues: number },
+  options: {
+    command: string[];
+    agentEnv?: Record<string, string>;
+    killGraceMs: number;
+    issues: number;
+    /** `false`: the agent runs unsandboxed. @defaultValue true (as in production) */
+    sandbox?: boolean;
+  },
 ): Promise<ForgehandUnderTest> {
   const dir = join(ctx.tmpDir, `fh-${randomUUID().slice(0, 6)}`);
   const outDir = join(dir, "out");
@@ -68,6 +75,7 @@ export async function startForgehand(
       issues: options.issues,
       fullName: FULL_NAME,
       cloneUrl,
+      ...(options.sandbox === false ? { sandbox: false } : {}),
     };
     child = await startChild<{ port: number }>(SERVER, [], {
       env: { BENCH_SERVER_OPTIONS: JSON.stringify(serverOptions) },

@@ -2,7 +2,7 @@
 // does. Starts N fixtures, waits until every one has
 // printed its first line, lets them settle, measures this process's CPU (process.cpuUsage delta) and
 // RSS over a fixed window, then aborts them all (verified kill) and prints the figures as one JSON line.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RunOutcome, supervise } from "@forgehand/supervisor";
@@ -29,7 +29,43 @@ async function main() {
   }
 }
 
-async function measure(count: number, kind: string) {
+/** Every descendant of this process, with its command line, RSS and PSS (KiB, from /proc/<pid>/smaps_rollup). */
+function descendants(): { pid: number; cmd: string; rssKiB: number; pssKiB: number }[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {}
+  }
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) {
+      if (!mine.has(pid) && mine.has(ppid)) {
+        mine.add(pid);
+        grew = true;
+      }
+    }
+  }
+  mine.delete(process.pid);
+  const out = [];
+  for (const pid of mine) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+      const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(rollup)?.[1] ?? 0);
+      out.push({ pid, cmd, rssKiB: kib("Rss"), pssKiB: kib("Pss") });
+    } catch {}
+  }
+  return out;
+}
+
+async function measure(count: number, kindArg: string) {
+  // `sandboxed-idle`: the idle fixture in the default sandbox (bwrap, run cgroup, egress proxy, agent uid).
+  const sandboxed = kindArg.startsWith("sandboxed-");
+  const kind = kindArg.replace(/^sandboxed-/, "");
   const controllers: AbortController[] = [];
   const outcomes: Promise<RunOutcome>[] = [];
   let started = 0;
@@ -41,7 +77,7 @@ async function measure(count: number, kind: string) {
   }
   for (let i = 0; i < count; i++) {
     // Each run has its own worktree: the verified kill also takes every process whose cwd is inside it.
-    const cwd = join(dir, `${kind}-${count}`, `wt-${i}`);
+    const cwd = join(dir, `${kindArg}-${count}`, `wt-${i}`);
     mkdirSync(cwd, { recursive: true });
     const ac = new AbortController();
     controllers.push(ac);
@@ -57,8 +93,18 @@ async function measure(count: number, kind: string) {
         limits: { timeoutMs: 30 * 60_000, stallMs: 5 * 60_000, maxTurns: 1_000_000, maxBudgetUsd: 1_000_000 },
         killGraceMs: 2_000,
         signal: ac.signal,
-        runId: `scale-${kind}-${count}-${i}`,
-        onLog: () => {
+        runId: `scale-${kindArg}-${count}-${i}`,
+        ...(sandboxed
+          ? {
+              sandbox: {
+                allow: ["api.anthropic.com:443"],
+                cgroup: { name: `bench-scale-${process.pid}-${count}-${i}` },
+              },
+            }
+          : {}),
+        onLog: (stream) => {
+          // The sandbox's own `system` lines are no sign that the agent runs.
+          if (stream !== "stdout") return;
           lines++;
           if (first) {
             first = false;
@@ -69,7 +115,7 @@ async function measure(count: number, kind: string) {
     );
     live.push({ ac, outcome: outcomes[i]! });
   }
-  const deadline = performance.now() + 120_000;
+  const deadline = performance.now() + 150_000;
   while (started < count) {
     if (performance.now() > deadline) throw new Error(`[bench] only ${started} of ${count} agents started in 120 s`);
     await sleep(50);
@@ -85,6 +131,16 @@ async function measure(count: number, kind: string) {
   const wall = performance.now() - w0;
   const elu = performance.eventLoopUtilization(elu0);
   const rssMiB = process.memoryUsage().rss / 2 ** 20;
+  // The sandbox's own processes (outer bwrap, its pid-namespace reaper, the egress bridge's node) apart from the
+  // agents (the fixture; with the fast init the agent is exec'd from the init, so there is no init process left).
+  const procs = descendants();
+  // By argv: bwrap's own argv holds the agent's command too, so match the program, not the whole line.
+  const argv0 = (cmd: string) => cmd.split(" ")[0]?.split("/").pop() ?? "";
+  const isAgent = (cmd: string) => argv0(cmd) === "node" && cmd.split(" ")[1]?.endsWith(fixture!);
+  const isBridge = (cmd: string) => cmd.split(" ")[1]?.endsWith("forgehand-bridge.mjs");
+  const sum = (list: typeof procs, k: "rssKiB" | "pssKiB") => list.reduce((a, p) => a + p[k], 0) / 1024;
+  const sandboxProcs = procs.filter((p) => argv0(p.cmd) === "bwrap" || isBridge(p.cmd));
+  const agentProcs = procs.filter((p) => isAgent(p.cmd));
   const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
   const linesPerS = ((lines - lines0) / wall) * 1000;
   live.length = 0;
@@ -95,8 +151,18 @@ async function measure(count: number, kind: string) {
   const survivors = results.reduce((s, r) => s + (r.kill?.survivors.length ?? 0), 0);
   report({
     count,
-    kind,
+    kind: kindArg,
     startupMs,
+    sandboxProcs: sandboxProcs.length,
+    sandboxRssMiB: sum(sandboxProcs, "rssKiB"),
+    sandboxPssMiB: sum(sandboxProcs, "pssKiB"),
+    sandboxBridgePssMiB: sum(
+      sandboxProcs.filter((p) => isBridge(p.cmd)),
+      "pssKiB",
+    ),
+    agentProcs: agentProcs.length,
+    agentRssMiB: sum(agentProcs, "rssKiB"),
+    agentPssMiB: sum(agentProcs, "pssKiB"),
     windowMs: wall,
     cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
     userPct: (cpu.user / 1000 / wall) * 100,

@@ -64,6 +64,37 @@ describe("buildBwrapArgv", () => {
     expect(argv.slice(-3)).toEqual(["claude", "-p", "hi"]);
   });
 
+  it("fast init: setpriv drops to the agent (groups and inheritable caps cleared) before perl runs the init", () => {
+    const fast = {
+      perl: "/usr/bin/perl",
+      setpriv: "/usr/bin/setpriv",
+      bridge: { hostScript: "/app/sandbox-bridge.mjs", path: "/run/forgehand-bridge.mjs" },
+    };
+    const init = { node: "/usr/bin/node", hostScript: "/app/sandbox-init.pl", path: "/run/forgehand-init.pl", fast };
+    const argv = buildBwrapArgv(base({ init, envFile: "/run/forgehand/env" }));
+    expect(binds(argv)).toContainEqual(["--ro-bind", "/app/sandbox-bridge.mjs", "/run/forgehand-bridge.mjs"]);
+    const after = argv.slice(argv.indexOf("--") + 1);
+    expect(after.slice(0, 7)).toEqual([
+      "/usr/bin/setpriv",
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "--inh-caps=-all",
+      "--",
+      "/usr/bin/perl",
+    ]);
+    expect(after.join(" ")).toContain(
+      "/run/forgehand-init.pl --env-file /run/forgehand/env --uid 65534 --gid 65534 --proxy-port 3128 " +
+        "--bridge /usr/bin/node /run/forgehand-bridge.mjs --proxy-socket /run/forgehand/proxy.sock -- claude -p hi",
+    );
+    // A non-root runner maps the agent in a user namespace: no setpriv, perl runs the init directly.
+    const userns = buildBwrapArgv(base({ init, userns: { uid: 1000, gid: 1000 }, dropTo: undefined }));
+    expect(userns.slice(userns.indexOf("--") + 1)[0]).toBe("/usr/bin/perl");
+    expect(() => buildBwrapArgv(base({ init: { ...init, fast: { ...fast, setpriv: undefined } } }))).toThrow(
+      /needs `setpriv`/,
+    );
+  });
+
   it("non-root runner: a user namespace mapping the agent to the runner's own ids, no uid switch in the init", () => {
     const argv = buildBwrapArgv(base({ userns: { uid: 1000, gid: 1000 }, dropTo: undefined }));
     expect(bwrapPart(argv).join(" ")).toContain("--unshare-user --uid 1000 --gid 1000");

@@ -40,8 +40,12 @@ export interface BwrapSpec {
   home: { hostDir: string; path: string };
   /** Per-run dir with the proxy socket and the init's env file, bound read-only at `path`. */
   runDir: { hostDir: string; path: string };
-  /** The in-sandbox init: node binary (already visible read-only) and the script, bound read-only at `path`. */
-  init: { node: string; hostScript: string; path: string };
+  /**
+   * The in-sandbox init, bound read-only at `path`: forgehand's node init (sandbox-init.mjs: spawns the agent), or
+   * the fast perl init (sandbox-init.pl: `exec`s the agent; root runner: `setpriv` drops to `dropTo` before it;
+   * its egress bridge is `node bridge.hostScript`, bound at `bridge.path`). Interpreters must be visible read-only.
+   */
+  init: { node: string; hostScript: string; path: string; fast?: FastInit };
   /**
    * Runner not root: `--unshare-user` mapping the agent to this (the runner's own) uid/gid.
    * Runner root: `null` — bwrap keeps the init namespace (it mounts as real root), drops every capability but
@@ -57,6 +61,14 @@ export interface BwrapSpec {
   hostname?: string;
   /** The agent's argv, run by the init. */
   command: string[];
+}
+
+/** What the fast init needs (see `BwrapSpec.init`). */
+export interface FastInit {
+  perl: string;
+  /** Root runner only: util-linux `setpriv`, which switches to `dropTo` before the init runs. */
+  setpriv?: string;
+  bridge: { hostScript: string; path: string };
 }
 
 /** Paths that must never be bound into a sandbox: bwrap would make them visible (or the sandbox meaningless). */
@@ -170,11 +182,31 @@ export function buildBwrapArgv(spec: BwrapSpec): string[] {
   bind("--ro-bind", abs(spec.runDir.hostDir, "run dir"), runDir);
   const initPath = abs(spec.init.path, "init path");
   bind("--ro-bind", abs(spec.init.hostScript, "init script"), initPath);
-  a.push("--chdir", worktree);
+  const fast = spec.init.fast;
+  const bridgePath = fast ? abs(fast.bridge.path, "bridge path") : "";
+  if (fast) bind("--ro-bind", abs(fast.bridge.hostScript, "bridge script"), bridgePath);
+  a.push("--chdir", worktree, "--");
 
-  a.push("--", abs(spec.init.node, "node"), initPath, "--env-file", spec.envFile);
+  const node = abs(spec.init.node, "node");
+  if (!fast) {
+    a.push(node, initPath, "--env-file", spec.envFile);
+    if (spec.dropTo) a.push("--uid", String(spec.dropTo.uid), "--gid", String(spec.dropTo.gid));
+    if (spec.proxy) a.push("--proxy-socket", spec.proxy.socket, "--proxy-port", String(spec.proxy.port));
+    a.push("--", ...spec.command);
+    return a;
+  }
+  if (spec.dropTo) {
+    if (!fast.setpriv) throw new TypeError("[sandbox] the fast init of a root runner needs `setpriv`");
+    const { uid, gid } = spec.dropTo;
+    // Inheritable capabilities cleared too (and so the ambient ones): nothing survives into an exec'd file.
+    a.push(abs(fast.setpriv, "setpriv"), `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--inh-caps=-all");
+    a.push("--");
+  }
+  a.push(abs(fast.perl, "perl"), initPath, "--env-file", spec.envFile);
   if (spec.dropTo) a.push("--uid", String(spec.dropTo.uid), "--gid", String(spec.dropTo.gid));
-  if (spec.proxy) a.push("--proxy-socket", spec.proxy.socket, "--proxy-port", String(spec.proxy.port));
+  if (spec.proxy) {
+    a.push("--proxy-port", String(spec.proxy.port), "--bridge", node, bridgePath, "--proxy-socket", spec.proxy.socket);
+  }
   a.push("--", ...spec.command);
   return a;
 }

@@ -27,7 +27,8 @@ const git = (cwd: string, ...args: string[]) =>
     env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" },
   });
 
-describe.skipIf(!bwrap)("createSandbox with the real bwrap", () => {
+// Every channel, with each init: the fast one (perl + setpriv, the default) and the node one (the fallback).
+describe.skipIf(!bwrap).each(["fast", "node"] as const)("createSandbox with the real bwrap (%s init)", (init) => {
   // A forgehand data dir in miniature: a bare mirror, this run's worktree and another issue's, a pid registry,
   // a config file with secrets, and the runner's HOME.
   const root = mkdtempSync(join(tmpdir(), "fh-sbx-"));
@@ -122,6 +123,7 @@ describe.skipIf(!bwrap)("createSandbox with the real bwrap", () => {
       readOnly: [roSecretDir],
       allow: [`127.0.0.1:${allowedPort}`],
       bwrap,
+      init,
       ...over,
     });
     sandboxes.push(sb);
@@ -159,6 +161,18 @@ describe.skipIf(!bwrap)("createSandbox with the real bwrap", () => {
     expect((out.Groups ?? "").trim()).toBe("");
     expect(out.public).toBe("read");
     expect(out.rootonly).toBeUndefined();
+  });
+
+  it("the agent holds no capability (effective, permitted, inheritable, ambient) and cannot gain one", async () => {
+    const sb = make('grep -E "^(Cap(Inh|Prm|Eff|Amb)|NoNewPrivs):" /proc/self/status | tr -d "\\t" | sed "s/:/=/"');
+    await sb.prepare();
+    expect(sb.init).toBe(init);
+    const out = kv((await runSandboxed(sb)).stdout);
+    for (const cap of ["CapPrm", "CapEff", "CapAmb"]) expect(out[cap], cap).toBe("0000000000000000");
+    // setpriv clears the inheritable set too; node cannot, and leaves bwrap's SETUID|SETGID (0xc0) there, which
+    // no_new_privs makes useless (an exec never turns inheritable bits into permitted ones under it).
+    if (init === "fast" || !isRoot) expect(out.CapInh).toBe("0000000000000000");
+    expect(out.NoNewPrivs).toBe("1");
   });
 
   it("sees no host process, cannot signal the runner, sees none of forgehand's files", async () => {

@@ -24,6 +24,9 @@ import { gitExposure, readWorktreeGit } from "./worktree-git";
 export const SANDBOX_HOME = "/home/agent";
 export const SANDBOX_RUN_DIR = "/run/forgehand";
 export const SANDBOX_INIT_PATH = "/run/forgehand-init.mjs";
+/** The fast init and its egress bridge (see `SandboxSpec.init`). */
+export const SANDBOX_FAST_INIT_PATH = "/run/forgehand-init.pl";
+export const SANDBOX_BRIDGE_PATH = "/run/forgehand-bridge.mjs";
 /** Port of the egress bridge on the sandbox's own loopback. */
 export const SANDBOX_PROXY_PORT = 3128;
 
@@ -70,6 +73,13 @@ export interface SandboxSpec {
   node?: string;
   /** The runner's HOME (`~/` in `home` entries); never visible in the sandbox. @defaultValue os.homedir() */
   runnerHome?: string;
+  /**
+   * `fast`: perl (perl-base) execs the agent after util-linux `setpriv` dropped the uid; the egress bridge's node
+   * starts beside the agent, not before it (no second node start on the way to the agent). `node`: forgehand's
+   * node init spawns the agent. `auto` (default): `fast` when perl (and, for a root runner, setpriv) is in a system
+   * dir, else `node`.
+   */
+  init?: "auto" | "fast" | "node";
 }
 
 export interface Sandbox {
@@ -95,15 +105,33 @@ export interface Sandbox {
   readonly cgroupUnavailable: string | undefined;
   /** Root runner: what handing the worktree to the agent (prepare) and back (cleanup) cost. */
   readonly worktreeChown: { entries: number; ms: number; backEntries?: number; backMs?: number } | undefined;
+  /** Which init runs in the sandbox (see `SandboxSpec.init`). */
+  readonly init: "fast" | "node";
+  /** What prepare() spent, ms: in total and per step (the steps after `dirs` run concurrently). */
+  readonly timings: { prepareMs?: number; dirsMs?: number; homeMs?: number; proxyMs?: number; cgroupMs?: number };
 }
 
 export { SandboxSetupError };
 
 const INIT_SCRIPT = fileURLToPath(new URL("./sandbox-init.mjs", import.meta.url));
+const FAST_INIT_SCRIPT = fileURLToPath(new URL("./sandbox-init.pl", import.meta.url));
+const BRIDGE_SCRIPT = fileURLToPath(new URL("./sandbox-bridge.mjs", import.meta.url));
 
-/** `bwrap` on PATH (or the standard locations), or undefined. */
+/** `bwrap` on PATH (or the standard locations), or undefined. Cached per PATH (looked up for every run). */
+const bwrapCache = new Map<string, string | undefined>();
 export function findBwrap(PATH = process.env.PATH ?? ""): string | undefined {
-  return whichIn("bwrap", `${PATH}:/usr/bin:/bin:/usr/local/bin`);
+  if (!bwrapCache.has(PATH)) bwrapCache.set(PATH, whichIn("bwrap", `${PATH}:/usr/bin:/bin:/usr/local/bin`));
+  return bwrapCache.get(PATH);
+}
+
+let fastTools: { perl?: string; setpriv?: string } | undefined;
+/** perl and setpriv from the system dirs only (they run as root before the drop: never from a user's PATH). */
+export function findFastInitTools(): { perl?: string; setpriv?: string } {
+  fastTools ??= {
+    perl: whichIn("perl", "/usr/bin:/bin"),
+    setpriv: whichIn("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin"),
+  };
+  return fastTools;
 }
 
 /**
@@ -118,7 +146,17 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
   const hostHome = spec.homeDir ?? join(runDir, "home");
   const hostRun = join(runDir, "run");
   const socketPath = join(hostRun, "proxy.sock");
-  const envFile = join(hostRun, "env.json");
+  const tools = findFastInitTools();
+  // The fast init's env file is NUL-separated NAME=VALUE: a name holding `=` (or a NUL anywhere) needs the JSON one.
+  const plainEnv = Object.entries(spec.env).every(([k, v]) => k && !/[=\0]/.test(k) && !v.includes("\0"));
+  const fastOk = plainEnv && tools.perl !== undefined && (!identity.runnerIsRoot || tools.setpriv !== undefined);
+  if (spec.init === "fast" && !fastOk) {
+    throw new SandboxSetupError(
+      "the fast init needs perl (and, for a root runner, setpriv) in /usr/bin and env names without `=`",
+    );
+  }
+  const init: "fast" | "node" = spec.init === "node" || !fastOk ? "node" : "fast";
+  const envFile = join(hostRun, init === "fast" ? "env" : "env.json");
   const rules = (spec.allow ?? []).map(parseEgressRule);
   const node = spec.node ?? process.execPath;
   const runnerHome = spec.runnerHome ?? homedir();
@@ -168,6 +206,7 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
   let worktreeOwner: { uid: number; gid: number } | undefined;
   let worktreeChown: Sandbox["worktreeChown"];
   let argv: string[] | undefined;
+  const timings: Sandbox["timings"] = {};
   let prepared = false;
   let cleaned = false;
 
@@ -197,10 +236,22 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
       git: git ? gitExposure(git, spec.git ?? "read-only") : undefined,
       home: { hostDir: hostHome, path: SANDBOX_HOME },
       runDir: { hostDir: hostRun, path: SANDBOX_RUN_DIR },
-      init: { node, hostScript: INIT_SCRIPT, path: SANDBOX_INIT_PATH },
+      init:
+        init === "fast"
+          ? {
+              node,
+              hostScript: FAST_INIT_SCRIPT,
+              path: SANDBOX_FAST_INIT_PATH,
+              fast: {
+                perl: tools.perl!,
+                setpriv: tools.setpriv,
+                bridge: { hostScript: BRIDGE_SCRIPT, path: SANDBOX_BRIDGE_PATH },
+              },
+            }
+          : { node, hostScript: INIT_SCRIPT, path: SANDBOX_INIT_PATH },
       userns: identity.runnerIsRoot ? null : { uid: identity.uid, gid: identity.gid },
       dropTo: identity.runnerIsRoot ? { uid: identity.uid, gid: identity.gid } : undefined,
-      envFile: `${SANDBOX_RUN_DIR}/env.json`,
+      envFile: `${SANDBOX_RUN_DIR}/${init === "fast" ? "env" : "env.json"}`,
       proxy: { socket: `${SANDBOX_RUN_DIR}/proxy.sock`, port: SANDBOX_PROXY_PORT },
       hostname: "forgehand-sandbox",
       command: spec.command,
@@ -233,6 +284,8 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
     get worktreeChown() {
       return worktreeChown;
     },
+    init,
+    timings,
     async prepare() {
       if (prepared) throw new Error("[sandbox] prepare() called twice");
       prepared = true;
@@ -241,49 +294,80 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
           throw new SandboxSetupError(`the worktree ${worktree} does not exist`);
         }
         argv = build(); // fails early (bwrap missing) before anything is made
+        const t0 = performance.now();
+        const since = (t: number) => Math.round((performance.now() - t) * 10) / 10;
         await mkdir(runDir, { mode: 0o700 });
-        await mkdir(hostHome, { recursive: true, mode: 0o700 });
+        await Promise.all([mkdir(hostHome, { recursive: true, mode: 0o700 }), mkdir(hostRun, { mode: 0o711 })]);
         await chmod(hostHome, 0o700);
-        await mkdir(hostRun, { mode: 0o711 });
-        await writeFile(envFile, JSON.stringify(env), { mode: 0o600 });
+        const envText =
+          init === "fast"
+            ? Object.entries(env)
+                .map(([k, v]) => `${k}=${v}\0`)
+                .join("")
+            : JSON.stringify(env);
+        await writeFile(envFile, envText, { mode: 0o600 });
+        // The fast init reads it after setpriv's drop: readable by the agent only (it is the agent's own env).
+        if (init === "fast" && identity.runnerIsRoot) await lchown(envFile, agent.uid, agent.gid);
         for (const f of spec.files ?? []) {
-          if (!/^[\w.-]+$/.test(f.name) || f.name === "env.json" || f.name === "proxy.sock" || f.name.startsWith(".")) {
+          if (
+            !/^[\w.-]+$/.test(f.name) ||
+            ["env", "env.json", "proxy.sock"].includes(f.name) ||
+            f.name.startsWith(".")
+          ) {
             throw new SandboxSetupError(`bad run-dir file name \`${f.name}\``);
           }
           const path = join(hostRun, f.name);
           await writeFile(path, f.content, { mode: 0o600 });
           if (identity.runnerIsRoot) await lchown(path, agent.uid, agent.gid);
         }
-        await seedHome(spec.home ?? [], hostHome, runnerHome);
-        if (identity.runnerIsRoot) await chownTree(hostHome, agent.uid, agent.gid);
-        proxy = await startEgressProxy({
-          socketPath,
-          allow: rules,
-          onDenied: spec.onDenied,
-          socketOwner: identity.runnerIsRoot ? agent : undefined,
-        });
-        if (identity.runnerIsRoot) {
-          for (const w of writable) await checkWritableBy(w, agent);
-          const st = await lstat(worktree);
-          worktreeOwner = { uid: st.uid, gid: st.gid };
-          const t0 = performance.now();
-          const entries = await chownTree(worktree, agent.uid, agent.gid, [join(worktree, ".git")]);
-          worktreeChown = { entries, ms: Math.round(performance.now() - t0) };
-        }
-        if (spec.cgroup !== false) {
-          const c = spec.cgroup ?? {};
-          try {
-            cgroup = await createRunCgroup({
-              name: c.name ?? `run-${id}`,
-              memoryMax: c.memoryMax,
-              pidsMax: c.pidsMax,
-              root: c.root,
+        timings.dirsMs = since(t0);
+        // Independent steps, concurrently; allSettled so that nothing is still being made when cleanup runs.
+        const step = async (key: "homeMs" | "proxyMs" | "cgroupMs" | undefined, f: () => Promise<void>) => {
+          const t = performance.now();
+          await f();
+          if (key) timings[key] = since(t);
+        };
+        const results = await Promise.allSettled([
+          step("homeMs", async () => {
+            await seedHome(spec.home ?? [], hostHome, runnerHome);
+            if (identity.runnerIsRoot) await chownTree(hostHome, agent.uid, agent.gid);
+          }),
+          step("proxyMs", async () => {
+            proxy = await startEgressProxy({
+              socketPath,
+              allow: rules,
+              onDenied: spec.onDenied,
+              socketOwner: identity.runnerIsRoot ? agent : undefined,
             });
-          } catch (error) {
-            if (!(error instanceof CgroupUnavailableError) || c.required) throw error;
-            cgroupUnavailable = error.message;
-          }
-        }
+          }),
+          step(undefined, async () => {
+            if (!identity.runnerIsRoot) return;
+            for (const w of writable) await checkWritableBy(w, agent);
+            const st = await lstat(worktree);
+            worktreeOwner = { uid: st.uid, gid: st.gid };
+            const t = performance.now();
+            const entries = await chownTree(worktree, agent.uid, agent.gid, [join(worktree, ".git")]);
+            worktreeChown = { entries, ms: Math.round(performance.now() - t) };
+          }),
+          step("cgroupMs", async () => {
+            if (spec.cgroup === false) return;
+            const c = spec.cgroup ?? {};
+            try {
+              cgroup = await createRunCgroup({
+                name: c.name ?? `run-${id}`,
+                memoryMax: c.memoryMax,
+                pidsMax: c.pidsMax,
+                root: c.root,
+              });
+            } catch (error) {
+              if (!(error instanceof CgroupUnavailableError) || c.required) throw error;
+              cgroupUnavailable = error.message;
+            }
+          }),
+        ]);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+        timings.prepareMs = since(t0);
         argv = build();
       } catch (error) {
         await sandbox.cleanup().catch(() => {});

@@ -1,8 +1,8 @@
 import { scanProcesses } from "../proc";
 
 /**
- * The host pid of the sandbox's init (forgehand's sandbox-init.mjs) under a spawned bwrap, or undefined while it
- * is not running yet / any more. The chain is `bwrap` (spawned; maybe via the cgroup's `sh -c … exec`, same pid)
+ * The host pid of the sandbox's init (forgehand's sandbox-init.mjs; with the fast init, which execs the agent, the
+ * agent itself) under a spawned bwrap, or undefined while it is not running yet / any more. The chain is `bwrap` (spawned; maybe via the cgroup's `sh -c … exec`, same pid)
  * → bwrap's pid-namespace reaper → the init → the agent.
  *
  * Why it matters: SIGTERM to the outer bwrap kills the whole sandbox at once (its reaper dies with it, with
