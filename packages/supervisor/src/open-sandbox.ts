@@ -3,7 +3,7 @@ import { readCommand } from "./proc";
 import { createSandbox, type Sandbox, SandboxSetupError, type SandboxSpec } from "./sandbox/create-sandbox";
 import { signalSandbox } from "./sandbox/sandbox-process";
 import type { SandboxOptions } from "./sandbox-options";
-import type { KillReport } from "./types";
+import type { KillReport, SandboxReport } from "./types";
 
 export type { SandboxOptions };
 
@@ -100,3 +100,13 @@ export async function openSandbox(options: OpenSandboxOptions): Promise<OpenSand
 }
 
 export { SandboxSetupError };
+
+/** What an outcome reports of the sandbox a process ran in (agent and command alike). */
+export function sandboxReport(sandbox: Sandbox): SandboxReport {
+  return {
+    deniedConnections: sandbox.deniedCount,
+    uid: sandbox.identity.uid,
+    ...(sandbox.cgroup ? { cgroup: sandbox.cgroup.path } : {}),
+    ...(sandbox.cgroupUnavailable ? { cgroupUnavailable: sandbox.cgroupUnavailable } : {}),
+  };
+}

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { type Logger, silentLogger } from "@forgehand/core";
 import { createKillOnce } from "./kill-once";
-import { type OpenSandbox, openSandbox, type SandboxOptions, SandboxSetupError } from "./open-sandbox";
+import { type OpenSandbox, openSandbox, type SandboxOptions, SandboxSetupError, sandboxReport } from "./open-sandbox";
 import { createOutputTail } from "./output-tail";
 import { pidEntryPath } from "./pid-registry";
 import { type RunRegistration, registerRun } from "./run-registration";
@@ -105,15 +105,9 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   try {
     const result = await runPlain(options, opened);
     await opened.close();
-    const { sandbox } = opened;
     return {
       ...result,
-      sandbox: {
-        deniedConnections: sandbox.deniedCount,
-        uid: sandbox.identity.uid,
-        ...(sandbox.cgroup ? { cgroup: sandbox.cgroup.path } : {}),
-        ...(sandbox.cgroupUnavailable ? { cgroupUnavailable: sandbox.cgroupUnavailable } : {}),
-      },
+      sandbox: sandboxReport(opened.sandbox),
     };
   } finally {
     await opened.close();

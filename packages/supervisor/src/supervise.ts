@@ -6,7 +6,7 @@ import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
 import { DEFAULT_PRICES } from "./estimate-cost-usd";
 import { createKillOnce } from "./kill-once";
 import { createLinesParser } from "./lines-parser";
-import { type OpenSandbox, openSandbox } from "./open-sandbox";
+import { type OpenSandbox, openSandbox, sandboxReport } from "./open-sandbox";
 import { abortReasonText, RunAbortedError } from "./run-aborted-error";
 import { createRunMeter, type RunMeter } from "./run-meter";
 import { type RunRegistration, registerRun } from "./run-registration";
@@ -80,15 +80,9 @@ async function runAgent(
     const outcome = await superviseSpawned(options, args, box, logger, started);
     if (!box) return outcome;
     await box.close();
-    const { sandbox } = box;
     return {
       ...outcome,
-      sandbox: {
-        deniedConnections: sandbox.deniedCount,
-        uid: sandbox.identity.uid,
-        ...(sandbox.cgroup ? { cgroup: sandbox.cgroup.path } : {}),
-        ...(sandbox.cgroupUnavailable ? { cgroupUnavailable: sandbox.cgroupUnavailable } : {}),
-      },
+      sandbox: sandboxReport(box.sandbox),
     };
   } finally {
     await box?.close();
