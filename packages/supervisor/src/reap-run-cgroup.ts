@@ -3,7 +3,7 @@ import { readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isInside } from "./proc";
-import { ownCgroup2Path, parseCgroup2Mounts } from "./sandbox/run-cgroup";
+import { cgroup2Mount, ownCgroup2Path } from "./sandbox/run-cgroup";
 
 /**
  * A crashed runner's run cgroups stay behind (the sandbox's cleanup never ran), possibly with processes in them:
@@ -22,12 +22,6 @@ const readText = (p: string) => {
     return "";
   }
 };
-
-/** The cgroup2 mount run cgroups are made on (the same choice as `detectCgroupSupport`). */
-function cgroup2Mount(): string | undefined {
-  const mounts = parseCgroup2Mounts(readText("/proc/self/mountinfo"));
-  return mounts.find((m) => m === "/sys/fs/cgroup") ?? mounts[0];
-}
 
 /** The directory this process makes run cgroups in, or undefined without cgroup v2. No side effects. */
 export function runCgroupParent(): string | undefined {

@@ -77,6 +77,12 @@ const readText = (p: string) => {
   }
 };
 
+/** The cgroup2 mount run cgroups are made on: `/sys/fs/cgroup` when it is cgroup2, else the first cgroup2 mount. */
+export function cgroup2Mount(): string | undefined {
+  const mounts = parseCgroup2Mounts(readText("/proc/self/mountinfo"));
+  return mounts.find((m) => m === "/sys/fs/cgroup") ?? mounts[0];
+}
+
 /**
  * Whether per-run cgroups can be made here: a cgroup2 mount, our own cgroup in it, a writable `forgehand` dir
  * under it, and `cgroup.kill` (Linux ≥ 5.14). Tries to enable memory and pids for the run cgroups; limits work
@@ -89,8 +95,7 @@ export async function detectCgroupSupport(root?: string): Promise<CgroupSupport>
     parent = join(root, "forgehand");
     mount = root;
   } else {
-    const mounts = parseCgroup2Mounts(readText("/proc/self/mountinfo"));
-    mount = mounts.find((m) => m === "/sys/fs/cgroup") ?? mounts[0];
+    mount = cgroup2Mount();
     if (!mount) return { available: false, reason: "no cgroup2 file system is mounted", controllers: [] };
     const own = ownCgroup2Path(readText("/proc/self/cgroup"));
     if (own === undefined)
