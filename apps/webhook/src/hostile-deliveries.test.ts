@@ -1,55 +1,12 @@
-import type { Hono } from "hono";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  GITHUB_SECRET,
-  giteaDelivery,
-  giteaFixture,
-  githubDelivery,
-  githubExample,
-  type QueueProbe,
-} from "./testing/delivery-fixtures";
-import { openWebhookHarness } from "./testing/webhook-harness";
+import { describe, expect, it } from "vitest";
+import { GITHUB_SECRET, giteaDelivery, giteaFixture, githubDelivery } from "./testing/delivery-fixtures";
+import { commentPayload as comment, labeledPayload as labeled, useHostileCorpus } from "./testing/hostile-corpus";
 import { signPayload } from "./verify-signature";
 
 // Every delivery here must be refused (4xx) or ignored (200 + "ignored"); none may enqueue,
 // write a stop flag, mark a delivery id or crash the process.
 
-let app: Hono;
-let probe: QueueProbe;
-let plain: Redis;
-let prefix: string;
-let close: () => Promise<void>;
-let sent = 0;
-
-beforeAll(async () => {
-  ({ app, probe, plain, prefix, close } = await openWebhookHarness("hostile"));
-});
-afterAll(async () => {
-  // The corpus as a whole: nothing enqueued, nothing written, and the app still serves.
-  expect(sent).toBeGreaterThanOrEqual(50);
-  expect(await probe.total()).toBe(0);
-  expect((await plain.keys(`${prefix}:*`)).filter((k) => !k.endsWith(":meta"))).toEqual([]);
-  expect((await app.request("/healthz")).status).toBe(200);
-  await close();
-});
-
-async function send(init: RequestInit, path = "/webhooks/github") {
-  sent++;
-  const res = await app.request(path, init);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-const comment = (body: string) => {
-  const p = githubExample("issue_comment", "created");
-  (p.comment as { body: string }).body = body;
-  return p;
-};
-const labeled = (name: string) => {
-  const p = githubExample("issues", "labeled");
-  (p.label as { name: string }).name = name;
-  return p;
-};
+const { send, request } = useHostileCorpus("hostile");
 const goodBody = JSON.stringify(labeled("agent:analyse"));
 const goodSig = `sha256=${signPayload(GITHUB_SECRET, goodBody)}`;
 
@@ -228,8 +185,7 @@ describe("hostile corpus", () => {
   });
 
   it("GET on a webhook route is not a delivery", async () => {
-    sent++;
-    expect((await app.request("/webhooks/gitea?payload=%7B%7D")).status).toBe(404);
+    expect((await request("/webhooks/gitea?payload=%7B%7D")).status).toBe(404);
   });
 
   it("Gitea: unsigned, wrongly signed and GitHub-only-header deliveries are refused", async () => {

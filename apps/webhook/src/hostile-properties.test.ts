@@ -1,48 +1,17 @@
 import fc from "fast-check";
-import type { Hono } from "hono";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { githubDelivery, githubExample, type QueueProbe } from "./testing/delivery-fixtures";
-import { openWebhookHarness } from "./testing/webhook-harness";
+import { describe, expect, it } from "vitest";
+import { githubDelivery } from "./testing/delivery-fixtures";
+import {
+  commentPayload as comment,
+  labeledPayload as labeled,
+  refused,
+  useHostileCorpus,
+} from "./testing/hostile-corpus";
 
 // The hostile corpus's property tests (hostile-deliveries.test.ts has the hand-written cases): every
 // delivery is refused (4xx) or ignored (200 + "ignored"); none may enqueue, write state or crash the app.
 
-let app: Hono;
-let probe: QueueProbe;
-let plain: Redis;
-let prefix: string;
-let close: () => Promise<void>;
-let sent = 0;
-
-beforeAll(async () => {
-  ({ app, probe, plain, prefix, close } = await openWebhookHarness("hostile-props"));
-});
-afterAll(async () => {
-  expect(sent).toBeGreaterThanOrEqual(50);
-  expect(await probe.total()).toBe(0);
-  expect((await plain.keys(`${prefix}:*`)).filter((k) => !k.endsWith(":meta"))).toEqual([]);
-  expect((await app.request("/healthz")).status).toBe(200);
-  await close();
-});
-
-async function send(init: RequestInit, path = "/webhooks/github") {
-  sent++;
-  const res = await app.request(path, init);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-const refused = (status: number) => status >= 400 && status < 500;
-const comment = (body: string) => {
-  const p = githubExample("issue_comment", "created");
-  (p.comment as { body: string }).body = body;
-  return p;
-};
-const labeled = (name: string) => {
-  const p = githubExample("issues", "labeled");
-  (p.label as { name: string }).name = name;
-  return p;
-};
+const { send } = useHostileCorpus("hostile-props");
 
 describe("hostile corpus: properties", () => {
   it("property: arbitrary bodies with arbitrary signatures never get past 401/400/413", async () => {
