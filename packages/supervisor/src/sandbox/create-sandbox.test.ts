@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isAlive, waitFor } from "../test-support";
 import type { AgentIdentity } from "./agent-identity";
@@ -383,44 +383,54 @@ describe.skipIf(!bwrap).each(["fast", "node"] as const)("createSandbox with the 
     rmSync(join(wt, "ready"));
   });
 
-  it.skipIf(!isRoot)("an unprivileged runner: a user namespace maps the agent to the runner's own uid", async () => {
-    // Simulated: bwrap spawned as 65534 (as the Docker image's `node` user would spawn it), its files its own.
-    const own = mkdtempSync(join(tmpdir(), "fh-sbx-unpriv-"));
-    chmodSync(own, 0o755);
-    const ownWt = join(own, "wt");
-    mkdirSync(ownWt);
-    await chownTree(own, 65534, 65534);
-    const sb = createSandbox({
-      worktree: ownWt,
-      command: [
-        "/bin/sh",
-        "-c",
-        'echo "uid=$(id -u)"; unshare -U true 2>/dev/null && echo userns=CREATED; echo x > f && echo wt=ok',
-      ],
-      env: { PATH: "/usr/bin:/bin" },
-      identity: { uid: 65534, gid: 65534, runnerIsRoot: false, source: "runner" },
-      runDirParent: own,
-      runnerHome,
-      cgroup: false,
-      bwrap,
-    });
-    sandboxes.push(sb);
-    try {
-      await sb.prepare();
-      await chownTree(sb.runDir, 65534, 65534); // a real unprivileged runner creates them as itself
-      const r = await runSandboxed(sb, { uid: 65534, gid: 65534 });
-      const out = kv(r.stdout);
-      expect(out.uid, r.stderr).toBe("65534");
-      // --disable-userns: the agent cannot make namespaces of its own.
-      expect(out.userns).toBeUndefined();
-      expect(out.wt).toBe("ok");
-      // What the agent wrote is the runner's uid on the host (not root, not an unmapped id).
-      expect(statSync(join(ownWt, "f")).uid).toBe(65534);
-    } finally {
-      await sb.cleanup();
-      rmSync(own, { recursive: true, force: true });
-    }
-  });
+  // The simulated runner (uid 65534) must be able to read its own code, as a real one can: a checkout under a
+  // 0700 dir (e.g. a `mktemp -d` clone) is not, so the simulation cannot run there.
+  const codeReadableByOthers = (() => {
+    for (let d = import.meta.dirname; d !== dirname(d); d = dirname(d))
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    return true;
+  })();
+  it.skipIf(!isRoot || !codeReadableByOthers)(
+    "an unprivileged runner: a user namespace maps the agent to the runner's own uid",
+    async () => {
+      // Simulated: bwrap spawned as 65534 (as the Docker image's `node` user would spawn it), its files its own.
+      const own = mkdtempSync(join(tmpdir(), "fh-sbx-unpriv-"));
+      chmodSync(own, 0o755);
+      const ownWt = join(own, "wt");
+      mkdirSync(ownWt);
+      await chownTree(own, 65534, 65534);
+      const sb = createSandbox({
+        worktree: ownWt,
+        command: [
+          "/bin/sh",
+          "-c",
+          'echo "uid=$(id -u)"; unshare -U true 2>/dev/null && echo userns=CREATED; echo x > f && echo wt=ok',
+        ],
+        env: { PATH: "/usr/bin:/bin" },
+        identity: { uid: 65534, gid: 65534, runnerIsRoot: false, source: "runner" },
+        runDirParent: own,
+        runnerHome,
+        cgroup: false,
+        bwrap,
+      });
+      sandboxes.push(sb);
+      try {
+        await sb.prepare();
+        await chownTree(sb.runDir, 65534, 65534); // a real unprivileged runner creates them as itself
+        const r = await runSandboxed(sb, { uid: 65534, gid: 65534 });
+        const out = kv(r.stdout);
+        expect(out.uid, r.stderr).toBe("65534");
+        // --disable-userns: the agent cannot make namespaces of its own.
+        expect(out.userns).toBeUndefined();
+        expect(out.wt).toBe("ok");
+        // What the agent wrote is the runner's uid on the host (not root, not an unmapped id).
+        expect(statSync(join(ownWt, "f")).uid).toBe(65534);
+      } finally {
+        await sb.cleanup();
+        rmSync(own, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("fails closed with the reason: no bwrap, a missing HOME file; nothing left behind", async () => {
     const noBwrap = make("true", { bwrap: "/nonexistent/bwrap" });
