@@ -6,6 +6,7 @@ import { Duration } from "./duration";
 import { ConfigError } from "./errors";
 import { normaliseGitHost } from "./git-host";
 import { interpolateEnv } from "./interpolate";
+import { PullRequestsConfig, StageOutput } from "./pull-request-config";
 import { AgentSandbox, ByteSize, defaultAgentSandbox } from "./sandbox-config";
 
 /** A git host as an origin (`git.example.com:8443` → `https://git.example.com:8443`); see `normaliseGitHost`. */
@@ -68,6 +69,8 @@ export const Stage = z
     openPullRequest: z.boolean().default(false),
     /** Permissions whose holders may start this stage by label; absent: `commands.allow`. */
     allow: z.array(Permission).min(1).optional(),
+    /** Where the agent's final message goes (pull-request-config.ts). */
+    output: StageOutput.optional(),
   })
   .strict();
 export type Stage = z.infer<typeof Stage>;
@@ -164,6 +167,8 @@ export const Config = z
         }),
       )
       .default({}),
+    /** Stages started on pull requests (fork policy). */
+    pullRequests: PullRequestsConfig,
     labels: z
       .object({ failed: LABEL.default("forgehand:failed") })
       .strict()

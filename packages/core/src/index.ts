@@ -6,6 +6,7 @@ export * from "./git-credentials";
 export * from "./git-host";
 export * from "./interpolate";
 export * from "./logger";
+export * from "./pull-request-config";
 export * from "./redact";
 export * from "./run-record";
 export * from "./sandbox-config";

@@ -35,6 +35,25 @@ export interface PullRequestInfo {
   created: boolean;
 }
 
+/** A pull request's head and base as the forge reports them now (never as a delivery said). */
+export interface ForgePullRequest {
+  number: number;
+  state: "open" | "closed";
+  merged: boolean;
+  htmlUrl?: string;
+  /** `ref`: the head branch (in `repoFullName`); `sha`: its tip; `repoFullName`: null when the fork was deleted. */
+  head: { ref: string; sha: string; repoFullName: string | null };
+  base: { ref: string; repoFullName: string };
+  /** The head lives in another repository than the base (or its repository is gone). */
+  fork: boolean;
+}
+
+/** A review posted on a pull request. */
+export interface ForgeReview {
+  id: number;
+  htmlUrl?: string;
+}
+
 /**
  * One forge behind one interface (GitHub or Gitea/Forgejo). Writes are idempotent
  * where the forge allows: labels already present are not an error, a missing
@@ -63,6 +82,10 @@ export interface ForgeClient {
     pr: { head: string; base: string; title: string; body: string },
   ): Promise<PullRequestInfo>;
   getIssue(ref: IssueRef): Promise<ForgeIssue>;
+  /** The pull request `number` of `repo`, read from the API (head branch, sha and repository, base). */
+  getPullRequest(repo: RepoRef, number: number): Promise<ForgePullRequest>;
+  /** Posts `body` as a review of pull request `number` with `event: COMMENT` (no approval, no request for changes). */
+  createReview(repo: RepoRef, number: number, body: string): Promise<ForgeReview>;
   getRepository(repo: RepoRef): Promise<{ defaultBranch: string; cloneUrl: string; private: boolean }>;
   /**
    * HTTP basic credentials for git clone/push of this repository (token-based), or null

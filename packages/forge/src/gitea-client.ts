@@ -4,6 +4,7 @@ import type { Comment, Issue, Label, PullRequest, RepoCollaboratorPermission, Re
 import { errorStatus, ForgeApiError, isNetworkFailure, sleep, throwingForgeApiErrors } from "./forge-api-error";
 import type { ForgeClient, ForgeComment, Reaction } from "./forge-client";
 import { giteaGitHosts } from "./forge-git-hosts";
+import { giteaPulls } from "./gitea-pulls";
 
 export interface GiteaClientOptions {
   /** Web origin of the Gitea/Forgejo instance (the API lives under `/api/v1`). */
@@ -281,6 +282,8 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
         comments: recent.map(toComment),
       };
     },
+
+    ...giteaPulls(call, repoPath),
 
     async getRepository(repo) {
       const { data } = await call<Repository>("GET", repoPath(repo));

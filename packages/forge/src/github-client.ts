@@ -8,6 +8,7 @@ import { errorStatus, sleep, throwingForgeApiErrors } from "./forge-api-error";
 import type { ForgeClient, ForgeComment } from "./forge-client";
 import { githubGitHosts } from "./forge-git-hosts";
 import { fromOctokitError } from "./from-octokit-error";
+import { githubPulls } from "./github-pulls";
 import { createInstallationTokenSource, type InstallationTokenSource } from "./installation-token-source";
 
 export interface GitHubClientOptions {
@@ -259,6 +260,8 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
         comments: all.slice(-20).map(toComment),
       };
     },
+
+    ...githubPulls(octokit),
 
     async getRepository(repo) {
       const { data } = await octokit.rest.repos.get(r(repo));

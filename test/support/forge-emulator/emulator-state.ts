@@ -44,6 +44,20 @@ export interface EmulatedPull {
   body: string;
   state: "open" | "closed";
   merged: boolean;
+  /** `owner/name` of the fork the head branch lives in; absent: this repository. */
+  headRepo?: string;
+  /** Who opened it. @defaultValue the repository owner */
+  author?: string;
+}
+
+/** A review posted on a pull request (`POST …/pulls/{n}/reviews`). */
+export interface EmulatedReview {
+  id: number;
+  pull: number;
+  body: string;
+  event: string;
+  author: string;
+  submittedAt: string;
 }
 
 export interface EmulatedRepo {
@@ -58,6 +72,7 @@ export interface EmulatedRepo {
   comments: EmulatedComment[];
   reactions: EmulatedReaction[];
   pulls: EmulatedPull[];
+  reviews: EmulatedReview[];
   /** login → role on this repository. */
   permissions: Map<string, EmulatedRole>;
 }
@@ -70,10 +85,12 @@ export interface EmulatorState {
   /** Every known user login (a 404 from the permission endpoint means "not here"). */
   users: Set<string>;
   nextId: number;
+  /** fullName → bare repository served at its clone URL (see `ForgeEmulatorOptions.gitRepos`): PR head shas are read there. */
+  gitDirs: Map<string, string>;
 }
 
 export function createState(): EmulatorState {
-  return { repos: new Map(), tokens: new Map(), users: new Set(), nextId: 1000 };
+  return { repos: new Map(), tokens: new Map(), users: new Set(), nextId: 1000, gitDirs: new Map() };
 }
 
 /** A monotonically increasing id shared by comments, labels, reactions and repos. */
@@ -101,6 +118,7 @@ export function addRepo(
     comments: [],
     reactions: [],
     pulls: [],
+    reviews: [],
     permissions: new Map(),
   };
   for (const label of opts.labels ?? []) ensureLabel(state, repo, label);

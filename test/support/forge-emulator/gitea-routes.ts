@@ -6,10 +6,12 @@ import {
   gtPull,
   gtReaction,
   gtRepo,
+  gtReview,
   gtUser,
   type RepoCollaboratorPermission,
 } from "./gitea-shapes";
-import { addComment, addReaction, bodyField, createPull, pageOf, withRepo } from "./route-helpers";
+import { headShaOf } from "./pull-heads";
+import { addComment, addReaction, addReview, bodyField, createPull, pageOf, withRepo } from "./route-helpers";
 import { fail, type Route, type RouteContext } from "./router";
 
 /** Behaviour switches for version-dependent Gitea features. */
@@ -241,6 +243,34 @@ export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
         if (typeof content !== "string" || !REACTIONS.includes(content))
           return fail(403, `'${String(content)}' is not an allowed reaction`);
         return addReaction(ctx, repo, commentId, content, (r) => gtReaction(ctx.base, r));
+      }),
+    },
+    {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/pulls/:index",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const pr = repo.pulls.find((p) => p.number === Number(ctx.params.index));
+        if (!pr) return fail(404, "pull request does not exist");
+        return { status: 200, body: gtPull(ctx.base, repo, pr, headShaOf(ctx.state, repo, pr)) };
+      }),
+    },
+    {
+      method: "POST",
+      pattern: "/repos/:owner/:repo/pulls/:index/reviews",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const pr = repo.pulls.find((p) => p.number === Number(ctx.params.index));
+        const body = bodyField(ctx, "body");
+        const event = bodyField(ctx, "event") ?? "PENDING";
+        if (!pr) return fail(404, "pull request does not exist");
+        // CreatePullReviewOptions.event (swagger enum); Gitea answers 422 for a comment review without a body.
+        if (typeof event !== "string" || !["APPROVED", "PENDING", "COMMENT", "REQUEST_CHANGES"].includes(event))
+          return fail(422, `unknown review event: ${String(event)}`);
+        if (event === "COMMENT" && (typeof body !== "string" || !body.trim()))
+          return fail(422, "review event COMMENT requires a body");
+        const r = addReview(ctx, repo, pr.number, typeof body === "string" ? body : "", event);
+        return { status: 200, body: gtReview(ctx.base, repo, r) };
       }),
     },
     {

@@ -3,6 +3,7 @@ import type {
   Issue,
   Label,
   PullRequest,
+  PullReview,
   Reaction,
   RepoCollaboratorPermission,
   Repository,
@@ -15,10 +16,12 @@ import type {
   EmulatedPull,
   EmulatedReaction,
   EmulatedRepo,
+  EmulatedReview,
 } from "./emulator-state";
+import { headRepoOf } from "./pull-heads";
 
 // Shapes held to Gitea's swagger through the generated types of `gitea-js`.
-export type { Comment, Issue, Label, PullRequest, Reaction, RepoCollaboratorPermission, Repository, User };
+export type { Comment, Issue, Label, PullRequest, PullReview, Reaction, RepoCollaboratorPermission, Repository, User };
 
 export function gtUser(base: string, login: string): User {
   const user: User = {
@@ -114,7 +117,18 @@ export function gtRepo(
   };
 }
 
-export function gtPull(base: string, repo: EmulatedRepo, pr: EmulatedPull): PullRequest {
+export function gtPull(base: string, repo: EmulatedRepo, pr: EmulatedPull, headSha = "0".repeat(40)): PullRequest {
+  const head = headRepoOf(repo, pr);
+  const headId = pr.headRepo ? hash(head.fullName) : repo.id;
+  const branchRepo = (id: number, fullName: string, name: string, owner: string, fork: boolean): Repository => ({
+    id,
+    name,
+    full_name: fullName,
+    owner: gtUser(base, owner),
+    clone_url: `${base}/${fullName}.git`,
+    fork,
+    private: repo.private,
+  });
   return {
     id: pr.number + repo.id * 1000,
     number: pr.number,
@@ -125,9 +139,39 @@ export function gtPull(base: string, repo: EmulatedRepo, pr: EmulatedPull): Pull
     url: `${base}/${repo.fullName}/pulls/${pr.number}`,
     merged: pr.merged,
     draft: false,
-    user: gtUser(base, repo.owner),
-    head: { ref: pr.head, label: pr.head, sha: "0".repeat(40), repo_id: repo.id },
-    base: { ref: pr.base, label: pr.base, sha: "0".repeat(40), repo_id: repo.id },
+    // Gitea's label deliveries carry the PR's labels here; forgehand diffs them (docs/FORGES.md §2.3).
+    labels: (repo.issues.get(pr.number)?.labels ?? [])
+      .map((name) => repo.labels.find((l) => l.name === name))
+      .filter((l) => l !== undefined)
+      .map((l) => gtLabel(base, repo, l)),
+    user: gtUser(base, pr.author ?? repo.owner),
+    head: {
+      ref: pr.head,
+      label: pr.head,
+      sha: headSha,
+      repo_id: headId,
+      repo: branchRepo(headId, head.fullName, head.name, head.owner, pr.headRepo !== undefined),
+    },
+    base: {
+      ref: pr.base,
+      label: pr.base,
+      sha: "0".repeat(40),
+      repo_id: repo.id,
+      repo: branchRepo(repo.id, repo.fullName, repo.name, repo.owner, false),
+    },
+  };
+}
+
+export function gtReview(base: string, repo: EmulatedRepo, r: EmulatedReview): PullReview {
+  return {
+    id: r.id,
+    body: r.body,
+    state: r.event,
+    user: gtUser(base, r.author),
+    html_url: `${base}/${repo.fullName}/pulls/${r.pull}#issuecomment-${r.id}`,
+    pull_request_url: `${base}/${repo.fullName}/pulls/${r.pull}`,
+    submitted_at: r.submittedAt,
+    comments_count: 0,
   };
 }
 

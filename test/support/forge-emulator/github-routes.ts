@@ -13,9 +13,11 @@ import {
   ghPull,
   ghReaction,
   ghRepo,
+  ghReview,
   ghUser,
 } from "./github-shapes";
-import { addComment, addReaction, bodyField, createPull, pageOf, withRepo } from "./route-helpers";
+import { headShaOf } from "./pull-heads";
+import { addComment, addReaction, addReview, bodyField, createPull, pageOf, withRepo } from "./route-helpers";
 import { fail, type Route, type RouteContext, type RouteResult } from "./router";
 
 /** GitHub App settings the emulator checks JWTs against. */
@@ -294,6 +296,36 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
             (!base || p.base === base),
         );
         return { status: 200, body: list.map((p) => ghPull(ctx.base, repo, p)) };
+      }),
+    },
+    {
+      method: "GET",
+      pattern: "/repos/:owner/:repo/pulls/:number",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const pr = repo.pulls.find((p) => p.number === Number(ctx.params.number));
+        if (!pr) return fail(404, "Not Found");
+        return { status: 200, body: ghPull(ctx.base, repo, pr, headShaOf(ctx.state, repo, pr)) };
+      }),
+    },
+    {
+      method: "POST",
+      pattern: "/repos/:owner/:repo/pulls/:number/reviews",
+      auth: "token",
+      handle: withRepo((ctx, repo) => {
+        const pr = repo.pulls.find((p) => p.number === Number(ctx.params.number));
+        const body = bodyField(ctx, "body");
+        const event = bodyField(ctx, "event") ?? "PENDING";
+        if (!pr) return fail(404, "Not Found");
+        if (typeof event !== "string" || !["APPROVE", "REQUEST_CHANGES", "COMMENT", "PENDING"].includes(event))
+          return fail(422, "Validation Failed", { errors: [{ field: "event" }] });
+        // "Unprocessable Entity" without a body, for REQUEST_CHANGES and COMMENT (GitHub's REST docs).
+        if (event !== "APPROVE" && event !== "PENDING" && (typeof body !== "string" || !body))
+          return fail(422, "Unprocessable Entity", { errors: ["Review body is required"] });
+        const long = tooLong(typeof body === "string" ? body : "");
+        if (long) return long;
+        const r = addReview(ctx, repo, pr.number, typeof body === "string" ? body : "", event);
+        return { status: 200, body: ghReview(ctx.base, repo, r) };
       }),
     },
     {

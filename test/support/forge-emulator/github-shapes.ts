@@ -6,7 +6,9 @@ import type {
   EmulatedPull,
   EmulatedReaction,
   EmulatedRepo,
+  EmulatedReview,
 } from "./emulator-state";
+import { headRepoOf } from "./pull-heads";
 
 // Shapes held to GitHub's OpenAPI document: when @octokit/openapi-types changes a field
 // the emulator builds, typecheck fails here. Very large schemas are `Pick`ed to the fields
@@ -50,13 +52,19 @@ export type GhRepo = Pick<
   S["full-repository"],
   "id" | "node_id" | "name" | "full_name" | "owner" | "private" | "html_url" | "url" | "clone_url" | "default_branch"
 >;
+/** The part of a PR branch's repository forgehand reads (`full_name`; a fork's differs from the base's). */
+export type GhBranchRepo = Pick<S["repository"], "id" | "name" | "full_name" | "clone_url" | "fork" | "private">;
 export type GhPull = Pick<
   S["pull-request"],
-  "id" | "number" | "state" | "title" | "body" | "html_url" | "url" | "merged" | "draft" | "user"
+  "id" | "number" | "state" | "title" | "body" | "html_url" | "url" | "merged" | "draft" | "user" | "labels"
 > & {
-  head: Pick<S["pull-request"]["head"], "ref" | "label" | "sha">;
-  base: Pick<S["pull-request"]["base"], "ref" | "label" | "sha">;
+  head: Pick<S["pull-request"]["head"], "ref" | "label" | "sha"> & { repo: GhBranchRepo };
+  base: Pick<S["pull-request"]["base"], "ref" | "label" | "sha"> & { repo: GhBranchRepo };
 };
+export type GhReview = Pick<
+  S["pull-request-review"],
+  "id" | "node_id" | "user" | "body" | "state" | "html_url" | "pull_request_url" | "commit_id" | "submitted_at"
+>;
 
 export function ghUser(base: string, login: string): GhUser {
   const url = `${base}/users/${login}`;
@@ -209,7 +217,16 @@ export function ghRepo(base: string, repo: EmulatedRepo): GhRepo {
   };
 }
 
-export function ghPull(base: string, repo: EmulatedRepo, pr: EmulatedPull): GhPull {
+export function ghPull(base: string, repo: EmulatedRepo, pr: EmulatedPull, headSha = "0".repeat(40)): GhPull {
+  const head = headRepoOf(repo, pr);
+  const branchRepo = (fullName: string, name: string, fork: boolean): GhBranchRepo => ({
+    id: fork ? hash(fullName) : repo.id,
+    name,
+    full_name: fullName,
+    clone_url: `${base}/${fullName}.git`,
+    fork,
+    private: repo.private,
+  });
   return {
     id: pr.number + repo.id * 1000,
     number: pr.number,
@@ -220,9 +237,37 @@ export function ghPull(base: string, repo: EmulatedRepo, pr: EmulatedPull): GhPu
     url: `${base}/repos/${repo.fullName}/pulls/${pr.number}`,
     merged: pr.merged,
     draft: false,
-    user: ghUser(base, repo.owner),
-    head: { ref: pr.head, label: `${repo.owner}:${pr.head}`, sha: "0".repeat(40) },
-    base: { ref: pr.base, label: `${repo.owner}:${pr.base}`, sha: "0".repeat(40) },
+    labels: (repo.issues.get(pr.number)?.labels ?? [])
+      .map((name) => repo.labels.find((l) => l.name === name))
+      .filter((l) => l !== undefined)
+      .map((l) => ghLabel(base, repo, l)),
+    user: ghUser(base, pr.author ?? repo.owner),
+    head: {
+      ref: pr.head,
+      label: `${head.owner}:${pr.head}`,
+      sha: headSha,
+      repo: branchRepo(head.fullName, head.name, pr.headRepo !== undefined),
+    },
+    base: {
+      ref: pr.base,
+      label: `${repo.owner}:${pr.base}`,
+      sha: "0".repeat(40),
+      repo: branchRepo(repo.fullName, repo.name, false),
+    },
+  };
+}
+
+export function ghReview(base: string, repo: EmulatedRepo, r: EmulatedReview): GhReview {
+  return {
+    id: r.id,
+    node_id: `PRR_${r.id}`,
+    user: ghUser(base, r.author),
+    body: r.body,
+    state: r.event === "COMMENT" ? "COMMENTED" : r.event,
+    html_url: `${base}/${repo.fullName}/pull/${r.pull}#pullrequestreview-${r.id}`,
+    pull_request_url: `${base}/repos/${repo.fullName}/pulls/${r.pull}`,
+    commit_id: null,
+    submitted_at: r.submittedAt,
   };
 }
 

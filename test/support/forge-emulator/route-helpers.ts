@@ -3,6 +3,7 @@ import {
   type EmulatedPull,
   type EmulatedReaction,
   type EmulatedRepo,
+  type EmulatedReview,
   nextId,
   nowIso,
 } from "./emulator-state";
@@ -93,4 +94,17 @@ export function createPull<T>(
   });
   ctx.emit("pull_request", { action: "opened", number, pull_request: shape(pr), ...envelope }, "pull_request");
   return { status: 201, body: shape(pr) };
+}
+
+/** Stores a review by the caller on pull request `pull`. */
+export function addReview(
+  ctx: RouteContext,
+  repo: EmulatedRepo,
+  pull: number,
+  body: string,
+  event: string,
+): EmulatedReview {
+  const r = { id: nextId(ctx.state), pull, body, event, author: ctx.login, submittedAt: nowIso() };
+  repo.reviews.push(r);
+  return r;
 }

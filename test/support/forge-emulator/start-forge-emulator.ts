@@ -67,6 +67,15 @@ export interface ForgeEmulator {
   ): number;
   setPermission(fullName: string, login: string, role: EmulatedRole): void;
   /**
+   * Opens a pull request without a delivery (PRs and issues share numbers). `headRepo`: the fork's
+   * `owner/name`; its head is then read from `refs/pull/N/head` of this repository's bare origin, which the
+   * test writes (as the forge does when a fork PR is opened).
+   */
+  addPull(
+    fullName: string,
+    pr: { head: string; base?: string; title?: string; body?: string; headRepo?: string; author?: string },
+  ): number;
+  /**
    * The next `times` (default 1) requests matching `route` get `status`. `route` is
    * `"METHOD /path"` where `*` matches within one segment, or a RegExp on that string.
    */
@@ -111,6 +120,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<ForgeEmulator> {
   const isGithub = opts.flavour === "github";
   const state = createState();
+  for (const [fullName, dir] of Object.entries(opts.gitRepos ?? {})) state.gitDirs.set(fullName, dir);
   for (const [token, login] of Object.entries(opts.tokens ?? { "test-token": "forgehand-bot" })) {
     state.tokens.set(token, { login });
     state.users.add(login);
@@ -241,6 +251,35 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
         state: "open",
         isPr: issue.isPr ?? false,
         labels: [...(issue.labels ?? [])],
+        author,
+        createdAt: nowIso(),
+      });
+      return number;
+    },
+    addPull(fullName, pr) {
+      const repo = repoOrThrow(fullName);
+      const number = Math.max(0, ...repo.issues.keys()) + 1;
+      const author = pr.author ?? repo.owner;
+      state.users.add(author);
+      const title = pr.title ?? `PR ${number}`;
+      repo.pulls.push({
+        number,
+        head: pr.head,
+        base: pr.base ?? repo.defaultBranch,
+        title,
+        body: pr.body ?? "",
+        state: "open",
+        merged: false,
+        author,
+        ...(pr.headRepo ? { headRepo: pr.headRepo } : {}),
+      });
+      repo.issues.set(number, {
+        number,
+        title,
+        body: pr.body ?? "",
+        state: "open",
+        isPr: true,
+        labels: [],
         author,
         createdAt: nowIso(),
       });

@@ -6,6 +6,8 @@ import {
   type ForgeClients,
   type ForgeComment,
   type ForgeIssue,
+  type ForgePullRequest,
+  type ForgeReview,
   type PullRequestInfo,
 } from "@forgehand/forge";
 
@@ -138,6 +140,20 @@ export class MemoryForge implements ForgeClient {
   async getIssue(ref: IssueRef): Promise<ForgeIssue> {
     this.record("getIssue", ref.number);
     return structuredClone(this.issue(ref.number));
+  }
+  /** Pull requests `getPullRequest` answers, by number (a test adds them with `addIssue({ isPr: true })` too). */
+  readonly pullRequests = new Map<number, ForgePullRequest>();
+  readonly reviews: { number: number; body: string }[] = [];
+  async getPullRequest(_repo: RepoRef, number: number): Promise<ForgePullRequest> {
+    this.record("getPullRequest", number);
+    const pr = this.pullRequests.get(number);
+    if (!pr) throw forgeError(404, `[memory-forge] no pull request #${number}`);
+    return structuredClone(pr);
+  }
+  async createReview(_repo: RepoRef, number: number, body: string): Promise<ForgeReview> {
+    this.record("createReview", number, body);
+    this.reviews.push({ number, body });
+    return { id: this.nextId++ };
   }
   async getRepository(repo: RepoRef) {
     this.record("getRepository", repo.fullName);

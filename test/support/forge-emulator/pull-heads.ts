@@ -1,0 +1,28 @@
+import { spawnSync } from "node:child_process";
+import type { EmulatedPull, EmulatedRepo, EmulatorState } from "./emulator-state";
+
+/** The git ref a PR's head is read from in the base repository: its branch, or `refs/pull/N/head` for a fork. */
+export function headRefOf(pr: EmulatedPull): string {
+  return pr.headRepo ? `refs/pull/${pr.number}/head` : `refs/heads/${pr.head}`;
+}
+
+/**
+ * The PR head's current tip in the bare repository behind the clone URL, as the real forges answer it
+ * (GitHub and Gitea both keep `refs/pull/N/head` in the base repository); all zeros without one.
+ */
+export function headShaOf(state: EmulatorState, repo: EmulatedRepo, pr: EmulatedPull): string {
+  const dir = state.gitDirs.get(repo.fullName);
+  if (!dir) return "0".repeat(40);
+  const out = spawnSync("git", ["--git-dir", dir, "rev-parse", "--verify", "--quiet", `${headRefOf(pr)}^{commit}`], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" },
+  });
+  return out.status === 0 ? out.stdout.trim() : "0".repeat(40);
+}
+
+/** The repository half of a PR branch: the fork's `owner/name` and owner, or this repository's. */
+export function headRepoOf(repo: EmulatedRepo, pr: EmulatedPull): { fullName: string; owner: string; name: string } {
+  const fullName = pr.headRepo ?? repo.fullName;
+  const [owner = repo.owner, name = repo.name] = fullName.split("/");
+  return { fullName, owner, name };
+}
