@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import { type AbortCause, abortCauseOf, abortRun } from "./abort-cause";
 import { authoriseTrigger, triggerStillHolds } from "./check-trigger";
 import { decideAfterRun } from "./decide-after-run";
+import { checkForkPolicy, refuseFork } from "./fork-policy";
 import { holdLease } from "./hold-lease";
 import { forgeAsTriggered } from "./issue-as-triggered";
 import type { StatusSinkFactory } from "./ports";
@@ -147,6 +148,19 @@ export function createStageProcessor(deps: StageProcessorDeps) {
         log,
         record: stopped,
       });
+      return { runId: data.runId, state: "stopped" };
+    }
+    // A fork PR starts nothing unless `pullRequests.forks: read-only` (fork-policy.ts); asked of the forge.
+    let fork: Awaited<ReturnType<typeof checkForkPolicy>>;
+    try {
+      fork = await checkForkPolicy(data, config, forge);
+    } catch (error) {
+      log.warn("pull request not read; job delayed", { error });
+      return await requeue(job, token, Date.now() + config.runner.retryBackoff);
+    }
+    if (!fork.ok) {
+      const stopped = await end(record, "stopped", { reason: `not started: ${fork.reason}` });
+      await refuseFork({ redis, prefix, store, forge, job: data, check: fork, record: stopped, log });
       return { runId: data.runId, state: "stopped" };
     }
 

@@ -1,8 +1,10 @@
 import { formatDuration, type GitCredentials } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
 import { classifyError } from "./classify-failure";
+import { type PullRequestPlan, postReviewOutput } from "./pull-request-stage";
 import { retryInPlace } from "./retry-in-place";
 import type { StageContext, Step } from "./stage-context";
+import { HeadMovedError } from "./workspace/pull-request-head";
 import { SecretInPushError } from "./workspace/scan-push";
 
 /** What publishing needs from the stage run: the worktree, its branch and the agent's commit. */
@@ -11,6 +13,10 @@ export interface PublishInput {
   ws: { worktree: string; branch: string; baseBranch: string };
   credentials: GitCredentials | null;
   commit: { committed: boolean; sha?: string };
+  /** The pull request the stage ran on: push to its head (never a fork's), never open a second PR. */
+  pullRequest?: PullRequestPlan;
+  /** The agent's final message (`RunOutcome.resultText`), posted by an `output: review` stage. */
+  output?: string;
 }
 
 /**
@@ -34,14 +40,31 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
     done.add(what);
   };
   const pushing = `pushing ${ws.branch}`;
+  const onPr = input.pullRequest;
+  // On a PR the PR exists: a stage pushes only what it committed, to the head (a fork's: never).
+  const push = onPr ? commit.committed && !onPr.readOnly : commit.committed || stage.openPullRequest;
+  if (onPr && stage.openPullRequest)
+    ctx.onLog("system", `on pull request #${onPr.pr.number}: openPullRequest skipped (no second pull request)`);
   const result = await retryInPlace(
     async () => {
-      if (commit.committed || stage.openPullRequest)
+      if (push)
         await once(pushing, async () => {
           await ctx.workspaces.push(ws.worktree, ws.branch, ref.repo, input.credentials);
           ctx.onLog("system", `pushed ${ws.branch}${commit.sha ? ` at ${commit.sha}` : ""}`);
         });
-      if (stage.openPullRequest)
+      if (stage.output === "review")
+        await once("posting the review", async () => {
+          const where = await postReviewOutput({
+            forge,
+            ref,
+            stage: stage.name,
+            runId: job.runId,
+            text: input.output,
+            redact,
+          });
+          ctx.onLog("system", where ? `output posted: ${where}` : "no final message from the agent; no review posted");
+        });
+      if (stage.openPullRequest && !onPr)
         await once("opening the pull request", async () => {
           const pr = await forge.findOrCreatePullRequest(ref.repo, {
             head: ws.branch,
@@ -62,7 +85,12 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
       signal: ctx.signal,
       // The same commits would be refused again; its text (a file name) is the agent's and must not look transient.
       classify: (error) =>
-        error instanceof SecretInPushError ? { kind: "permanent", why: error.reason } : classifyError(error),
+        error instanceof SecretInPushError
+          ? { kind: "permanent", why: error.reason }
+          : // The head will not move back: retrying the same lease fails the same way.
+            error instanceof HeadMovedError
+            ? { kind: "permanent", why: error.message }
+            : classifyError(error),
       onRetry: (n) =>
         ctx.onLog(
           "system",

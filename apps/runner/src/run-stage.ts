@@ -5,6 +5,7 @@ import { buildAgentEnv } from "./agent-env";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
 import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
+import { planPullRequest } from "./pull-request-stage";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
 import { agentSandboxOptions } from "./sandbox-spec";
@@ -54,11 +55,29 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (!gotIssue.ok) return gotIssue.result;
   const issue = gotIssue.value;
   ctx.onIssue?.(issue);
-  const gotCredentials = await step("asking for git credentials", () => forge.gitCredentials(ref.repo));
+  // A PR stage works on the PR's head, read fresh from the forge (pull-request-stage.ts).
+  const gotPr = await step("reading the pull request", () => planPullRequest(forge, ref, config));
+  if (!gotPr.ok) return gotPr.result;
+  const onPr = gotPr.value;
+  // A read-only (fork) run never asks for credentials: none exist to reach the workspace, git or the agent.
+  const gotCredentials = onPr?.readOnly
+    ? { ok: true as const, value: null }
+    : await step("asking for git credentials", () => forge.gitCredentials(ref.repo));
   if (!gotCredentials.ok) return gotCredentials.result;
   const credentials = gotCredentials.value && { ...gotCredentials.value, hosts: gitHosts };
+  if (onPr)
+    ctx.onLog(
+      "system",
+      `on pull request #${onPr.pr.number}: ${onPr.readOnly ? `fork ${onPr.pr.head.repoFullName ?? "(deleted)"}, read-only (no credentials, nothing pushed)` : `head branch ${onPr.pr.head.ref}`} at ${onPr.pr.head.sha}`,
+    );
   const gotWs = await step("preparing the worktree", () =>
-    ctx.workspaces.prepare({ repo: ref.repo, issue: ref.number, title: ctx.redact(issue.title), credentials }),
+    ctx.workspaces.prepare({
+      repo: ref.repo,
+      issue: ref.number,
+      title: ctx.redact(issue.title),
+      credentials,
+      ...(onPr ? { pullRequest: onPr.head } : {}),
+    }),
   );
   if (!gotWs.ok) return gotWs.result;
   const ws = gotWs.value;
@@ -195,11 +214,21 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       };
   }
 
-  const committed = await step("committing the result", () =>
-    ctx.workspaces.commitAll(ws.worktree, ctx.redact(commitMessage(stage.name, ref.number, issue.title))),
-  );
+  // Read-only: what the agent changed stays in the worktree (reset by the next prepare), never committed.
+  const committed = onPr?.readOnly
+    ? { ok: true as const, value: { committed: false } }
+    : await step("committing the result", () =>
+        ctx.workspaces.commitAll(ws.worktree, ctx.redact(commitMessage(stage.name, ref.number, issue.title))),
+      );
   if (!committed.ok) return { state: "failed", reason: committed.result.reason ?? "committing failed", outcome };
-  const published = await publishResult(ctx, { issue, ws, credentials, commit: committed.value });
+  const published = await publishResult(ctx, {
+    issue,
+    ws,
+    credentials,
+    commit: committed.value,
+    ...(onPr ? { pullRequest: onPr } : {}),
+    ...(outcome.resultText !== undefined ? { output: outcome.resultText } : {}),
+  });
   if (!published.ok) return { ...published.result, outcome };
   const { prUrl } = published.value;
   logger.info("stage succeeded", { prUrl });

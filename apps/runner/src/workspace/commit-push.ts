@@ -3,6 +3,7 @@ import type { GitCredentials, RepoRef } from "@forgehand/core";
 import { readLease, writeLease } from "./branch-lease";
 import { validateBranch } from "./branch-name";
 import { exists, type WorkspaceContext, worktreeRepo } from "./context";
+import { HeadMovedError, isLeaseRejection, readPushTarget } from "./pull-request-head";
 import { normaliseRemoteUrl } from "./remote-url";
 import { scanPush } from "./scan-push";
 import { locateWorktree, type WorkspacePaths } from "./workspace-paths";
@@ -65,11 +66,14 @@ export async function pushBranch(
 ): Promise<void> {
   const { branchPrefix } = ctx;
   validateBranch("branch", branch);
-  if (!branch.startsWith(`${branchPrefix}/`)) {
-    // The force-with-lease push is only ever meant for the bot's own branches, never `main`.
+  const { paths, git } = await worktreeGit(ctx, worktree);
+  // A same-repository PR's head branch is the one other branch a worktree may push to: `prepare` recorded it
+  // from the forge's answer for this worktree; a fork PR's worktree has none.
+  const target = await readPushTarget(paths.gitDir);
+  if (!branch.startsWith(`${branchPrefix}/`) && branch !== target) {
+    // The force-with-lease push is only ever meant for the bot's own branches (and a PR's head), never `main`.
     throw new Error(`[workspace] Refusing to push \`${branch}\`: not under \`${branchPrefix}/\``);
   }
-  const { paths, git } = await worktreeGit(ctx, worktree);
   // The agent may have written its own API key (or anything it read) into a file or a commit of its own.
   if (ctx.containsSecret) await scanPush(git, ctx.containsSecret);
   const { url, credentials, withheld } = normaliseRemoteUrl(repo.cloneUrl, creds);
@@ -77,18 +81,25 @@ export async function pushBranch(
   // Lease on the tip we started from (empty: the branch must not exist yet), so a commit someone else
   // pushed to the bot's branch meanwhile is never overwritten.
   const expected = (await readLease(paths.gitDir)) ?? "";
-  await git(
-    [
-      "push",
-      "--quiet",
-      "--no-verify",
-      `--force-with-lease=refs/heads/${branch}:${expected}`,
-      "--",
-      url,
-      `HEAD:refs/heads/${branch}`,
-    ],
-    { credentials, timeoutMs: ctx.networkTimeoutMs },
-  );
+  try {
+    await git(
+      [
+        "push",
+        "--quiet",
+        "--no-verify",
+        `--force-with-lease=refs/heads/${branch}:${expected}`,
+        "--",
+        url,
+        `HEAD:refs/heads/${branch}`,
+      ],
+      { credentials, timeoutMs: ctx.networkTimeoutMs },
+    );
+  } catch (error) {
+    // Someone pushed to the PR's head meanwhile: their commits stay; the run says so instead of a git error.
+    if (branch === target && expected && isLeaseRejection(error))
+      throw new HeadMovedError(branch, expected, { cause: error });
+    throw error;
+  }
   await writeLease(paths.gitDir, (await git(["rev-parse", "HEAD"])).stdout.trim());
   ctx.log.info("branch pushed", { repo: repo.fullName, branch });
 }

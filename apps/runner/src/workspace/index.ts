@@ -2,6 +2,7 @@ export { ensureAskpass } from "./askpass";
 export { branchName, SLUG_MAX, slugify, validateBranchPrefix } from "./branch-name";
 export { inspectWorktree, LAST_USED_FILE, listWorktrees, type WorktreeInfo } from "./list-worktrees";
 export { withMirrorLock } from "./mirror-lock";
+export { HeadMovedError } from "./pull-request-head";
 export { normaliseRemoteUrl } from "./remote-url";
 export { GATE_TAIL_BYTES, type GateResult, type RunGateOptions, runGate } from "./run-gate";
 export { GitError, runGit } from "./run-git";
@@ -10,6 +11,7 @@ export {
   createWorkspaces,
   type PreparedWorkspace,
   type PrepareInput,
+  type PullRequestHead,
   type StageWorkspaces,
   type SweepGuard,
   type SweepResult,

@@ -13,8 +13,8 @@ export const ORIGIN = "refs/remotes/origin/";
 export interface Mirrors {
   /** Creates the bare mirror unless it exists; a half-made one from a crash is started over. */
   ensure(mirror: string): Promise<void>;
-  /** Fetches every branch into `refs/remotes/origin/*`. */
-  fetch(mirror: string, url: string, credentials: GitCredentials | null): Promise<void>;
+  /** Fetches every branch into `refs/remotes/origin/*`, plus `extra` refspecs (a fork PR's head). */
+  fetch(mirror: string, url: string, credentials: GitCredentials | null, extra?: string[]): Promise<void>;
   /** The remote's default branch (cached per mirror). */
   remoteHead(mirror: string, url: string, credentials: GitCredentials | null): Promise<string>;
   /** Remote branch tips by short name: at least `baseBranch` and the bot's branches. */
@@ -66,8 +66,13 @@ export function createMirrors(ctx: WorkspaceContext): Mirrors {
    * fetches (which hold the mirror lock, as we do now) write those refs, such a lock is stale: remove it
    * and retry once.
    */
-  async function fetch(mirror: string, url: string, credentials: GitCredentials | null): Promise<void> {
-    const args = ["fetch", "--quiet", "--no-tags", "--prune", "--", url, `+refs/heads/*:${ORIGIN}*`];
+  async function fetch(
+    mirror: string,
+    url: string,
+    credentials: GitCredentials | null,
+    extra: string[] = [],
+  ): Promise<void> {
+    const args = ["fetch", "--quiet", "--no-tags", "--prune", "--", url, `+refs/heads/*:${ORIGIN}*`, ...extra];
     const run = () => git(args, mirror, { credentials, timeoutMs: ctx.networkTimeoutMs });
     try {
       await run();

@@ -24,6 +24,14 @@ export interface WorkspacesOptions {
   containsSecret?: (text: string) => boolean;
 }
 
+/** The pull request a PR stage works on, as the forge answered it when the run started (`getPullRequest`). */
+export interface PullRequestHead {
+  number: number;
+  /** The head branch, for a same-repository PR (pushed to); absent for a fork (fetched from `refs/pull/N/head`, never pushed). */
+  headBranch?: string;
+  headSha: string;
+}
+
 export interface PrepareInput {
   repo: RepoRef;
   issue: number;
@@ -31,6 +39,11 @@ export interface PrepareInput {
   credentials: GitCredentials | null;
   /** Branch to start from when the issue has no branch on the remote yet. @defaultValue repo.defaultBranch, else the remote HEAD */
   baseBranch?: string;
+  /**
+   * Work on this pull request's head instead of the issue's own branch: the worktree starts from the head's
+   * fetched tip, and `branch` is the head branch (a fork's: `pull/<N>/head`, which `push` refuses).
+   */
+  pullRequest?: PullRequestHead;
 }
 
 export interface PreparedWorkspace {

@@ -9,6 +9,7 @@ export { parseFetchHead } from "./mirror";
 export type {
   PreparedWorkspace,
   PrepareInput,
+  PullRequestHead,
   StageWorkspaces,
   SweepGuard,
   SweepResult,

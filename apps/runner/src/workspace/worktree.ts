@@ -6,6 +6,7 @@ import { exists, isFile, mirrorRepo, type WorkspaceContext, worktreeRepo } from 
 import { markUsed } from "./list-worktrees";
 import type { Mirrors } from "./mirror";
 import { withMirrorLock } from "./mirror-lock";
+import { fetchedPullHead, forkHeadRefspec, pullLocalBranch, writePushTarget } from "./pull-request-head";
 import { normaliseRemoteUrl } from "./remote-url";
 import type { PreparedWorkspace, PrepareInput } from "./types";
 import { type WorkspacePaths, workspacePaths } from "./workspace-paths";
@@ -26,10 +27,16 @@ export async function prepareWorktree(
   if (withheld) ctx.log.warn("no credentials for this clone URL", { repo: input.repo.fullName, why: withheld });
   if (input.baseBranch !== undefined) validateBranch("baseBranch", input.baseBranch);
   if (input.repo.defaultBranch !== undefined) validateBranch("repo.defaultBranch", input.repo.defaultBranch);
+  const pr = input.pullRequest;
+  // The head branch comes from the forge's answer: refused before it can reach git if it could read as a flag.
+  if (pr?.headBranch !== undefined) validateBranch("pullRequest.headBranch", pr.headBranch);
+  if (pr && pr.number !== input.issue)
+    throw new Error(`[workspace] pull request #${pr.number} prepared as #${input.issue}`);
   return withMirrorLock(paths.lock, async () => {
     await mirrors.ensure(paths.mirror);
     const cleaning = cleanWorktree(ctx, paths);
-    const fetching = mirrors.fetch(paths.mirror, url, credentials);
+    const extra = pr && pr.headBranch === undefined ? [forkHeadRefspec(pr.number)] : [];
+    const fetching = mirrors.fetch(paths.mirror, url, credentials, extra);
     // Settle both before throwing, so no clean is still running in the worktree once the lock is released.
     const [cleaned, fetched] = await Promise.allSettled([cleaning, fetching]);
     if (fetched.status === "rejected") throw fetched.reason;
@@ -38,14 +45,21 @@ export async function prepareWorktree(
     const refs = await mirrors.listRefs(paths.mirror, baseBranch);
     const baseSha = refs.get(baseBranch);
     if (!baseSha) throw new Error(`[workspace] Base branch \`${baseBranch}\` not found on \`${url}\``);
-    const branch = pickBranch(ctx.branchPrefix, wanted, refs, input.issue);
-    const remoteSha = refs.get(branch);
+    // A PR works on its head (pushed to with a lease on the tip fetched now); an issue on its own branch.
+    const prHead = pr ? await fetchedPullHead(ctx, paths.mirror, pr) : undefined;
+    const branch = pr
+      ? (pr.headBranch ?? `pull/${pr.number}/head`)
+      : pickBranch(ctx.branchPrefix, wanted, refs, input.issue);
+    const local = pr ? pullLocalBranch(ctx.branchPrefix, pr.number) : branch;
+    const remoteSha = prHead ?? refs.get(branch);
     const startSha = remoteSha ?? baseSha;
     const reusable = cleaned.status === "fulfilled" && cleaned.value;
     if (reusable) await keepUnpublished(ctx, paths, input.issue);
-    await checkoutWorktree(ctx, paths, branch, startSha, reusable);
+    await checkoutWorktree(ctx, paths, local, startSha, reusable);
     await restoreGitLink(paths);
-    await writeLease(paths.gitDir, remoteSha);
+    // A fork's head is never pushed: no lease, no push target (push refuses `pull/N/head`).
+    await writeLease(paths.gitDir, pr && pr.headBranch === undefined ? undefined : remoteSha);
+    await writePushTarget(paths.gitDir, pr?.headBranch);
     await markUsed(paths.gitDir);
     const ms = Math.round(performance.now() - started);
     ctx.log.info("workspace prepared", {
@@ -204,7 +218,15 @@ async function keepUnpublished(ctx: WorkspaceContext, paths: WorkspacePaths, iss
   const git = (args: string[]) => ctx.git(args, wt, { repo: worktreeRepo(paths) });
   // Commits on HEAD that no remote branch has (the mirror was just fetched, with --prune). One git call on
   // the usual path (none ahead); a HEAD git cannot read makes it fail, and there is nothing to keep then.
-  const ahead = await git(["rev-list", "--count", "HEAD", "--not", "--remotes=origin"]).catch(() => undefined);
+  // A fork PR's head (fetched under refs/forgehand/pull/) is on no remote branch and is not the bot's work.
+  const ahead = await git([
+    "rev-list",
+    "--count",
+    "HEAD",
+    "--not",
+    "--remotes=origin",
+    "--glob=refs/forgehand/pull/*",
+  ]).catch(() => undefined);
   const count = Number(ahead?.stdout.trim() ?? "0");
   if (!(count > 0)) return;
   const sha = (await git(["rev-parse", "--verify", "HEAD"])).stdout.trim();
