@@ -12,6 +12,7 @@ export interface E2eStage {
   next?: string;
   gate?: string[];
   openPullRequest?: boolean;
+  output?: "summary" | "comment" | "review";
 }
 
 /** The default stage: Claude writes, `test -f hello.txt` gates, a PR is opened. */
@@ -35,6 +36,8 @@ export interface E2eConfigExtras {
   runner?: Record<string, unknown>;
   /** Merged into the claude agent's `sandbox:`. */
   sandbox?: Record<string, unknown>;
+  /** `pullRequests:` (fork policy). */
+  pullRequests?: Record<string, unknown>;
 }
 
 export function writeE2eConfig(
@@ -78,6 +81,7 @@ export function writeE2eConfig(
     },
     status: { interval: "1s", actions: 5 },
     prices: { "claude-opus-4": { input: 5, output: 25 } },
+    ...(extras.pullRequests ? { pullRequests: extras.pullRequests } : {}),
   };
   const path = join(dir, "forgehand.yml");
   writeFileSync(path, stringify(config));

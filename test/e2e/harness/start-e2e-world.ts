@@ -66,6 +66,8 @@ export interface E2eWorld {
   labels(issue: number): string[];
   /** Run records from forgehand's own `GET /api/runs` (bearer FORGEHAND_API_TOKEN), newest first. */
   runs(): Promise<RunRecord[]>;
+  /** One run's log as text, from forgehand's `GET /api/runs/:id/log`. */
+  runLog(runId: string): Promise<string>;
   /** Agent/git processes still alive under the world's directory. */
   survivors(): ScannedProcess[];
   /** A readable dump for a failed scenario: deliveries, model requests, forge calls, forgehand's log tail. */
@@ -205,6 +207,13 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
         });
         if (!res.ok) throw new Error(`[e2e] GET /api/runs → ${res.status} ${await res.text()}`);
         return ((await res.json()) as { runs: RunRecord[] }).runs;
+      },
+      async runLog(runId) {
+        const res = await fetch(`${forgehand.url}/api/runs/${runId}/log`, {
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        });
+        if (!res.ok) throw new Error(`[e2e] GET /api/runs/${runId}/log → ${res.status} ${await res.text()}`);
+        return await res.text();
       },
       diagnose: () =>
         [

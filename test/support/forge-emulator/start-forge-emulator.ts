@@ -144,10 +144,21 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
     const gitPath = gitHttpPath(u.pathname);
     const bare = gitPath && opts.gitRepos?.[gitPath.fullName];
     if (gitPath && bare) {
-      calls.push({ method, path: u.pathname, query: u.search, body: undefined, status: 0 });
       const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
       const password = basic ? Buffer.from(basic, "base64").toString("utf8").split(":").slice(1).join(":") : "";
       const token = state.tokens.get(password);
+      calls.push({
+        method,
+        path: u.pathname,
+        query: u.search,
+        body: undefined,
+        status: 0,
+        ...(token ? { login: token.login } : {}),
+      });
+      // Like both forges: a public repository is cloned and fetched without credentials; a push always needs them.
+      const fetching = gitPath.rest === "/git-upload-pack" || u.searchParams.get("service") === "git-upload-pack";
+      const anonymous = !basic && fetching && state.repos.get(gitPath.fullName)?.private === false;
+      if (anonymous) return serveGitHttp(req, res, { bare, rest: gitPath.rest, query: u.search.slice(1), user: "" });
       if (!token || (token.expiresAt !== undefined && token.expiresAt <= Date.now())) {
         res.writeHead(401, { "WWW-Authenticate": 'Basic realm="forge-emulator"' }).end("authentication required");
         return;

@@ -13,7 +13,19 @@ export function systemText(req: MessagesRequest): string {
 
 /** The agent's working directory named in the system prompt, if any. */
 export function workingDirectoryOf(req: MessagesRequest): string | undefined {
-  return WORKING_DIRECTORY.exec(systemText(req))?.[1]?.trim();
+  const found = WORKING_DIRECTORY.exec(systemText(req))?.[1]?.trim();
+  if (found) return found;
+  // Claude Code 2.1.332 moved "# Environment" out of `system` into a `role: "system"` message.
+  for (const message of req.messages ?? []) {
+    if (message.role !== "system") continue;
+    const text =
+      typeof message.content === "string"
+        ? message.content
+        : message.content.map((block) => (typeof block.text === "string" ? block.text : "")).join("\n");
+    const dir = WORKING_DIRECTORY.exec(text)?.[1]?.trim();
+    if (dir) return dir;
+  }
+  return undefined;
 }
 
 /** Tool results already in the conversation: one per completed tool turn. */
