@@ -103,6 +103,24 @@ describe.each(["github", "gitea"] as const)("e2e on %s: stages on pull requests"
     expect(w.survivors()).toEqual([]);
   });
 
+  it("/run STAGE in a same-repo PR's conversation works on its head too", { timeout: 180_000 }, async () => {
+    const w = await world1(forge, writeFileScript("hello.txt", "hello\n", { finalText: FINAL }));
+    const start = pushToOrigin(w.origin, w.dir, {
+      ref: "refs/heads/feature",
+      from: "refs/heads/main",
+      files: { "feature.txt": "feature\n" },
+      message: "feature work",
+    });
+    const pr = w.emulator.addPull(REPO, { head: "feature", title: "Feature", author: "alice" });
+    await w.comment(pr, "/run review");
+    const repo = w.emulator.state.repos.get(REPO)!;
+    await waitFor("a review on the PR", () => repo.reviews[0], WAIT);
+    expect(w.origin.git("rev-parse", "refs/heads/feature^")).toBe(start);
+    expect(w.origin.show("feature", "hello.txt")).toBe("hello");
+    expect(await finalRun(w)).toMatchObject({ state: "succeeded", stage: "review" });
+    expect(repo.pulls).toHaveLength(1);
+  });
+
   it("fails the push clearly when the PR's head moved while the stage ran", { timeout: 180_000 }, async () => {
     let theirs = "";
     const write = writeFileScript("hello.txt", "hello\n", { finalText: FINAL });
