@@ -84,6 +84,14 @@ describe("stages on pull requests (runner)", () => {
     expect(called("getPullRequest").length).toBeGreaterThanOrEqual(2);
   });
 
+  it("refuses a PR whose head is the default branch, before any credentials or git", async () => {
+    forge.pullRequests.set(12, pr({ head: { ref: "main", sha: "a".repeat(40), repoFullName: "acme/app" } }));
+    const record = await waitForRunEnd(store, await run(config()), POLL);
+    expect(record.state).toBe("failed");
+    expect(record.reason).toMatch(/head is the default branch `main`: forgehand does not push to it/);
+    expect(called("gitCredentials")).toEqual([]);
+  });
+
   it("a fork PR under the default policy: no agent, no credentials, one reply for two triggers", async () => {
     forge.pullRequests.set(12, pr({ fork: true, head: { ref: "patch", sha: "a".repeat(40), repoFullName: "m/app" } }));
     const first = await waitForRunEnd(store, await run(config()), POLL);

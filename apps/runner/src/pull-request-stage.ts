@@ -26,6 +26,11 @@ export async function planPullRequest(
   const pr = await forge.getPullRequest(ref.repo, ref.number);
   if (pr.fork && config.pullRequests.forks !== "read-only")
     throw new Error(`[runner] pull request #${pr.number} comes from a fork and pullRequests.forks is deny`);
+  // A PR from the default branch (into a release branch, say): its head is not pushed with a lease either.
+  if (!pr.fork && ref.repo.defaultBranch !== undefined && pr.head.ref === ref.repo.defaultBranch)
+    throw new Error(
+      `[runner] pull request #${pr.number}'s head is the default branch \`${pr.head.ref}\`: forgehand does not push to it`,
+    );
   const head: PullRequestHead = pr.fork
     ? { number: pr.number, headSha: pr.head.sha }
     : { number: pr.number, headBranch: pr.head.ref, headSha: pr.head.sha };
