@@ -1,6 +1,7 @@
 import { formatDuration, type GitCredentials } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
 import { classifyError } from "./classify-failure";
+import { pullRequestBody } from "./pull-request-body";
 import { retryInPlace } from "./retry-in-place";
 import type { StageContext, Step } from "./stage-context";
 import { SecretInPushError } from "./workspace/scan-push";
@@ -11,6 +12,8 @@ export interface PublishInput {
   ws: { worktree: string; branch: string; baseBranch: string };
   credentials: GitCredentials | null;
   commit: { committed: boolean; sha?: string };
+  /** The agent's final message: the PR body's summary. */
+  output?: string | undefined;
 }
 
 /**
@@ -48,7 +51,7 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
             base: ws.baseBranch,
             // The title is forge text anyone could have written; both go public on the forge.
             title: redact(issue.title),
-            body: redact(`Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`),
+            body: pullRequestBody({ job, stage: stage.name, output: input.output, redact }),
           });
           prUrl = pr.url;
         });

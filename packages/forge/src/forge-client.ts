@@ -24,6 +24,15 @@ export interface ForgeIssue {
   comments: ForgeComment[];
 }
 
+/** An inline review comment on a pull request's diff. */
+export interface PullRequestReviewComment {
+  id: number;
+  author: string;
+  body: string;
+  path: string;
+  line?: number;
+}
+
 /** Reactions used by the bot to acknowledge commands. */
 export type Reaction = "eyes" | "+1" | "confused";
 
@@ -63,6 +72,10 @@ export interface ForgeClient {
     pr: { head: string; base: string; title: string; body: string },
   ): Promise<PullRequestInfo>;
   getIssue(ref: IssueRef): Promise<ForgeIssue>;
+  /** The pull request's unified diff (`{{pr.diff}}`); optional so test fakes need not implement it. */
+  getPullRequestDiff?(repo: RepoRef, number: number): Promise<string>;
+  /** The pull request's inline review comments, oldest first (`{{pr.reviewComments}}`). */
+  listPullRequestReviewComments?(repo: RepoRef, number: number): Promise<PullRequestReviewComment[]>;
   getRepository(repo: RepoRef): Promise<{ defaultBranch: string; cloneUrl: string; private: boolean }>;
   /**
    * HTTP basic credentials for git clone/push of this repository (token-based), or null
