@@ -12,6 +12,7 @@ export interface E2eStage {
   next?: string;
   gate?: string[];
   openPullRequest?: boolean;
+  output?: "summary" | "comment" | "review";
 }
 
 /** The default stage: Claude writes, `test -f hello.txt` gates, a PR is opened. */
