@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Config, collectSecrets, createRedactor, type ForgeId, type Logger, type Redactor } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
-import { createRedis, createRunStore, STAGE_QUEUE } from "@forgehand/queue";
+import { createRedis, createRunStore, createStageOutputStore, STAGE_QUEUE } from "@forgehand/queue";
 import { reapOrphans, supervise } from "@forgehand/supervisor";
 import { Queue } from "bullmq";
 import { createCommandCallbacks } from "./command-callbacks";
@@ -167,6 +167,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           dataDir: deps.dataDir,
           env: deps.env ?? process.env,
           redact,
+          outputs: createStageOutputStore(redis, deps.prefix),
         },
       },
     });

@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import { type AbortCause, abortCauseOf, abortRun } from "./abort-cause";
 import { authoriseTrigger, triggerStillHolds } from "./check-trigger";
 import { decideAfterRun } from "./decide-after-run";
+import { finishStageOutput } from "./finish-stage-output";
 import { checkForkPolicy, refuseFork } from "./fork-policy";
 import { holdLease } from "./hold-lease";
 import { forgeAsTriggered } from "./issue-as-triggered";
@@ -285,6 +286,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       }
       await store.appendLog(data.runId, "system", decision.log);
       const final = await end(current, decision.state, decision.patch, result);
+      await finishStageOutput({ job: data, stage, result, forge, outputs: tools.outputs, redact: tools.redact, log });
       await sink.finish(final);
       log.info("run ended", { state: result.state });
       return { runId: data.runId, state: result.state };

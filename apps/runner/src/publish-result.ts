@@ -1,6 +1,7 @@
 import { formatDuration, type GitCredentials } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
 import { classifyError } from "./classify-failure";
+import { pullRequestBody } from "./pull-request-body";
 import { type PullRequestPlan, postReviewOutput } from "./pull-request-stage";
 import { retryInPlace } from "./retry-in-place";
 import type { StageContext, Step } from "./stage-context";
@@ -15,8 +16,8 @@ export interface PublishInput {
   commit: { committed: boolean; sha?: string };
   /** The pull request the stage ran on: push to its head (never a fork's), never open a second PR. */
   pullRequest?: PullRequestPlan;
-  /** The agent's final message (`RunOutcome.resultText`), posted by an `output: review` stage. */
-  output?: string;
+  /** The agent's final message (`RunOutcome.resultText`): the PR body's summary, or an `output: review` stage's review. */
+  output?: string | undefined;
 }
 
 /**
@@ -71,7 +72,7 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
             base: ws.baseBranch,
             // The title is forge text anyone could have written; both go public on the forge.
             title: redact(issue.title),
-            body: redact(`Closes #${ref.number}\n\nOpened by forgehand, stage \`${stage.name}\` (run ${job.runId}).`),
+            body: pullRequestBody({ job, stage: stage.name, output: input.output, redact }),
           });
           prUrl = pr.url;
         });

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { type Stage, sanitiseUntrusted } from "@forgehand/core";
+import { type Stage, sanitiseUntrusted, TEMPLATE_PLACEHOLDER } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
 import type { PromptIssue } from "./issue-as-triggered";
 
@@ -10,6 +10,26 @@ export interface PromptValues {
   repo: string;
   stage: string;
   branch: string;
+  /** What earlier stages produced and what asked for this run (stage-template-values.ts). */
+  context?: PromptContext;
+}
+
+/** The values of `{{previous.output}}`, `{{stages.<name>.output}}`, `{{trigger.comment}}` and `{{pr.*}}`, raw. */
+export interface PromptContext {
+  previous?: { stage: string; output: string };
+  stages?: Record<string, string>;
+  triggerComment?: string;
+  pr?: { title: string; body: string; diff: string; reviewComments: string };
+}
+
+/**
+ * A value the template did not wrap itself, in an `<untrusted>` block like those the shipped prompts
+ * write around the issue: an agent's output and a PR's text are someone else's words, whatever stage
+ * wrote them. Empty values say so in forgehand's own words instead.
+ */
+export function untrustedBlock(source: string, text: string | undefined, none: string): string {
+  if (text === undefined || text.trim() === "") return none;
+  return `<untrusted source="${source}">\n${untrustedText(text)}\n</untrusted>`;
 }
 
 /** How many recent comments `{{issue.comments}}` includes. */
@@ -65,6 +85,31 @@ export function renderPrompt(template: string, values: PromptValues): string {
     repo: values.repo,
     stage: values.stage,
     branch: values.branch,
+    ...contextTable(values.context ?? {}),
   };
-  return template.replace(/\{\{\s*([a-z.]+)\s*\}\}/gi, (all, name: string) => table[name] ?? all);
+  return template.replace(TEMPLATE_PLACEHOLDER, (all, name: string) => table[name] ?? all);
+}
+
+function contextTable(c: PromptContext): Record<string, string> {
+  const table: Record<string, string> = {
+    "previous.output": c.previous
+      ? untrustedBlock(`output of stage ${c.previous.stage}`, c.previous.output, "(the previous stage left no output)")
+      : "(no stage has finished on this issue yet)",
+    "trigger.comment": untrustedBlock("trigger comment", c.triggerComment, "(this run was not started by a comment)"),
+    "pr.title": untrustedBlock("pull request title", c.pr?.title, "(not a pull request)"),
+    "pr.body": untrustedBlock("pull request body", c.pr?.body, c.pr ? "(empty)" : "(not a pull request)"),
+    "pr.diff": untrustedBlock("pull request diff", c.pr?.diff, c.pr ? "(empty diff)" : "(not a pull request)"),
+    "pr.reviewComments": untrustedBlock(
+      "pull request review comments",
+      c.pr?.reviewComments,
+      c.pr ? "(no review comments)" : "(not a pull request)",
+    ),
+  };
+  for (const [stage, output] of Object.entries(c.stages ?? {}))
+    table[`stages.${stage}.output`] = untrustedBlock(
+      `output of stage ${stage}`,
+      output,
+      `(stage ${stage} left no output)`,
+    );
+  return table;
 }

@@ -1,7 +1,8 @@
 import { dirname } from "node:path";
-import { type IssueRef, resumeArgv } from "@forgehand/core";
+import { capOutput, type IssueRef, resumeArgv, unknownTemplateVariables } from "@forgehand/core";
 import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
+import { branchCompareUrl, relativeToWorktree } from "./branch-link";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
 import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
@@ -10,6 +11,8 @@ import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
 import { agentSandboxOptions } from "./sandbox-spec";
 import type { StageContext, StageResult, Step } from "./stage-context";
+import { logStageOutput } from "./stage-output-log";
+import { loadPromptContext } from "./stage-template-values";
 import { cloneUrlRefusal } from "./workspace/clone-url-refusal";
 
 export type { StageContext, StageResult, Step } from "./stage-context";
@@ -82,11 +85,30 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (!gotWs.ok) return gotWs.result;
   const ws = gotWs.value;
   if (ws.credentialsWithheld) ctx.onLog("system", ws.credentialsWithheld);
-  ctx.onProgress({ branch: ws.branch });
+  const branchUrl = branchCompareUrl(ref.repo.cloneUrl, ws.baseBranch, ws.branch);
+  ctx.onProgress({ branch: ws.branch, ...(branchUrl ? { branchUrl } : {}) });
 
   const template = await step("loading the prompt", () => loadPromptTemplate(stage, ctx.configDir));
   if (!template.ok) return template.result;
-  const prompt = renderPrompt(template.value, { issue, repo: ref.repo.fullName, stage: stage.name, branch: ws.branch });
+  // Checked at config load too; the file may have changed since, and braces must not reach the agent.
+  const unknown = unknownTemplateVariables(
+    template.value,
+    config.stages.map((s) => s.name),
+  );
+  if (unknown.length)
+    return {
+      state: "failed",
+      reason: `[runner] the prompt of stage "${stage.name}" uses unknown template variables: ${unknown.map((n) => `{{${n}}}`).join(", ")}`,
+    };
+  const context = await step("reading the prompt's variables", () => loadPromptContext(ctx, template.value, issue));
+  if (!context.ok) return context.result;
+  const prompt = renderPrompt(template.value, {
+    issue,
+    repo: ref.repo.fullName,
+    stage: stage.name,
+    branch: ws.branch,
+    context: context.value,
+  });
   const runInfo = {
     runId: job.runId,
     repo: ref.repo.fullName,
@@ -147,7 +169,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     prices: { ...DEFAULT_PRICES, ...config.prices },
     onEvent(event: AgentEvent) {
       if (event.type === "assistant" && event.tools.length) {
-        actions.push(...event.tools.map(describeTool));
+        actions.push(...event.tools.map((t) => relativeToWorktree(describeTool(t), ws.worktree)));
         actions.splice(0, Math.max(0, actions.length - config.status.actions));
         ctx.onProgress({ lastActions: [...actions] });
       } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
@@ -170,6 +192,11 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     costUsd: spent.costUsd + outcome.costUsd,
     ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
   });
+  const output = outcome.resultText?.trim() ? outcome.resultText : undefined;
+  if (output) {
+    ctx.onProgress({ output: capOutput(output) });
+    logStageOutput(ctx.onLog, output);
+  }
 
   if (outcome.reason !== "succeeded") {
     if (outcome.reason === "failed") {
@@ -227,10 +254,10 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     credentials,
     commit: committed.value,
     ...(onPr ? { pullRequest: onPr } : {}),
-    ...(outcome.resultText !== undefined ? { output: outcome.resultText } : {}),
+    output,
   });
   if (!published.ok) return { ...published.result, outcome };
   const { prUrl } = published.value;
   logger.info("stage succeeded", { prUrl });
-  return { state: "succeeded", outcome, ...(prUrl ? { prUrl } : {}) };
+  return { state: "succeeded", outcome, ...(prUrl ? { prUrl } : {}), ...(output ? { output } : {}) };
 }

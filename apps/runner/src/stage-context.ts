@@ -1,6 +1,6 @@
 import type { Config, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
-import type { LogStream, StageJob } from "@forgehand/queue";
+import type { LogStream, StageJob, StageOutputStore } from "@forgehand/queue";
 import type { RunOutcome } from "@forgehand/supervisor";
 import type { RunGateFn, StageWorkspaces, SuperviseFn } from "./ports";
 
@@ -36,6 +36,8 @@ export interface StageContext {
    * and body, commit message, failure reasons).
    */
   redact: (text: string) => string;
+  /** Earlier stages' outputs on this issue (`{{previous.output}}`, `{{stages.<name>.output}}`). */
+  outputs?: StageOutputStore;
 }
 
 /** How a stage run ended. `transient` means the caller may retry it with backoff. */
@@ -45,6 +47,8 @@ export interface StageResult {
   transient?: { why: string; retryAfterMs?: number };
   prUrl?: string;
   outcome?: RunOutcome;
+  /** The agent's final message, redacted (not capped: the caller logs it whole and caps what it stores). */
+  output?: string;
 }
 
 /** A slow step's value, or the result that ends the stage when it threw. */
@@ -53,5 +57,5 @@ export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult 
 /** The tools a stage run uses, the same for every run of a runner. */
 export type StageTools = Pick<
   StageContext,
-  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact"
+  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact" | "outputs"
 >;

@@ -2,12 +2,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { checkPromptTemplates } from "./check-prompt-templates";
 import { Duration } from "./duration";
 import { ConfigError } from "./errors";
 import { normaliseGitHost } from "./git-host";
 import { interpolateEnv } from "./interpolate";
-import { PullRequestsConfig, StageOutput } from "./pull-request-config";
+import { PullRequestsConfig } from "./pull-request-config";
 import { AgentSandbox, ByteSize, defaultAgentSandbox } from "./sandbox-config";
+import { StageOutputMode } from "./stage-output";
 
 /** A git host as an origin (`git.example.com:8443` → `https://git.example.com:8443`); see `normaliseGitHost`. */
 const GitHost = z.string().transform((value, ctx) => {
@@ -67,10 +69,10 @@ export const Stage = z
     next: z.string().optional(),
     gate: z.array(z.string().min(1)).min(1).optional(),
     openPullRequest: z.boolean().default(false),
+    /** Where the agent's final message is posted (stage-output.ts); `review`: a PR review (publish-result.ts). */
+    output: StageOutputMode.default("summary"),
     /** Permissions whose holders may start this stage by label; absent: `commands.allow`. */
     allow: z.array(Permission).min(1).optional(),
-    /** Where the agent's final message goes (pull-request-config.ts). */
-    output: StageOutput.optional(),
   })
   .strict();
 export type Stage = z.infer<typeof Stage>;
@@ -255,6 +257,7 @@ export function loadConfigFile(path: string, env: Record<string, string | undefi
     throw new ConfigError(`[config] ${abs} is not valid YAML: ${(error as Error).message}`, [], { cause: error });
   }
   const { config, missingEnv } = parseConfig(doc, env, abs);
+  checkPromptTemplates(config.stages, dirname(abs), abs);
   return { config, path: abs, baseDir: dirname(abs), missingEnv };
 }
 

@@ -1,3 +1,5 @@
+export * from "./bot-markdown";
+export * from "./check-prompt-templates";
 export * from "./config";
 export * from "./duration";
 export * from "./errors";
@@ -14,3 +16,5 @@ export * from "./sanitise-untrusted";
 export * from "./secrets";
 export * from "./session-id";
 export * from "./slash-commands";
+export * from "./stage-output";
+export * from "./template-variables";

@@ -46,6 +46,10 @@ export const RunRecord = z.object({
   trigger: z.string().optional(),
   prUrl: z.string().optional(),
   branch: z.string().optional(),
+  /** Web link to the branch (a compare view against the base), once the branch exists. */
+  branchUrl: z.string().optional(),
+  /** The agent's final message (redacted, capped at STAGE_OUTPUT_MAX; the run log has all of it). */
+  output: z.string().optional(),
   runner: z.string().optional(),
   statusCommentId: z.number().optional(),
   lastActions: z.array(z.string()).default([]),

@@ -64,14 +64,14 @@ describe("status reporter", () => {
       reporter.update({ ...base, turns: i, lastActions: [`step ${i}`] });
       await new Promise((r) => setTimeout(r, 15));
     }
-    await until(() => comments()[0]!.body.includes("| 100 / 200 |"));
+    await until(() => comments()[0]!.body.includes("· 100 tool turns"));
     await reporter.finish({ ...base, turns: 100, state: "succeeded", endedAt: 200_000, prUrl: "https://x/pr/1" });
     expect(count("POST")).toBe(1);
     expect(count("PATCH")).toBeLessThanOrEqual(8);
     expect(count("PATCH")).toBeGreaterThanOrEqual(3);
     const body = comments()[0]!.body;
     expect(body).toContain("<!-- forgehand:run=r1 -->");
-    expect(body).toContain("✅ succeeded");
+    expect(body).toContain("✅ `develop` succeeded");
     expect(body).toContain("https://x/pr/1");
     expect(reporter.commentId()).toBe(comments()[0]!.id);
   });
@@ -91,7 +91,7 @@ describe("status reporter", () => {
     await until(() => count("PATCH") === 2);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     await reporter.finish({ ...base, turns: 2, state: "failed", reason: "gate failed" });
-    expect(comments()[0]!.body).toContain("❌ failed");
+    expect(comments()[0]!.body).toContain("❌ `develop` failed");
   });
 
   it("edits the comment a previous runner posted (found by its marker)", async () => {
@@ -109,7 +109,7 @@ describe("status reporter", () => {
     await reporter.finish({ ...base, state: "stopped", stoppedBy: "alice", endedAt: 5_000 });
     expect(count("POST")).toBe(0);
     expect(comments()).toHaveLength(1);
-    expect(comments()[0]!.body).toContain("🛑 stopped");
+    expect(comments()[0]!.body).toContain("🛑 `develop` stopped");
     expect(comments()[0]!.body).toContain("stopped by @alice");
   });
 
@@ -151,7 +151,7 @@ describe("status reporter", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
     reporter.update({ ...base, turns: 99 });
     await new Promise((r) => setTimeout(r, 100));
-    expect(comments()[0]!.body).toContain("💸 budget limit reached");
+    expect(comments()[0]!.body).toContain("💸 `develop` budget limit reached");
   });
 
   it("flush lands the newest state without waiting for the interval", async () => {
@@ -161,7 +161,7 @@ describe("status reporter", () => {
     await until(() => comments().length === 1);
     reporter.update({ ...base, turns: 7 });
     await reporter.flush();
-    expect(comments()[0]!.body).toContain("| 7 / 200 |");
+    expect(comments()[0]!.body).toContain("· 7 tool turns");
     await reporter.finish({ ...base, turns: 7, state: "succeeded" });
   });
 });

@@ -24,6 +24,15 @@ export interface ForgeIssue {
   comments: ForgeComment[];
 }
 
+/** An inline review comment on a pull request's diff. */
+export interface PullRequestReviewComment {
+  id: number;
+  author: string;
+  body: string;
+  path: string;
+  line?: number;
+}
+
 /** Reactions used by the bot to acknowledge commands. */
 export type Reaction = "eyes" | "+1" | "confused";
 
@@ -86,6 +95,10 @@ export interface ForgeClient {
   getPullRequest(repo: RepoRef, number: number): Promise<ForgePullRequest>;
   /** Posts `body` as a review of pull request `number` with `event: COMMENT` (no approval, no request for changes). */
   createReview(repo: RepoRef, number: number, body: string): Promise<ForgeReview>;
+  /** The pull request's unified diff (`{{pr.diff}}`); optional so test fakes need not implement it. */
+  getPullRequestDiff?(repo: RepoRef, number: number): Promise<string>;
+  /** The pull request's inline review comments, oldest first (`{{pr.reviewComments}}`). */
+  listPullRequestReviewComments?(repo: RepoRef, number: number): Promise<PullRequestReviewComment[]>;
   getRepository(repo: RepoRef): Promise<{ defaultBranch: string; cloneUrl: string; private: boolean }>;
   /**
    * HTTP basic credentials for git clone/push of this repository (token-based), or null

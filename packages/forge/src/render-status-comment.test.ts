@@ -35,15 +35,9 @@ describe("renderStatusComment", () => {
   it("renders a running run in full", () => {
     expect(renderStatusComment(base, { now, publicUrl: "https://bot.example/" })).toMatchInlineSnapshot(`
       "<!-- forgehand:run=r0a1b2c3d4e5 -->
-      ### 🔄 forgehand · \`develop\` · running
+      ### 🔄 \`develop\` running for @alice · 3m 12s · 12 tool turns · $0.42
 
-      | | |
-      | --- | --- |
-      | **State** | 🔄 running |
-      | **Stage** | \`develop\` |
-      | **Elapsed** | 3m 12s |
-      | **Tool turns** | 12 / 40 |
-      | **Cost** | $0.42 / $2.00 |
+      <sub>Limits: 40 tool turns · $2.00</sub>
 
       **Last actions**
 
@@ -60,39 +54,55 @@ describe("renderStatusComment", () => {
   });
 
   const cases: [RunState, Partial<RunRecord>, string[]][] = [
-    ["queued", { startedAt: undefined, attempts: 0 }, ["⏳ queued", "waiting to start", "`/stop`"]],
+    [
+      "queued",
+      { startedAt: undefined, attempts: 0 },
+      ["### ⏳ `develop` queued for @alice · waiting to start", "`/stop`"],
+    ],
     [
       "queued",
       { reason: "transient failure (rate limited (429)); retry 1/3 in 10s", turns: 4, costUsd: 0.62 },
       [
         "waiting to retry",
         "**Waiting:** transient failure (rate limited (429)); retry 1/3 in 10s",
-        "| 4 / 40 |",
-        "$0.62",
+        "· 4 tool turns · $0.62",
       ],
     ],
     [
       "succeeded",
       { prUrl: "https://github.com/acme/app/pull/13", endedAt: now },
-      ["✅ succeeded", "pull request https://github.com/acme/app/pull/13", "**Next:** stage `review`", "`/retry`"],
+      [
+        "### ✅ `develop` succeeded for @alice in 3m 12s · 12 tool turns · $0.42 — [PR #13](https://github.com/acme/app/pull/13)",
+        "**Next:** stage `review`",
+        "`/retry`",
+      ],
     ],
     [
       "failed",
       { reason: "gate `npm test` exited 1", endedAt: now },
-      ["❌ failed", "**Result:** failed: gate `npm test` exited 1"],
+      ["❌ `develop` failed for @alice in 3m 12s", "**Result:** failed: gate `npm test` exited 1"],
     ],
     [
       "stopped",
       { stoppedBy: "alice", reason: "/stop comment", endedAt: now },
-      ["🛑 stopped", "stopped by @alice: /stop comment"],
+      ["🛑 `develop` stopped", "stopped by @alice: /stop comment"],
     ],
-    ["timed_out", { reason: "30m limit", endedAt: now }, ["⏱️ timed out", "wall-clock timeout: 30m limit"]],
-    ["stalled", { endedAt: now }, ["💤 stalled", "stall limit"]],
-    ["turn_limit", { turns: 40, endedAt: now }, ["🔁 turn limit reached", "used all 40 tool turns", "| 40 / 40 |"]],
+    ["timed_out", { reason: "30m limit", endedAt: now }, ["⏱️ `develop` timed out", "wall-clock timeout: 30m limit"]],
+    ["stalled", { endedAt: now }, ["💤 `develop` stalled", "stall limit"]],
+    [
+      "turn_limit",
+      { turns: 40, endedAt: now },
+      [
+        "🔁 `develop` turn limit reached",
+        "used all 40 tool turns",
+        "· 40 tool turns ·",
+        "Limits: 40 tool turns · $2.00",
+      ],
+    ],
     [
       "budget_limit",
       { costUsd: 2.03, endedAt: now },
-      ["💸 budget limit reached", "reached the $2.00 budget", "$2.03 / $2.00"],
+      ["💸 `develop` budget limit reached", "reached the $2.00 budget", "· $2.03", "Limits: 40 tool turns · $2.00"],
     ],
   ];
   for (const [state, extra, expected] of cases) {

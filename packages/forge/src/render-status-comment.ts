@@ -1,5 +1,7 @@
 import { isTerminal, type RunRecord, type RunState, redactSecrets } from "@forgehand/core";
+import { statusHeadline } from "./status-headline";
 import { statusMarker } from "./status-marker";
+import { summaryLines } from "./status-summary";
 
 /** GitHub rejects comment bodies over 65,536 characters. */
 export const MAX_COMMENT_CHARS = 65_536;
@@ -34,7 +36,7 @@ export interface RenderStatusOptions {
   /** Clock for the elapsed time of a live run. @defaultValue Date.now() */
   now?: number;
   /** The configured stages, to say what comes next after a success. */
-  stages?: readonly { name: string; next?: string }[];
+  stages?: readonly { name: string; next?: string; output?: string }[];
   /** Tail of the gate's output, quoted in a code block. */
   gateTail?: string;
   /** How many recent actions to list. @defaultValue 8 */
@@ -81,6 +83,12 @@ function codeBlock(text: string): string {
   return `${fence}text\n${text}\n${fence}`;
 }
 
+/** An http(s) URL as a Markdown link target (no spaces or parentheses that could end it), else undefined. */
+function safeLink(url: string): string | undefined {
+  if (!/^https?:\/\/[^\s()<>]+$/.test(url)) return undefined;
+  return url;
+}
+
 function money(n: number): string {
   return `$${n.toFixed(2)}`;
 }
@@ -95,7 +103,7 @@ function resultLines(r: RunRecord, o: RenderStatusOptions, gateRoom: number): st
       if (reason) out.push(`**Waiting:** ${reason}`);
       break;
     case "succeeded": {
-      out.push(r.prUrl ? `**Result:** pull request ${inline(r.prUrl, s, 300)}` : "**Result:** stage completed.");
+      // The PR and branch are links in the headline; only what comes next is said here.
       const next = o.stages?.find((st) => st.name === r.stage)?.next;
       if (next) out.push(`**Next:** stage \`${inline(next, s, 60)}\` starts.`);
       break;
@@ -138,7 +146,7 @@ function resultLines(r: RunRecord, o: RenderStatusOptions, gateRoom: number): st
 
 /** The markdown of a run's status comment (starts with its hidden marker). */
 export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions = {}): string {
-  const build = (gateRoom: number, actionCount: number) => {
+  const build = (gateRoom: number, actionCount: number, summaryRoom: number) => {
     const r = record;
     const s = cleaner(opts);
     const now = opts.now ?? Date.now();
@@ -146,18 +154,24 @@ export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions
     const elapsed = r.state === "queued" && !r.startedAt ? 0 : (r.endedAt ?? now) - start;
     const live = !isTerminal(r.state);
     const icon = STATE_ICONS[r.state];
+    const elapsedText =
+      r.state === "queued" ? (r.attempts > 0 ? "waiting to retry" : "waiting to start") : formatElapsed(elapsed);
     const lines = [
       statusMarker(r.id),
-      `### ${icon} forgehand · \`${inline(r.stage, s, 60)}\` · ${STATE_WORDS[r.state]}`,
-      "",
-      "| | |",
-      "| --- | --- |",
-      `| **State** | ${icon} ${STATE_WORDS[r.state]} |`,
-      `| **Stage** | \`${inline(r.stage, s, 60)}\` |`,
-      `| **Elapsed** | ${r.state === "queued" ? (r.attempts > 0 ? "waiting to retry" : "waiting to start") : formatElapsed(elapsed)} |`,
-      `| **Tool turns** | ${r.turns}${r.maxTurns !== undefined ? ` / ${r.maxTurns}` : ""} |`,
-      `| **Cost** | ${money(r.costUsd)}${r.budgetUsd !== undefined ? ` / ${money(r.budgetUsd)}` : ""} |`,
+      statusHeadline(r, {
+        icon,
+        words: STATE_WORDS[r.state],
+        elapsed: elapsedText,
+        inline: (text, max) => inline(text, s, max),
+        clean: s,
+        link: (url) => safeLink(url),
+      }),
     ];
+    const limits = [
+      r.maxTurns !== undefined ? `${r.maxTurns} tool turns` : "",
+      r.budgetUsd !== undefined ? money(r.budgetUsd) : "",
+    ].filter(Boolean);
+    if (limits.length) lines.push("", `<sub>Limits: ${limits.join(" · ")}</sub>`);
     // Said on every comment of such a run: the operator chose `sandbox: { enabled: false }` for this agent.
     if (r.sandboxed === false) {
       lines.push("", "> ⚠ unsandboxed: this agent runs as the runner itself, with its files and network.");
@@ -172,6 +186,10 @@ export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions
     }
     const result = resultLines(r, opts, gateRoom);
     if (result.length) lines.push("", ...result);
+    if (isTerminal(r.state) && r.output) {
+      const mode = opts.stages?.find((st) => st.name === r.stage)?.output ?? "summary";
+      lines.push("", ...summaryLines(r.output, mode, s, summaryRoom));
+    }
     lines.push("");
     if (opts.publicUrl)
       lines.push(`📜 [Run log](${opts.publicUrl.replace(/\/+$/, "")}/api/runs/${encodeURIComponent(r.id)}/log)`, "");
@@ -184,8 +202,8 @@ export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions
     return lines.join("\n");
   };
   const maxActions = opts.maxActions ?? 8;
-  let body = build(8000, maxActions);
+  let body = build(8000, maxActions, 40_000);
   if (body.length <= MAX_COMMENT_CHARS) return body;
-  body = build(2000, Math.min(maxActions, 3));
+  body = build(2000, Math.min(maxActions, 3), 10_000);
   return body.length <= MAX_COMMENT_CHARS ? body : `${body.slice(0, MAX_COMMENT_CHARS - 2)}\n…`;
 }

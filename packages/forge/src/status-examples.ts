@@ -19,6 +19,8 @@ const base: RunRecord = {
   budgetUsd: 3,
   attempts: 1,
   trigger: "label agent:develop by @alice",
+  branch: "forgehand/42-apply-discount-codes",
+  branchUrl: "https://github.com/acme/webshop/compare/main...forgehand/42-apply-discount-codes",
   lastActions: [
     "Read src/cart/checkout.ts",
     "Grep: applyDiscount",
@@ -46,6 +48,9 @@ export const STATUS_EXAMPLES: { state: RunState; record: RunRecord; gateTail?: s
       turns: 31,
       costUsd: 1.42,
       prUrl: "https://github.com/acme/webshop/pull/43",
+      output:
+        "Discount codes are now applied before tax in `applyDiscount` (`src/cart/checkout.ts`), which fixes the\n" +
+        "rounding error in the issue. Added `checkout.test.ts` cases for 10% and fixed-amount codes.",
     },
   },
   {
