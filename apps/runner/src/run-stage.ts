@@ -2,7 +2,7 @@ import { dirname } from "node:path";
 import { type IssueRef, resumeArgv } from "@forgehand/core";
 import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
-import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
+import { classifyAgentFailure, classifyApiError, classifyError, type FailureClass } from "./classify-failure";
 import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
 import { remainingLimits } from "./remaining-limits";
@@ -118,6 +118,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     env: buildAgentEnv(agent.env, ctx.env, runInfo),
     prompt: { via: agent.promptVia, text: prompt },
     parser: agent.parser,
+    ...(agent.model ? { model: agent.model } : {}),
     limits,
     killGraceMs: config.runner.killGrace,
     signal: ctx.signal,
@@ -155,7 +156,8 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (outcome.reason !== "succeeded") {
     if (outcome.reason === "failed") {
       const text = [outcome.stderrTail, ...tail, outcome.resultText ?? ""].join("\n");
-      const cls = classifyAgentFailure(text);
+      // The agent's own typed API failure first; the regex over its output only for CLIs that report none.
+      const cls = outcome.apiError ? classifyApiError(outcome.apiError) : classifyAgentFailure(text);
       const reason = `${outcome.detail || cls.why}${outcome.stderrTail ? `\n${outcome.stderrTail.slice(-800)}` : ""}`;
       if (cls.kind === "transient")
         return {

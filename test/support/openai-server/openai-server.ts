@@ -32,7 +32,10 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<O
   async function answer(res: ServerResponse, reply: Reply, model: string): Promise<void> {
     if ("silentForMs" in reply) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => (timers.delete(t), resolve()), reply.silentForMs);
+        const t = setTimeout(() => {
+          timers.delete(t);
+          resolve();
+        }, reply.silentForMs);
         timers.add(t);
       });
       if (res.destroyed) return;
@@ -55,7 +58,10 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<O
     }
     const request = body as ResponsesRequest | undefined;
     if (!request || !Array.isArray(request.input)) {
-      return writeApiError(res, { status: 400, message: `[openai-server] expected a Responses body, got ${raw.slice(0, 80)}` });
+      return writeApiError(res, {
+        status: 400,
+        message: `[openai-server] expected a Responses body, got ${raw.slice(0, 80)}`,
+      });
     }
     const ctx = { index: index++, toolOutputs: countToolOutputs(request), cwd: cwdOf(request) };
     await answer(res, await script(request, ctx), request.model ?? "gpt-5.5");
@@ -95,7 +101,8 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<O
 
 /** Function-call outputs codex sends back, i.e. tool calls it has completed in this conversation. */
 export function countToolOutputs(req: ResponsesRequest): number {
-  return req.input.filter((item) => item.type === "function_call_output" || item.type === "custom_tool_call_output").length;
+  return req.input.filter((item) => item.type === "function_call_output" || item.type === "custom_tool_call_output")
+    .length;
 }
 
 /** codex puts `<cwd>/path</cwd>` in an `<environment_context>` user message. */

@@ -49,7 +49,15 @@ for (const rec of recordings) {
   const second = await runCodex([...codexArgv(server.url), "resume", id, "-"], { cwd, prompt: "two", home });
   const last = server.responseRequests().at(-1)?.body as { input?: unknown[] } | undefined;
   writeFileSync(join(FIXTURES, "resumed.jsonl"), second.stdout.replaceAll(cwd, "/WORKTREE"));
-  console.log("resumed.jsonl exit", second.code, "first id", id, "input items", last?.input?.length, JSON.stringify(last?.input).includes("first"));
+  console.log(
+    "resumed.jsonl exit",
+    second.code,
+    "first id",
+    id,
+    "input items",
+    last?.input?.length,
+    JSON.stringify(last?.input).includes("first"),
+  );
   await server.close();
   rmSync(cwd, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });

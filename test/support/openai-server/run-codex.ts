@@ -8,14 +8,24 @@ export const CODEX_BIN = resolve(import.meta.dirname, "../../../node_modules/.bi
 /** codex argv for a custom Responses-API provider at `baseUrl` (no key, no network besides it). */
 export function codexArgv(baseUrl: string, model = "gpt-5.5"): string[] {
   return [
-    "exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
-    "-m", model,
-    "-c", "model_provider=mock",
-    "-c", "model_providers.mock.name=mock",
-    "-c", `model_providers.mock.base_url=${baseUrl}`,
-    "-c", "model_providers.mock.wire_api=responses",
-    "-c", "model_providers.mock.request_max_retries=0",
-    "-c", "model_providers.mock.stream_max_retries=0",
+    "exec",
+    "--json",
+    "--skip-git-repo-check",
+    "--dangerously-bypass-approvals-and-sandbox",
+    "-m",
+    model,
+    "-c",
+    "model_provider=mock",
+    "-c",
+    "model_providers.mock.name=mock",
+    "-c",
+    `model_providers.mock.base_url=${baseUrl}`,
+    "-c",
+    "model_providers.mock.wire_api=responses",
+    "-c",
+    "model_providers.mock.request_max_retries=0",
+    "-c",
+    "model_providers.mock.stream_max_retries=0",
   ];
 }
 

@@ -5,7 +5,11 @@ let seq = 0;
 const nextId = (prefix: string) => `${prefix}_${process.pid}_${++seq}`;
 
 /** The SSE stream codex 0.171.0 accepts: `response.created`, one `output_item.done` per item, `response.completed`. */
-export function writeReplyStream(res: ServerResponse, reply: Exclude<Reply, { silentForMs: number } | { status: number }>, model: string): void {
+export function writeReplyStream(
+  res: ServerResponse,
+  reply: Exclude<Reply, { silentForMs: number } | { status: number }>,
+  model: string,
+): void {
   const responseId = nextId("resp");
   const items: Record<string, unknown>[] = [];
   if (reply.reasoning) {
@@ -13,7 +17,13 @@ export function writeReplyStream(res: ServerResponse, reply: Exclude<Reply, { si
   }
   if ("call" in reply) {
     const args = typeof reply.call.arguments === "string" ? reply.call.arguments : JSON.stringify(reply.call.arguments);
-    items.push({ type: "function_call", id: nextId("fc"), call_id: nextId("call"), name: reply.call.name, arguments: args });
+    items.push({
+      type: "function_call",
+      id: nextId("fc"),
+      call_id: nextId("call"),
+      name: reply.call.name,
+      arguments: args,
+    });
   } else if ("customCall" in reply) {
     const { name, input } = reply.customCall;
     items.push({ type: "custom_tool_call", id: nextId("ctc"), call_id: nextId("call"), name, input });
@@ -29,7 +39,7 @@ export function writeReplyStream(res: ServerResponse, reply: Exclude<Reply, { si
   const send = (type: string, data: Record<string, unknown>) =>
     res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   send("response.created", { response: { id: responseId, model, status: "in_progress" } });
-  items.forEach((item, index) => send("response.output_item.done", { output_index: index, item }));
+  for (const [index, item] of items.entries()) send("response.output_item.done", { output_index: index, item });
   send("response.completed", { response: { id: responseId, model, status: "completed", usage: usageOf(reply.usage) } });
   res.end();
 }
@@ -46,10 +56,14 @@ function usageOf(usage: ResponseUsage | undefined) {
 }
 
 /** An OpenAI-style error body with the status codex classifies (429 and 5xx are retried by codex itself). */
-export function writeApiError(res: ServerResponse, reply: { status: number; retryAfter?: number; message?: string }): void {
+export function writeApiError(
+  res: ServerResponse,
+  reply: { status: number; retryAfter?: number; message?: string },
+): void {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (reply.retryAfter !== undefined) headers["retry-after"] = String(reply.retryAfter);
   res.writeHead(reply.status, headers);
-  const type = reply.status === 429 ? "rate_limit_exceeded" : reply.status >= 500 ? "server_error" : "invalid_request_error";
+  const type =
+    reply.status === 429 ? "rate_limit_exceeded" : reply.status >= 500 ? "server_error" : "invalid_request_error";
   res.end(JSON.stringify({ error: { message: reply.message ?? `scripted ${reply.status}`, type, code: type } }));
 }
