@@ -27,6 +27,8 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
   let lastMessage: string | undefined;
   let lastError: string | undefined;
   let usageSeq = 0;
+  /** Item ids already reported as a tool call: started and completed describe one call, consumers see it once. */
+  const toolIds = new Set<string>();
   return function parseCodexLine(line) {
     if (line.trim() === "") return [];
     let obj: unknown;
@@ -96,7 +98,11 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
       return [{ type: "assistant", messageId: id, usesTool: false, tools: [], text: short(lastMessage ?? "") }];
     }
     if (TOOL_ITEMS.has(type)) {
-      const events: AgentEvent[] = [{ type: "assistant", messageId: id, usesTool: true, tools: [toolOf(type, item)] }];
+      const events: AgentEvent[] = [];
+      if (id === undefined || !toolIds.has(id)) {
+        if (id !== undefined) toolIds.add(id);
+        events.push({ type: "assistant", messageId: id, usesTool: true, tools: [toolOf(type, item)] });
+      }
       if (phase === "item.completed" && (type === "command_execution" || type === "mcp_tool_call")) {
         const isError = item.status === "failed" || item.status === "declined" || isObject(item.error);
         events.push({ type: "tool_result", toolUseId: id, isError, text: outputOf(item) });
