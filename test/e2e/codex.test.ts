@@ -80,10 +80,8 @@ describe("e2e: codex", () => {
   it("label → codex writes a file with apply_patch → commit, PR, status comment with turns and cost", {
     timeout: 180_000,
   }, async () => {
-    const w = (world = await codexWorld(
-      [stage("write", { gate: ["test", "-f", "hello.txt"], openPullRequest: true })],
-      "cx1",
-    ));
+    world = await codexWorld([stage("write", { gate: ["test", "-f", "hello.txt"], openPullRequest: true })], "cx1");
+    const w = world;
     const issue = w.openIssue("Add a greeting file");
     await w.addLabel(issue, "agent:write");
     const branch = `forgehand/${issue}-add-a-greeting-file`;
