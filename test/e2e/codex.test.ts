@@ -41,6 +41,16 @@ const modes: Record<string, ReplyScript> = {
       : { text: "done", usage: USAGE },
   "MODE-LOOP": () => ({ call: { name: "exec_command", arguments: { cmd: "echo looping" } } }),
   "MODE-SILENT": () => ({ silentForMs: 120_000 }),
+  // First run: wrong.txt (the gate fails). The /retry run resumes the thread: the old call is in its input,
+  // followed by the new prompt, and now hello.txt is written.
+  "MODE-RESUME": (req, ctx): Reply => {
+    const last = req.input.at(-1)?.type;
+    const resumed = ctx.toolOutputs >= 1 && last === "message";
+    if (ctx.toolOutputs === 0)
+      return { customCall: { name: "apply_patch", input: PATCH.replace("hello.txt", "wrong.txt") } };
+    if (resumed && ctx.toolOutputs === 1) return { customCall: { name: "apply_patch", input: PATCH } };
+    return { text: "done" };
+  },
   "MODE-SLEEP": () => ({ call: { name: "exec_command", arguments: { cmd: "sleep 300", yield_time_ms: 300_000 } } }),
 };
 
@@ -102,5 +112,74 @@ describe("e2e: codex", () => {
     expect(run?.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(openai!.responseRequests().length).toBe(2);
     expect(w.survivors()).toEqual([]);
+  });
+});
+
+describe("e2e: codex limits, /stop and /retry", () => {
+  it("ends runs as turn_limit, stalled and stopped with no survivors, and /retry resumes the codex thread", {
+    timeout: 300_000,
+  }, async () => {
+    world = await codexWorld(
+      [
+        stage("loop", { limits: { timeout: "2m", stall: "60s", maxTurns: 3 } }),
+        stage("silent", { limits: { timeout: "2m", stall: "5s" } }),
+        stage("sleep"),
+        stage("resume", { gate: ["test", "-f", "hello.txt"] }),
+      ],
+      "cx2",
+    );
+    const w = world;
+    const issues: Record<string, number> = {};
+    for (const name of ["loop", "silent", "sleep", "resume"]) {
+      issues[name] = w.openIssue(`Codex ${name}`);
+      await w.addLabel(issues[name]!, `agent:${name}`);
+    }
+    const runOf = async (name: string) => (await w.runs()).find((r) => r.stage === name);
+    // /stop once codex runs `sleep 300` through its own shell tool.
+    await waitFor("codex to run sleep 300", () => w.survivors().some((p) => /sleep 300/.test(p.cmdline)), {
+      timeoutMs: 120_000,
+    });
+    await w.comment(issues.sleep!, "/stop", "alice");
+
+    const loop = await waitFor(
+      "loop to end",
+      async () => ((await runOf("loop"))?.state === "turn_limit" ? runOf("loop") : undefined),
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    // The 4th tool call is the one that crosses maxTurns 3 (as for Claude: "tool turn 4 exceeds maxTurns 3").
+    expect(loop?.turns).toBe(4);
+    await waitFor("silent to stall", async () => (await runOf("silent"))?.state === "stalled", { timeoutMs: 120_000 });
+    await waitFor("sleep to be stopped", async () => (await runOf("sleep"))?.state === "stopped", {
+      timeoutMs: 60_000,
+    });
+    await waitFor("loop's comment to say turn limit", () =>
+      /turn.limit/i.test(plainText(w.statusComments(issues.loop!)[0] ?? "")),
+    );
+
+    const failed = await waitFor(
+      "resume's first run to fail its gate",
+      async () => {
+        const r = await runOf("resume");
+        return r?.state === "failed" ? r : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect(failed.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor("the failed label", () => w.labels(issues.resume!).includes("forgehand:failed"));
+    const before = openai!.responseRequests().length;
+    await w.comment(issues.resume!, "/retry", "acme");
+    const succeeded = await waitFor(
+      "the retried run to succeed",
+      async () => (await w.runs()).find((r) => r.stage === "resume" && r.state === "succeeded"),
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    // The same thread: codex reports the resumed thread id, and its first request carries the first run's patch.
+    expect(succeeded.sessionId).toBe(failed.sessionId);
+    const resumed = openai!.responseRequests()[before]!;
+    expect(JSON.stringify(resumed.body)).toContain("wrong.txt");
+    expect(w.origin.show(`forgehand/${issues.resume}-codex-resume`, "hello.txt")).toBe("hello from codex");
+    await waitFor("no survivors", () => w.survivors().length === 0, { timeoutMs: 10_000 });
   });
 });
