@@ -1,4 +1,5 @@
 import type { Figure } from "../harness/figure";
+import { codexParserFigure } from "./codex-parser";
 import { dispatchFigure } from "./dispatch";
 import { hostileMemoryFigure } from "./hostile-memory";
 import { ingestFigure } from "./ingest";
@@ -13,5 +14,6 @@ export const figures: readonly Figure[] = [
   stopFigure,
   scaleFigure,
   parserFigure,
+  codexParserFigure,
   hostileMemoryFigure,
 ];

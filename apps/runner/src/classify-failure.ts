@@ -34,6 +34,21 @@ export function classifyAgentFailure(output: string): FailureClass {
   return { kind: "permanent", why: "the agent exited with an error" };
 }
 
+/** Classifies the model API failure an agent's stream reported (`api_error`), e.g. codex's `turn.failed`. */
+export function classifyApiError(error: {
+  status?: number;
+  retryAfterMs?: number;
+  transient: boolean;
+  message: string;
+}): FailureClass {
+  const status = error.status === undefined ? "" : ` (${error.status})`;
+  if (!error.transient) return { kind: "permanent", why: `model API error${status}: ${error.message.slice(0, 200)}` };
+  const why = error.status === 429 ? "rate limited (429)" : `model API unavailable${status}`;
+  return error.retryAfterMs === undefined
+    ? { kind: "transient", why }
+    : { kind: "transient", why, retryAfterMs: error.retryAfterMs };
+}
+
 /** Classifies an error thrown by a forge call or git: the forge's own verdict, then network and git errors. */
 export function classifyError(error: unknown): FailureClass {
   if (error instanceof ForgeApiError) return classifyForgeError(error);

@@ -21,6 +21,8 @@ export function redactEvent(event: AgentEvent, redact: Redact): AgentEvent {
       return event.text !== undefined ? { ...event, text: redact(event.text) } : event;
     case "line":
       return { ...event, text: redact(event.text) };
+    case "api_error":
+      return { ...event, message: redact(event.message) };
     default:
       return event;
   }
@@ -44,6 +46,7 @@ export function redactingSupervise(supervise: SuperviseFn, redact: Redact): Supe
       stderrTail: redact(outcome.stderrTail),
       detail: redact(outcome.detail),
       ...(outcome.resultText !== undefined ? { resultText: redact(outcome.resultText) } : {}),
+      ...(outcome.apiError ? { apiError: { ...outcome.apiError, message: redact(outcome.apiError.message) } } : {}),
     };
   };
 }

@@ -3,7 +3,7 @@ import { capOutput, type IssueRef, resumeArgv, unknownTemplateVariables } from "
 import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { branchCompareUrl, relativeToWorktree } from "./branch-link";
-import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
+import { classifyAgentFailure, classifyApiError, classifyError, type FailureClass } from "./classify-failure";
 import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
 import { planPullRequest } from "./pull-request-stage";
@@ -159,6 +159,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     env: buildAgentEnv(agent.env, ctx.env, runInfo),
     prompt: { via: agent.promptVia, text: prompt },
     parser: agent.parser,
+    ...(agent.model ? { model: agent.model } : {}),
     limits,
     killGraceMs: config.runner.killGrace,
     signal: ctx.signal,
@@ -201,7 +202,8 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (outcome.reason !== "succeeded") {
     if (outcome.reason === "failed") {
       const text = [outcome.stderrTail, ...tail, outcome.resultText ?? ""].join("\n");
-      const cls = classifyAgentFailure(text);
+      // The agent's own typed API failure first; the regex over its output only for CLIs that report none.
+      const cls = outcome.apiError ? classifyApiError(outcome.apiError) : classifyAgentFailure(text);
       const reason = `${outcome.detail || cls.why}${outcome.stderrTail ? `\n${outcome.stderrTail.slice(-800)}` : ""}`;
       if (cls.kind === "transient")
         return {

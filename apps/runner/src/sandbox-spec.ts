@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { basename, join } from "node:path";
 import type { Agent, IssueRef, Limits } from "@forgehand/core";
 import { resolveAgentIdentity, type SandboxOptions } from "@forgehand/supervisor";
+import { argvBaseUrlEgress } from "./argv-base-url-egress";
 
 /** Vendor API endpoint of each known agent CLI (by executable name): what it needs to work at all. */
 export const VENDOR_EGRESS: Record<string, string[]> = {
@@ -42,11 +43,16 @@ export function baseUrlEgress(env: Record<string, string>): string[] {
   return out;
 }
 
-/** The full allowlist of an agent: vendor default + `*_BASE_URL` hosts + `sandbox.network.allow`. */
+/** The full allowlist of an agent: vendor default + `*_BASE_URL` / codex `base_url` hosts + `sandbox.network.allow`. */
 export function agentEgress(agent: Agent): string[] {
   const cli = knownAgentCli(agent.command);
   return [
-    ...new Set([...(cli ? VENDOR_EGRESS[cli]! : []), ...baseUrlEgress(agent.env), ...agent.sandbox.network.allow]),
+    ...new Set([
+      ...(cli ? VENDOR_EGRESS[cli]! : []),
+      ...baseUrlEgress(agent.env),
+      ...argvBaseUrlEgress(agent.command),
+      ...agent.sandbox.network.allow,
+    ]),
   ];
 }
 

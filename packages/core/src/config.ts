@@ -44,11 +44,13 @@ export type Limits = z.infer<typeof Limits>;
 export const Agent = z
   .object({
     command: z.array(z.string().min(1)).min(1, "needs at least the program name"),
-    parser: z.enum(["claude-stream-json", "lines"]).default("lines"),
+    parser: z.enum(["claude-stream-json", "codex-json", "lines"]).default("lines"),
+    /** The model, for cost and the status comment, when neither the stream nor argv `-m`/`--model` names it. */
+    model: z.string().min(1).max(200).optional(),
     env: z.record(z.string(), z.string()).default({}),
     /** Where the prompt goes: the agent's stdin, or a file whose path is appended as the last argument. */
     promptVia: z.enum(["stdin", "file"]).default("stdin"),
-    /** Extra argv used by /retry to resume a session; `{sessionId}` is replaced. Claude: [--resume, "{sessionId}"]. */
+    /** Extra argv used by /retry to resume a session; `{sessionId}` is replaced. Claude: [--resume, "{sessionId}"]; codex: [resume, "{sessionId}", "-"]. */
     resumeArgs: z.array(z.string()).optional(),
     /** The sandbox of this agent and of the gates of its stages; on unless `enabled: false`. */
     sandbox: AgentSandbox.default(defaultAgentSandbox),

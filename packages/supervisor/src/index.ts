@@ -1,9 +1,12 @@
+export * from "./classify-api-error-text";
 export * from "./claude-stream-json-parser";
+export * from "./codex-json-parser";
 export * from "./estimate-cost-usd";
 export { ensureGuardian, stopGuardian } from "./guardian";
 export * from "./kill-tree";
 export * from "./line-splitter";
 export * from "./lines-parser";
+export * from "./model-from-argv";
 export * from "./pid-registry";
 export * from "./reap-orphans";
 export { abortReasonText, RunAbortedError } from "./run-aborted-error";

@@ -20,6 +20,8 @@ export interface RunMeter {
   readonly costUsd: number;
   readonly sessionId: string | undefined;
   readonly result: Extract<AgentEvent, { type: "result" }> | undefined;
+  /** The last model API failure the agent reported (for classifying a failed run). */
+  readonly apiError: Extract<AgentEvent, { type: "api_error" }> | undefined;
 }
 
 /**
@@ -35,6 +37,7 @@ export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMete
   let reported: number | undefined;
   let sessionId: string | undefined;
   let result: Extract<AgentEvent, { type: "result" }> | undefined;
+  let apiError: Extract<AgentEvent, { type: "api_error" }> | undefined;
 
   const cost = () => reported ?? estimate;
   const checkBudget = (): LimitHit | undefined =>
@@ -83,6 +86,9 @@ export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMete
           if (event.sessionId && !sessionId) sessionId = event.sessionId;
           if (event.totalCostUsd !== undefined) reported = event.totalCostUsd;
           return { changed: true, limit: checkBudget() };
+        case "api_error":
+          apiError = event;
+          return { changed: false };
         default:
           return { changed: false };
       }
@@ -98,6 +104,9 @@ export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMete
     },
     get result() {
       return result;
+    },
+    get apiError() {
+      return apiError;
     },
   };
 }

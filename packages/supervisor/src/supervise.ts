@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Logger, silentLogger } from "@forgehand/core";
 import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
+import { createCodexJsonParser } from "./codex-json-parser";
 import { DEFAULT_PRICES } from "./estimate-cost-usd";
 import { createKillOnce } from "./kill-once";
 import { createLinesParser } from "./lines-parser";
+import { modelFromArgv } from "./model-from-argv";
 import { type OpenSandbox, openSandbox, sandboxReport } from "./open-sandbox";
 import { abortReasonText, RunAbortedError } from "./run-aborted-error";
 import { createRunMeter, type RunMeter } from "./run-meter";
@@ -178,8 +180,7 @@ async function superviseSpawned(
 
   const result = meter.result;
   if (reason === undefined) {
-    const ok =
-      exit?.code === 0 && (options.parser !== "claude-stream-json" || (result !== undefined && !result.isError));
+    const ok = exit?.code === 0 && (options.parser === "lines" || (result !== undefined && !result.isError));
     reason = ok ? "succeeded" : "failed";
     detail = describeExit(exit, options.parser, result);
   }
@@ -199,6 +200,7 @@ async function superviseSpawned(
     costUsd: meter.costUsd,
     sessionId: meter.sessionId,
     resultText: result?.text,
+    ...(meter.apiError ? { apiError: meter.apiError } : {}),
     stderrTail: stderrTail.text(),
     detail,
     kill,
@@ -220,7 +222,15 @@ function createStdoutHandler(
     if (++malformed <= 5) logger.warn("malformed agent output line skipped", { why, line: line.slice(0, 200) });
   };
   const parse =
-    options.parser === "claude-stream-json" ? createClaudeStreamJsonParser({ onMalformed }) : createLinesParser();
+    options.parser === "claude-stream-json"
+      ? createClaudeStreamJsonParser({ onMalformed })
+      : options.parser === "codex-json"
+        ? createCodexJsonParser({
+            onMalformed,
+            cwd: options.cwd,
+            model: options.model ?? modelFromArgv(options.command),
+          })
+        : createLinesParser();
   return function onStdoutLine(line: string) {
     touch();
     safeCall(logger, () => options.onLog?.("stdout", line));
@@ -244,7 +254,7 @@ function describeExit(
   if (!exit) return "agent did not exit";
   if (exit.signal) return `agent killed by signal ${exit.signal}`;
   if (exit.code !== 0) return `agent exited with code ${exit.code}`;
-  if (parser !== "claude-stream-json") return "agent exited with code 0";
+  if (parser === "lines") return "agent exited with code 0";
   if (!result) return "agent exited with code 0 without a result event";
   return result.isError ? `agent reported an error result (${result.subtype ?? "is_error"})` : "agent succeeded";
 }

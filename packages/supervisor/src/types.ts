@@ -33,6 +33,11 @@ export type AgentEvent =
       text?: string;
       sessionId?: string;
     }
+  /**
+   * A failed model API call as the CLI itself reported it (codex `error`/`turn.failed`, …): lets the runner
+   * classify the failure from typed facts instead of a regex over stderr. `transient`: 429 / 5xx / overloaded.
+   */
+  | { type: "api_error"; status?: number; retryAfterMs?: number; transient: boolean; message: string }
   | { type: "line"; text: string };
 
 /** Terminal reason of a supervised run (mirrors the run states of docs/SPEC.md § Runs and the supervisor). */
@@ -68,7 +73,9 @@ export interface SuperviseOptions {
   env: Record<string, string>;
   /** The prompt on stdin, or written to a file whose path is appended to argv. */
   prompt: { via: "stdin" | "file"; text: string };
-  parser: "claude-stream-json" | "lines";
+  parser: "claude-stream-json" | "codex-json" | "lines";
+  /** The model the agent runs, when its stream does not name it (codex): from argv `-m` or agent config `model:`. */
+  model?: string;
   limits: { timeoutMs?: number; stallMs?: number; maxTurns?: number; maxBudgetUsd?: number };
   /** SIGTERM → wait this long → SIGKILL. */
   killGraceMs: number;
@@ -103,6 +110,8 @@ export interface RunOutcome {
   sessionId?: string;
   /** The agent's final result text (Claude's `result` event), if any. */
   resultText?: string;
+  /** The last model API failure the agent's own stream reported (typed; preferred over `stderrTail` regexes). */
+  apiError?: Extract<AgentEvent, { type: "api_error" }>;
   /** Last stderr lines, for classifying failures (429/529/network) and for the status comment. */
   stderrTail: string;
   /** Human-readable detail: which limit, or why it failed. */

@@ -38,6 +38,11 @@ export interface E2eConfigExtras {
   sandbox?: Record<string, unknown>;
   /** `pullRequests:` (fork policy). */
   pullRequests?: Record<string, unknown>;
+  /** More agents beside `claude` (e.g. `codex` against the OpenAI server), and the one every stage uses. */
+  agents?: Record<string, unknown>;
+  agent?: string;
+  /** Merged into `prices:`. */
+  prices?: Record<string, unknown>;
 }
 
 export function writeE2eConfig(
@@ -64,9 +69,10 @@ export function writeE2eConfig(
         // loopback; ANTHROPIC_BASE_URL puts its host:port on the egress allowlist, the proxy is the only way out.
         sandbox: { enabled: true, ...extras.sandbox },
       },
+      ...extras.agents,
     },
     stages: stages.map((stage) => ({
-      agent: "claude",
+      agent: extras.agent ?? "claude",
       prompt: stage.prompt ?? "inline:Work on issue #{{issue.number}}: {{issue.title}}\n\n{{issue.body}}\n",
       ...stage,
     })),
@@ -80,7 +86,7 @@ export function writeE2eConfig(
       ...extras.runner,
     },
     status: { interval: "1s", actions: 5 },
-    prices: { "claude-opus-4": { input: 5, output: 25 } },
+    prices: { "claude-opus-4": { input: 5, output: 25 }, ...extras.prices },
     ...(extras.pullRequests ? { pullRequests: extras.pullRequests } : {}),
   };
   const path = join(dir, "forgehand.yml");

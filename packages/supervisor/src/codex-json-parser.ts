@@ -1,0 +1,178 @@
+import { isValidSessionId } from "@forgehand/core";
+import { classifyApiErrorText } from "./classify-api-error-text";
+import type { AgentEvent } from "./types";
+
+export interface CodexParserOptions {
+  /** The agent's working directory: changed file paths are reported relative to it. */
+  cwd?: string;
+  /** The model codex was started with (`-m`, `-c model=`, agent config `model:`); the stream never names it. */
+  model?: string;
+  onMalformed?: (line: string, why: string) => void;
+}
+
+type Json = Record<string, unknown>;
+const SHORT = 200;
+/** Item types that are one tool call each (`maxTurns` counts tool calls for every parser). */
+const TOOL_ITEMS = new Set(["command_execution", "file_change", "mcp_tool_call", "web_search", "collab_tool_call"]);
+
+/**
+ * Parser for `codex exec --json` (codex-cli 0.171.0): `thread.started`, `item.*`, `turn.completed|failed`,
+ * `error`. A tool item yields an `assistant` event keyed by its item id (started and completed share the id, the
+ * run meter counts it once); `turn.completed` carries the thread's cumulative usage and ends the run, so it yields
+ * the usage (keyed once) and the `result` with the last agent message.
+ */
+export function createCodexJsonParser(options: CodexParserOptions = {}): (line: string) => AgentEvent[] {
+  const model = options.model;
+  let sessionId: string | undefined;
+  let lastMessage: string | undefined;
+  let lastError: string | undefined;
+  let usageSeq = 0;
+  /** Item ids already reported as a tool call: started and completed describe one call, consumers see it once. */
+  const toolIds = new Set<string>();
+  return function parseCodexLine(line) {
+    if (line.trim() === "") return [];
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      options.onMalformed?.(line, "not JSON");
+      return [];
+    }
+    if (!isObject(obj) || typeof obj.type !== "string") {
+      options.onMalformed?.(line, "not an object with a string `type`");
+      return [];
+    }
+    switch (obj.type) {
+      case "thread.started": {
+        const id = str(obj.thread_id);
+        // The id becomes argv of the `/retry` run: only a resumable-shaped one is reported.
+        if (!isValidSessionId(id)) return [];
+        sessionId = id;
+        return [{ type: "session", sessionId: id, ...(model ? { model } : {}) }];
+      }
+      case "item.started":
+      case "item.updated":
+      case "item.completed":
+        return parseItem(obj.type, isObject(obj.item) ? obj.item : {});
+      case "turn.completed": {
+        const usage = isObject(obj.usage) ? obj.usage : {};
+        const input = num(usage.input_tokens);
+        const cached = Math.min(num(usage.cached_input_tokens), input);
+        return [
+          {
+            type: "usage",
+            // One `codex exec` is one turn; its usage is cumulative, so each turn's report is one keyed total.
+            messageId: `codex-turn-${++usageSeq}`,
+            ...(model ? { model } : {}),
+            inputTokens: input - cached,
+            outputTokens: num(usage.output_tokens),
+            cacheReadTokens: cached,
+            cacheWriteTokens: num(usage.cache_write_input_tokens),
+          },
+          { type: "result", isError: false, subtype: "success", text: lastMessage, sessionId },
+        ];
+      }
+      case "turn.failed": {
+        const message = str(isObject(obj.error) ? obj.error.message : undefined) ?? lastError ?? "turn failed";
+        const events: AgentEvent[] = [];
+        // `error` precedes `turn.failed` with the same message: one api_error per failure.
+        if (message !== lastError) events.push(apiError(message));
+        events.push({ type: "result", isError: true, subtype: "turn_failed", text: short(message), sessionId });
+        return events;
+      }
+      case "error": {
+        lastError = str(obj.message) ?? "error";
+        return [apiError(lastError)];
+      }
+      default:
+        return [];
+    }
+  };
+
+  function parseItem(phase: string, item: Json): AgentEvent[] {
+    const id = str(item.id);
+    const type = str(item.type) ?? "";
+    if (type === "agent_message") {
+      if (phase !== "item.completed") return [];
+      lastMessage = str(item.text);
+      return [{ type: "assistant", messageId: id, usesTool: false, tools: [], text: short(lastMessage ?? "") }];
+    }
+    if (TOOL_ITEMS.has(type)) {
+      const events: AgentEvent[] = [];
+      if (id === undefined || !toolIds.has(id)) {
+        if (id !== undefined) toolIds.add(id);
+        events.push({ type: "assistant", messageId: id, usesTool: true, tools: [toolOf(type, item)] });
+      }
+      if (phase === "item.completed" && (type === "command_execution" || type === "mcp_tool_call")) {
+        const isError = item.status === "failed" || item.status === "declined" || isObject(item.error);
+        events.push({ type: "tool_result", toolUseId: id, isError, text: outputOf(item) });
+      }
+      return events;
+    }
+    return [];
+  }
+
+  function toolOf(type: string, item: Json): { name: string; input: string } {
+    switch (type) {
+      case "command_execution":
+        return { name: "shell", input: short(unwrapShell(str(item.command) ?? "")) };
+      case "file_change": {
+        const changes = Array.isArray(item.changes) ? item.changes.filter(isObject) : [];
+        const paths = changes.map((c) => `${str(c.kind) ?? "update"} ${relative(str(c.path) ?? "?")}`);
+        return { name: "apply_patch", input: short(paths.join(", ")) };
+      }
+      case "mcp_tool_call":
+        return {
+          name: `mcp:${str(item.server) ?? "?"}/${str(item.tool) ?? "?"}`,
+          input: short(JSON.stringify(item.arguments) ?? ""),
+        };
+      case "web_search":
+        return { name: "web_search", input: short(str(item.query) ?? "") };
+      default:
+        return { name: str(item.tool) ?? type, input: short(str(item.prompt) ?? "") };
+    }
+  }
+
+  function relative(path: string): string {
+    const cwd = options.cwd?.replace(/\/+$/, "");
+    if (cwd && path.startsWith(`${cwd}/`)) return path.slice(cwd.length + 1);
+    return path;
+  }
+}
+
+function apiError(message: string): AgentEvent {
+  return { type: "api_error", ...classifyApiErrorText(message), message: short(message) };
+}
+
+/** `/bin/bash -lc 'echo hi'` → `echo hi`: the status comment shows what the model asked for. */
+function unwrapShell(command: string): string {
+  const m = /^\/bin\/(?:ba|z)?sh -l?c (.*)$/s.exec(command);
+  if (!m) return command;
+  const rest = m[1] as string;
+  return rest.startsWith("'") && rest.endsWith("'") ? rest.slice(1, -1).replaceAll("'\\''", "'") : rest;
+}
+
+function outputOf(item: Json): string | undefined {
+  const text = str(item.aggregated_output) ?? (isObject(item.error) ? str(item.error.message) : undefined);
+  return text ? short(text) : undefined;
+}
+
+function short(text: string): string {
+  const oneLine = text
+    .slice(0, SHORT * 4)
+    .replace(/\s+/g, " ")
+    .trim();
+  return oneLine.length > SHORT ? `${oneLine.slice(0, SHORT - 1)}…` : oneLine;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function num(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
+}
