@@ -21,6 +21,8 @@ export function redactEvent(event: AgentEvent, redact: Redact): AgentEvent {
       return event.text !== undefined ? { ...event, text: redact(event.text) } : event;
     case "line":
       return { ...event, text: redact(event.text) };
+    case "api_error":
+      return { ...event, message: redact(event.message) };
     default:
       return event;
   }

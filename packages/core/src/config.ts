@@ -41,7 +41,7 @@ export type Limits = z.infer<typeof Limits>;
 export const Agent = z
   .object({
     command: z.array(z.string().min(1)).min(1, "needs at least the program name"),
-    parser: z.enum(["claude-stream-json", "lines"]).default("lines"),
+    parser: z.enum(["claude-stream-json", "gemini-stream-json", "lines"]).default("lines"),
     env: z.record(z.string(), z.string()).default({}),
     /** Where the prompt goes: the agent's stdin, or a file whose path is appended as the last argument. */
     promptVia: z.enum(["stdin", "file"]).default("stdin"),

@@ -1,5 +1,6 @@
 export * from "./claude-stream-json-parser";
 export * from "./estimate-cost-usd";
+export * from "./gemini-stream-json-parser";
 export { ensureGuardian, stopGuardian } from "./guardian";
 export * from "./kill-tree";
 export * from "./line-splitter";

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type Logger, silentLogger } from "@forgehand/core";
 import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
 import { DEFAULT_PRICES } from "./estimate-cost-usd";
+import { createGeminiStreamJsonParser } from "./gemini-stream-json-parser";
 import { createKillOnce } from "./kill-once";
 import { createLinesParser } from "./lines-parser";
 import { type OpenSandbox, openSandbox, sandboxReport } from "./open-sandbox";
@@ -178,8 +179,7 @@ async function superviseSpawned(
 
   const result = meter.result;
   if (reason === undefined) {
-    const ok =
-      exit?.code === 0 && (options.parser !== "claude-stream-json" || (result !== undefined && !result.isError));
+    const ok = exit?.code === 0 && (options.parser === "lines" || (result !== undefined && !result.isError));
     reason = ok ? "succeeded" : "failed";
     detail = describeExit(exit, options.parser, result);
   }
@@ -220,7 +220,11 @@ function createStdoutHandler(
     if (++malformed <= 5) logger.warn("malformed agent output line skipped", { why, line: line.slice(0, 200) });
   };
   const parse =
-    options.parser === "claude-stream-json" ? createClaudeStreamJsonParser({ onMalformed }) : createLinesParser();
+    options.parser === "claude-stream-json"
+      ? createClaudeStreamJsonParser({ onMalformed })
+      : options.parser === "gemini-stream-json"
+        ? createGeminiStreamJsonParser({ onMalformed, cwd: options.cwd })
+        : createLinesParser();
   return function onStdoutLine(line: string) {
     touch();
     safeCall(logger, () => options.onLog?.("stdout", line));
@@ -244,7 +248,7 @@ function describeExit(
   if (!exit) return "agent did not exit";
   if (exit.signal) return `agent killed by signal ${exit.signal}`;
   if (exit.code !== 0) return `agent exited with code ${exit.code}`;
-  if (parser !== "claude-stream-json") return "agent exited with code 0";
+  if (parser === "lines") return "agent exited with code 0";
   if (!result) return "agent exited with code 0 without a result event";
   return result.isError ? `agent reported an error result (${result.subtype ?? "is_error"})` : "agent succeeded";
 }

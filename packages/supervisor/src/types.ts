@@ -33,6 +33,11 @@ export type AgentEvent =
       text?: string;
       sessionId?: string;
     }
+  /**
+   * A model API failure the CLI reported in its own stream (429, 5xx, overloaded): `transient` ones pass by
+   * themselves, so the runner retries them instead of failing the issue. `retryAfterMs` only when the CLI gave one.
+   */
+  | { type: "api_error"; status?: number; retryAfterMs?: number; transient: boolean; message: string }
   | { type: "line"; text: string };
 
 /** Terminal reason of a supervised run (mirrors the run states of docs/SPEC.md § Runs and the supervisor). */
@@ -68,7 +73,7 @@ export interface SuperviseOptions {
   env: Record<string, string>;
   /** The prompt on stdin, or written to a file whose path is appended to argv. */
   prompt: { via: "stdin" | "file"; text: string };
-  parser: "claude-stream-json" | "lines";
+  parser: "claude-stream-json" | "gemini-stream-json" | "lines";
   limits: { timeoutMs?: number; stallMs?: number; maxTurns?: number; maxBudgetUsd?: number };
   /** SIGTERM → wait this long → SIGKILL. */
   killGraceMs: number;

@@ -13,8 +13,10 @@ export function validateSuperviseOptions(options: SuperviseOptions): void {
   if (typeof options.cwd !== "string" || options.cwd === "") {
     throw new TypeError(`[supervisor] Expected \`cwd\` to be a directory path, got \`${options.cwd}\``);
   }
-  if (options.parser !== "claude-stream-json" && options.parser !== "lines") {
-    throw new TypeError(`[supervisor] Expected \`parser\` claude-stream-json or lines, got \`${options.parser}\``);
+  if (!["claude-stream-json", "gemini-stream-json", "lines"].includes(options.parser)) {
+    throw new TypeError(
+      `[supervisor] Expected \`parser\` claude-stream-json, gemini-stream-json or lines, got \`${options.parser}\``,
+    );
   }
   if (options.prompt?.via !== "stdin" && options.prompt?.via !== "file") {
     throw new TypeError(`[supervisor] Expected \`prompt.via\` stdin or file, got \`${options.prompt?.via}\``);
