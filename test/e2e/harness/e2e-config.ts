@@ -6,6 +6,8 @@ import { CLAUDE_ARGS, CLAUDE_BIN } from "../../support/model-server/run-claude";
 /** One stage of the e2e configuration (the subset of forgehand.yml's `stages[]` the scenarios vary). */
 export interface E2eStage {
   name: string;
+  /** Which agent runs the stage; @defaultValue "claude" */
+  agent?: string;
   label: string;
   prompt?: string;
   limits?: { timeout?: string; stall?: string; maxTurns?: number; maxBudgetUsd?: number };
@@ -35,6 +37,10 @@ export interface E2eConfigExtras {
   runner?: Record<string, unknown>;
   /** Merged into the claude agent's `sandbox:`. */
   sandbox?: Record<string, unknown>;
+  /** More agents beside `claude` (a stage picks one with `agent:`). */
+  agents?: Record<string, unknown>;
+  /** Merged into `prices:`. */
+  prices?: Record<string, unknown>;
 }
 
 export function writeE2eConfig(
@@ -61,6 +67,7 @@ export function writeE2eConfig(
         // loopback; ANTHROPIC_BASE_URL puts its host:port on the egress allowlist, the proxy is the only way out.
         sandbox: { enabled: true, ...extras.sandbox },
       },
+      ...extras.agents,
     },
     stages: stages.map((stage) => ({
       agent: "claude",
@@ -77,7 +84,7 @@ export function writeE2eConfig(
       ...extras.runner,
     },
     status: { interval: "1s", actions: 5 },
-    prices: { "claude-opus-4": { input: 5, output: 25 } },
+    prices: { "claude-opus-4": { input: 5, output: 25 }, ...extras.prices },
   };
   const path = join(dir, "forgehand.yml");
   writeFileSync(path, stringify(config));
