@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis";
 import { geminiWriteFileScript } from "../support/gemini-server";
 import { plainText } from "./harness/plain-text";
-import { type GeminiWorld, startGeminiWorld } from "./harness/start-gemini-world";
 import { waitFor } from "./harness/start-e2e-world";
+import { type GeminiWorld, startGeminiWorld } from "./harness/start-gemini-world";
 
 // Issue 15, scenario 1 with the real Gemini CLI: agent:develop → gemini writes hello.txt with its own write_file
 // tool (inside the default sandbox) → gate → commit → PR → status comment with turns, action and cost from tokens.
