@@ -1,5 +1,6 @@
 import type { Figure } from "../harness/figure";
 import { dispatchFigure } from "./dispatch";
+import { geminiParserFigure } from "./gemini-parser";
 import { hostileMemoryFigure } from "./hostile-memory";
 import { ingestFigure } from "./ingest";
 import { parserFigure } from "./parser";
@@ -13,5 +14,6 @@ export const figures: readonly Figure[] = [
   stopFigure,
   scaleFigure,
   parserFigure,
+  geminiParserFigure,
   hostileMemoryFigure,
 ];

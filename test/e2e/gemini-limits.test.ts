@@ -51,9 +51,11 @@ describe("e2e (gemini): watchdog limits", () => {
       const run = byIssue.get(issues.get(name)!);
       expect(run?.state, `${name}: ${JSON.stringify(run)}`).toBe(state);
     }
-    // The 4th tool_use crosses maxTurns 3 (one more may be printed while the kill is under way).
-    expect(byIssue.get(issues.get("turns")!)!.turns).toBeGreaterThanOrEqual(4);
-    expect(byIssue.get(issues.get("turns")!)!.turns).toBeLessThanOrEqual(5);
+    // The 4th tool_use crosses maxTurns 3 and starts the kill; echo calls are fast, so the CLI may print a few
+    // more before SIGTERM lands (each still counted), but the run ends on the 4th.
+    const turnsRun = byIssue.get(issues.get("turns")!)!;
+    expect(turnsRun.reason).toMatch(/tool turn 4 exceeds maxTurns 3/);
+    expect(turnsRun.turns).toBeGreaterThanOrEqual(4);
     const words = { turns: /turn limit/i, stall: /stalled/i };
     for (const [name, pattern] of Object.entries(words)) {
       const issue = issues.get(name)!;
