@@ -1,6 +1,7 @@
 import type { Figure } from "../harness/figure";
 import { codexParserFigure } from "./codex-parser";
 import { dispatchFigure } from "./dispatch";
+import { geminiParserFigure } from "./gemini-parser";
 import { hostileMemoryFigure } from "./hostile-memory";
 import { ingestFigure } from "./ingest";
 import { parserFigure } from "./parser";
@@ -15,5 +16,6 @@ export const figures: readonly Figure[] = [
   scaleFigure,
   parserFigure,
   codexParserFigure,
+  geminiParserFigure,
   hostileMemoryFigure,
 ];

@@ -43,6 +43,13 @@ describe("examples/forgehand.yml", () => {
     expect(claude.parser).toBe("claude-stream-json");
     expect(claude.resumeArgs).toEqual(["--resume", "{sessionId}"]);
     expect(claude.env.ANTHROPIC_API_KEY).toBe("sk-test");
+    // The Gemini CLI entry as test/e2e/gemini-*.test.ts run it (argv, parser, resume, settings seeded into HOME).
+    const gemini = config.agents.gemini!;
+    expect(gemini.command).toEqual(["gemini", "-m", "gemini-2.5-pro", "--yolo", "--output-format", "stream-json"]);
+    expect(gemini.parser).toBe("gemini-stream-json");
+    expect(gemini.resumeArgs).toEqual(["--resume", "{sessionId}"]);
+    expect(gemini.env.GEMINI_CLI_TRUST_WORKSPACE).toBe("true");
+    expect(gemini.sandbox.home).toEqual(["~/.gemini/settings.json"]);
   });
 
   it("has a prompt template for each stage using the issue placeholders", () => {

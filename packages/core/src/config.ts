@@ -44,7 +44,7 @@ export type Limits = z.infer<typeof Limits>;
 export const Agent = z
   .object({
     command: z.array(z.string().min(1)).min(1, "needs at least the program name"),
-    parser: z.enum(["claude-stream-json", "codex-json", "lines"]).default("lines"),
+    parser: z.enum(["claude-stream-json", "codex-json", "gemini-stream-json", "lines"]).default("lines"),
     /** The model, for cost and the status comment, when neither the stream nor argv `-m`/`--model` names it. */
     model: z.string().min(1).max(200).optional(),
     env: z.record(z.string(), z.string()).default({}),

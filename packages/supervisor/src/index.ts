@@ -2,6 +2,7 @@ export * from "./classify-api-error-text";
 export * from "./claude-stream-json-parser";
 export * from "./codex-json-parser";
 export * from "./estimate-cost-usd";
+export * from "./gemini-stream-json-parser";
 export { ensureGuardian, stopGuardian } from "./guardian";
 export * from "./kill-tree";
 export * from "./line-splitter";

@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from "@forgehand/core";
 import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
 import { createCodexJsonParser } from "./codex-json-parser";
 import { DEFAULT_PRICES } from "./estimate-cost-usd";
+import { createGeminiStreamJsonParser } from "./gemini-stream-json-parser";
 import { createKillOnce } from "./kill-once";
 import { createLinesParser } from "./lines-parser";
 import { modelFromArgv } from "./model-from-argv";
@@ -230,7 +231,9 @@ function createStdoutHandler(
             cwd: options.cwd,
             model: options.model ?? modelFromArgv(options.command),
           })
-        : createLinesParser();
+        : options.parser === "gemini-stream-json"
+          ? createGeminiStreamJsonParser({ onMalformed, cwd: options.cwd })
+          : createLinesParser();
   return function onStdoutLine(line: string) {
     touch();
     safeCall(logger, () => options.onLog?.("stdout", line));

@@ -73,7 +73,7 @@ export interface SuperviseOptions {
   env: Record<string, string>;
   /** The prompt on stdin, or written to a file whose path is appended to argv. */
   prompt: { via: "stdin" | "file"; text: string };
-  parser: "claude-stream-json" | "codex-json" | "lines";
+  parser: "claude-stream-json" | "codex-json" | "gemini-stream-json" | "lines";
   /** The model the agent runs, when its stream does not name it (codex): from argv `-m` or agent config `model:`. */
   model?: string;
   limits: { timeoutMs?: number; stallMs?: number; maxTurns?: number; maxBudgetUsd?: number };

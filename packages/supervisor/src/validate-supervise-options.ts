@@ -13,9 +13,9 @@ export function validateSuperviseOptions(options: SuperviseOptions): void {
   if (typeof options.cwd !== "string" || options.cwd === "") {
     throw new TypeError(`[supervisor] Expected \`cwd\` to be a directory path, got \`${options.cwd}\``);
   }
-  if (!["claude-stream-json", "codex-json", "lines"].includes(options.parser)) {
+  if (!["claude-stream-json", "codex-json", "gemini-stream-json", "lines"].includes(options.parser)) {
     throw new TypeError(
-      `[supervisor] Expected \`parser\` claude-stream-json, codex-json or lines, got \`${options.parser}\``,
+      `[supervisor] Expected \`parser\` claude-stream-json, codex-json, gemini-stream-json or lines, got \`${options.parser}\``,
     );
   }
   if (options.prompt?.via !== "stdin" && options.prompt?.via !== "file") {

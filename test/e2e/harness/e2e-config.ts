@@ -6,6 +6,8 @@ import { CLAUDE_ARGS, CLAUDE_BIN } from "../../support/model-server/run-claude";
 /** One stage of the e2e configuration (the subset of forgehand.yml's `stages[]` the scenarios vary). */
 export interface E2eStage {
   name: string;
+  /** Which agent runs the stage; @defaultValue "claude" */
+  agent?: string;
   label: string;
   prompt?: string;
   limits?: { timeout?: string; stall?: string; maxTurns?: number; maxBudgetUsd?: number };

@@ -1,0 +1,70 @@
+import type { RunRecord } from "@forgehand/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis";
+import { geminiByPromptScript, geminiLoopToolsScript, geminiSilentScript } from "../support/gemini-server";
+import { plainText } from "./harness/plain-text";
+import { waitFor } from "./harness/start-e2e-world";
+import { type GeminiWorld, startGeminiWorld } from "./harness/start-gemini-world";
+
+// Issue 15 with the real Gemini CLI: maxTurns counts its tool calls (tool_use events) and ends the run as
+// turn_limit; a model that goes silent ends it as stalled. Both side by side, no process left behind.
+let world: GeminiWorld | undefined;
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === "fail" && world) console.error(world.diagnose());
+  await world?.close();
+  world = undefined;
+});
+
+const stage = (name: string, limits: Record<string, unknown>) => ({
+  name,
+  label: `agent:${name}`,
+  prompt: `inline:MODE-${name.toUpperCase()} issue #{{issue.number}}`,
+  limits: { timeout: "2m", stall: "60s", ...limits },
+});
+
+describe("e2e (gemini): watchdog limits", () => {
+  it("ends runs as turn_limit and stalled with no survivors", { timeout: 200_000 }, async () => {
+    world = await startGeminiWorld({
+      gemini: geminiByPromptScript({ "MODE-TURNS": geminiLoopToolsScript(), "MODE-STALL": geminiSilentScript() }),
+      stages: [stage("turns", { maxTurns: 3 }), stage("stall", { stall: "5s" })],
+      redisUrl: testRedisUrl(),
+      prefix: uniquePrefix("e2eg4"),
+    });
+    const w = world;
+    const expected = { turns: "turn_limit", stall: "stalled" } as const;
+    const issues = new Map<string, number>();
+    for (const name of Object.keys(expected)) {
+      const issue = w.openIssue(`Limit ${name}`);
+      issues.set(name, issue);
+      await w.addLabel(issue, `agent:${name}`);
+    }
+    const ended = await waitFor(
+      "both runs to end",
+      async () => {
+        const done = (await w.runs()).filter((r) => !["queued", "running"].includes(r.state));
+        return done.length >= 2 ? done : undefined;
+      },
+      { timeoutMs: 150_000, intervalMs: 500 },
+    );
+    const byIssue = new Map<number, RunRecord>(ended.map((r: RunRecord) => [r.issue, r]));
+    for (const [name, state] of Object.entries(expected)) {
+      const run = byIssue.get(issues.get(name)!);
+      expect(run?.state, `${name}: ${JSON.stringify(run)}`).toBe(state);
+    }
+    // The 4th tool_use crosses maxTurns 3 and starts the kill; echo calls are fast, so the CLI may print a few
+    // more before SIGTERM lands (each still counted), but the run ends on the 4th.
+    const turnsRun = byIssue.get(issues.get("turns")!)!;
+    expect(turnsRun.reason).toMatch(/tool turn 4 exceeds maxTurns 3/);
+    expect(turnsRun.turns).toBeGreaterThanOrEqual(4);
+    const words = { turns: /turn limit/i, stall: /stalled/i };
+    for (const [name, pattern] of Object.entries(words)) {
+      const issue = issues.get(name)!;
+      await waitFor(`${name}: final status comment`, () =>
+        w.statusComments(issue).some((b) => pattern.test(plainText(b))),
+      );
+    }
+    // The turns run's status comment lists its shell commands as actions.
+    expect(w.statusComments(issues.get("turns")!).some((b) => /run_shell_command echo hi-\d/.test(b))).toBe(true);
+    expect(w.survivors()).toEqual([]);
+  });
+});
