@@ -2,13 +2,14 @@ import { dirname } from "node:path";
 import { type IssueRef, resumeArgv } from "@forgehand/core";
 import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
-import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
+import { classifyAgentFailure, classifyApiErrorStatus, classifyError, type FailureClass } from "./classify-failure";
 import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
 import { agentSandboxOptions } from "./sandbox-spec";
 import type { StageContext, StageResult, Step } from "./stage-context";
+import { waitingText } from "./waiting-text";
 import { cloneUrlRefusal } from "./workspace/clone-url-refusal";
 
 export type { StageContext, StageResult, Step } from "./stage-context";
@@ -112,6 +113,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
 
   const actions: string[] = [];
   const tail: string[] = [];
+  let shownWaiting = "";
   const outcome = await ctx.supervise({
     command: [...agent.command, ...resume],
     cwd: ws.worktree,
@@ -127,6 +129,11 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
     prices: { ...DEFAULT_PRICES, ...config.prices },
     onEvent(event: AgentEvent) {
+      const waiting = waitingText(event, Date.now());
+      if (waiting !== undefined && waiting !== shownWaiting) {
+        shownWaiting = waiting;
+        ctx.onProgress({ waiting });
+      }
       if (event.type === "assistant" && event.tools.length) {
         actions.push(...event.tools.map(describeTool));
         actions.splice(0, Math.max(0, actions.length - config.status.actions));
@@ -155,7 +162,13 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (outcome.reason !== "succeeded") {
     if (outcome.reason === "failed") {
       const text = [outcome.stderrTail, ...tail, outcome.resultText ?? ""].join("\n");
-      const cls = classifyAgentFailure(text);
+      const byStatus = classifyApiErrorStatus(outcome.apiErrorStatus);
+      const byText = classifyAgentFailure(text);
+      // The stream's own HTTP status wins over a regex on the output; a Retry-After is still read from the text.
+      const cls =
+        byStatus && byText.kind === "transient" && byText.retryAfterMs
+          ? { ...byStatus, retryAfterMs: byText.retryAfterMs }
+          : (byStatus ?? byText);
       const reason = `${outcome.detail || cls.why}${outcome.stderrTail ? `\n${outcome.stderrTail.slice(-800)}` : ""}`;
       if (cls.kind === "transient")
         return {

@@ -1,3 +1,4 @@
+export * from "./budgets-config";
 export * from "./config";
 export * from "./duration";
 export * from "./errors";
@@ -6,6 +7,7 @@ export * from "./git-credentials";
 export * from "./git-host";
 export * from "./interpolate";
 export * from "./logger";
+export * from "./prices-config";
 export * from "./redact";
 export * from "./run-record";
 export * from "./sandbox-config";

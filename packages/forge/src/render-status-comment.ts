@@ -158,6 +158,9 @@ export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions
       `| **Tool turns** | ${r.turns}${r.maxTurns !== undefined ? ` / ${r.maxTurns}` : ""} |`,
       `| **Cost** | ${money(r.costUsd)}${r.budgetUsd !== undefined ? ` / ${money(r.budgetUsd)}` : ""} |`,
     ];
+    // The agent's own retry/rate-limit wait: said so, a quiet run is not a stuck one.
+    if (live && r.waiting)
+      lines.push(`| **Waiting** | ⏳ waiting: ${inline(r.waiting, s, 120).replace(/\|/g, "\\|")} |`);
     // Said on every comment of such a run: the operator chose `sandbox: { enabled: false }` for this agent.
     if (r.sandboxed === false) {
       lines.push("", "> ⚠ unsandboxed: this agent runs as the runner itself, with its files and network.");

@@ -53,6 +53,11 @@ describe("createClaudeStreamJsonParser on constructed lines", () => {
         num_turns: 9,
         result: "x",
         session_id: "sess-0001",
+        terminal_reason: "max_turns",
+        api_error_status: null,
+        modelUsage: {
+          "claude-sonnet-4-5": { inputTokens: 5, outputTokens: 7, cacheReadInputTokens: 11, costUSD: 0.5 },
+        },
       },
     ];
     expect(lines.flatMap((l) => parse(JSON.stringify(l)))).toEqual<AgentEvent[]>([
@@ -62,7 +67,7 @@ describe("createClaudeStreamJsonParser on constructed lines", () => {
         messageId: "msg_1",
         model: "claude-sonnet-4-5",
         usesTool: true,
-        tools: [{ name: "Bash", input: "ls -la src" }],
+        tools: [{ name: "Bash", input: "ls -la src", id: "tu_1" }],
         text: "Let me look.",
       },
       {
@@ -83,7 +88,50 @@ describe("createClaudeStreamJsonParser on constructed lines", () => {
         numTurns: 9,
         text: "x",
         sessionId: "sess-0001",
+        terminalReason: "max_turns",
+        modelUsage: {
+          "claude-sonnet-4-5": {
+            inputTokens: 5,
+            outputTokens: 7,
+            cacheReadTokens: 11,
+            cacheWriteTokens: 0,
+            costUsd: 0.5,
+          },
+        },
       },
+    ]);
+  });
+
+  it("reads Claude 2.1.3xx retry and rate-limit events and api_error_status as typed events", () => {
+    const retry = {
+      type: "system",
+      subtype: "api_retry",
+      attempt: 2,
+      max_retries: 10,
+      retry_delay_ms: 1172,
+      error_status: 529,
+      error: "overloaded_error",
+      session_id: "s",
+    };
+    expect(parse(JSON.stringify(retry))).toEqual([
+      { type: "api_retry", attempt: 2, maxRetries: 10, delayMs: 1172, status: 529, error: "overloaded_error" },
+    ]);
+    // A dropped connection: `error_status: null`.
+    expect(parse(JSON.stringify({ ...retry, error_status: null, error: "unknown" }))).toMatchObject([
+      { type: "api_retry", status: undefined, error: "unknown" },
+    ]);
+    const rate = {
+      type: "rate_limit_event",
+      rate_limit_info: { status: "rejected", resetsAt: 1_780_000_000, rateLimitType: "five_hour" },
+    };
+    expect(parse(JSON.stringify(rate))).toEqual([
+      { type: "rate_limit", status: "rejected", resetsAt: 1_780_000_000_000, limitType: "five_hour" },
+    ]);
+    const failed = { type: "result", subtype: "success", is_error: true, api_error_status: 429, total_cost_usd: 0 };
+    expect(parse(JSON.stringify(failed))).toMatchObject([{ type: "result", isError: true, apiErrorStatus: 429 }]);
+    // Hostile values are dropped, not trusted.
+    expect(parse(JSON.stringify({ ...failed, api_error_status: "429; rm -rf" }))).toMatchObject([
+      { type: "result", apiErrorStatus: undefined },
     ]);
   });
 
@@ -158,7 +206,7 @@ describe("createClaudeStreamJsonParser on recorded Claude Code output", () => {
     const meter = createRunMeter({ maxTurns: 2 }, DEFAULT_PRICES);
     const limits = events.map((e) => meter.apply(e).limit).filter(Boolean);
     expect(meter.turns).toBe(3);
-    expect(limits).toEqual([{ reason: "turn_limit", detail: "turn limit: tool turn 3 exceeds maxTurns 2" }]);
+    expect(limits).toEqual([{ reason: "turn_limit", detail: "turn limit: tool call 3 exceeds maxTurns 2" }]);
     expect(meter.result).toMatchObject({ isError: true, subtype: "error_max_turns" });
   });
 

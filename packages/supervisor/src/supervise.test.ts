@@ -148,7 +148,7 @@ describe("supervise: limits and cancel end in a verified kill", () => {
     expect(aliveAtResolve).toEqual([]);
   });
 
-  it("turn_limit: counts one tool turn per message id, not per content-block line", async () => {
+  it("turn_limit: counts one tool turn per tool call (parallel calls each count), not per content-block line", async () => {
     let assistantLines = 0;
     const { outcome, aliveAtResolve } = await run(
       options("tool-turns.mjs", {
@@ -159,7 +159,8 @@ describe("supervise: limits and cancel end in a verified kill", () => {
       }),
     );
     expect(outcome.reason).toBe("turn_limit");
-    expect(outcome.detail).toBe("turn limit: tool turn 4 exceeds maxTurns 3");
+    // Two calls per message: the 4th call is in the 2nd message (per-message counting would stop at the 4th).
+    expect(outcome.detail).toBe("turn limit: tool call 4 exceeds maxTurns 3");
     expect(assistantLines).toBeGreaterThanOrEqual(8);
     expect(outcome.sessionId).toBe("sess-tool-turns");
     expect(aliveAtResolve).toEqual([]);

@@ -16,7 +16,7 @@ import { createStderrTail } from "./stderr-tail";
 import { streamLines } from "./stream-lines";
 import type { RunEndReason, RunOutcome, SuperviseOptions } from "./types";
 import { validateSuperviseOptions } from "./validate-supervise-options";
-import { createWatchdog } from "./watchdog";
+import { createWatchdog, type Watchdog } from "./watchdog";
 import { withTimeout } from "./with-timeout";
 
 /** How long (ms) to wait for the agent's pipes to close once every process of the run is gone. */
@@ -152,7 +152,7 @@ async function superviseSpawned(
 
   // Read the pipes before any await: output the agent writes meanwhile must reach the meter (a line
   // printed while the registry write was pending under load was lost, and its cost never counted).
-  const stdout = streamLines(child.stdout, createStdoutHandler(options, meter, logger, watchdog.touch, stopFor));
+  const stdout = streamLines(child.stdout, createStdoutHandler(options, meter, logger, watchdog, stopFor));
   const stderr = streamLines(child.stderr, (line) => {
     stderrTail.push(line);
     safeCall(logger, () => options.onLog?.("stderr", line));
@@ -199,6 +199,7 @@ async function superviseSpawned(
     costUsd: meter.costUsd,
     sessionId: meter.sessionId,
     resultText: result?.text,
+    ...(result?.apiErrorStatus !== undefined ? { apiErrorStatus: result.apiErrorStatus } : {}),
     stderrTail: stderrTail.text(),
     detail,
     kill,
@@ -211,7 +212,7 @@ function createStdoutHandler(
   options: SuperviseOptions,
   meter: RunMeter,
   logger: Logger,
-  touch: () => void,
+  watchdog: Pick<Watchdog, "touch" | "quietFor">,
   stopFor: (why: RunEndReason, text: string) => void,
 ) {
   let malformed = 0;
@@ -222,9 +223,13 @@ function createStdoutHandler(
   const parse =
     options.parser === "claude-stream-json" ? createClaudeStreamJsonParser({ onMalformed }) : createLinesParser();
   return function onStdoutLine(line: string) {
-    touch();
+    watchdog.touch();
     safeCall(logger, () => options.onLog?.("stdout", line));
     for (const event of parse(line)) {
+      // The CLI's own retry or rate-limit wait is activity: no stall until the wait it announced is over.
+      if (event.type === "api_retry" && event.delayMs !== undefined) watchdog.quietFor(event.delayMs);
+      if (event.type === "rate_limit" && event.status === "rejected" && event.resetsAt !== undefined)
+        watchdog.quietFor(event.resetsAt - Date.now());
       safeCall(logger, () => options.onEvent?.(event));
       const { changed, limit } = meter.apply(event);
       if (changed) {

@@ -11,9 +11,25 @@ export function systemText(req: MessagesRequest): string {
   return req.system.map((block) => block.text ?? "").join("\n");
 }
 
-/** The agent's working directory named in the system prompt, if any. */
+/**
+ * The agent's working directory named in the system prompt, if any. Claude Code 2.1.3xx moved its "# Environment"
+ * section out of `system` into a `role: "system"` message inside `messages`; both places are read.
+ */
 export function workingDirectoryOf(req: MessagesRequest): string | undefined {
-  return WORKING_DIRECTORY.exec(systemText(req))?.[1]?.trim();
+  return (
+    WORKING_DIRECTORY.exec(systemText(req))?.[1]?.trim() ?? WORKING_DIRECTORY.exec(systemMessages(req))?.[1]?.trim()
+  );
+}
+
+/** The text of `role: "system"` messages in the conversation (where 2.1.3xx puts its environment context). */
+function systemMessages(req: MessagesRequest): string {
+  const parts: string[] = [];
+  for (const message of req.messages ?? []) {
+    if ((message.role as string) !== "system") continue;
+    if (typeof message.content === "string") parts.push(message.content);
+    else for (const block of message.content) if (block.type === "text") parts.push(String(block.text ?? ""));
+  }
+  return parts.join("\n");
 }
 
 /** Tool results already in the conversation: one per completed tool turn. */
