@@ -7,6 +7,7 @@ import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
+import type { RunBudget } from "./run-budget";
 import { agentSandboxOptions } from "./sandbox-spec";
 import type { StageContext, StageResult, Step } from "./stage-context";
 import { waitingText } from "./waiting-text";
@@ -50,6 +51,11 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   const gitHosts = [...forge.gitHosts, ...config.git.credentialHosts];
   const refused = cloneUrlRefusal(ref.repo.cloneUrl, gitHosts, forge.forge);
   if (refused) return { state: "failed", reason: refused };
+
+  // Before the worktree and the agent: a run over a `budgets:` cap does not start (no spend, no clone).
+  const refusal = ctx.budget && (await step("checking spend caps", () => (ctx.budget as RunBudget).refusal()));
+  if (refusal && !refusal.ok) return refusal.result;
+  if (refusal?.value) return { state: "budget_limit", reason: refusal.value };
 
   const gotIssue = await step("reading the issue", () => forge.getIssue(ref));
   if (!gotIssue.ok) return gotIssue.result;
@@ -123,6 +129,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     limits,
     killGraceMs: config.runner.killGrace,
     signal: ctx.signal,
+    ...(ctx.budget ? { budgetSignal: ctx.budget.signal } : {}),
     registryDir: ctx.registryDir,
     runId: job.runId,
     ...(sandbox ? { sandbox } : {}),
@@ -141,6 +148,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
     },
     onProgress(p) {
+      ctx.budget?.track(p.costUsd);
       ctx.onProgress({
         turns: spent.turns + p.turns,
         costUsd: spent.costUsd + p.costUsd,
@@ -153,6 +161,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       ctx.onLog(stream, line);
     },
   });
+  await ctx.budget?.finish(outcome.costUsd);
   ctx.onProgress({
     turns: spent.turns + outcome.turns,
     costUsd: spent.costUsd + outcome.costUsd,

@@ -115,6 +115,11 @@ function resultLines(r: RunRecord, o: RenderStatusOptions, gateRoom: number): st
       out.push(`**Result:** used all ${r.maxTurns ?? r.turns} tool turns${reason ? `: ${reason}` : "."}`);
       break;
     case "budget_limit":
+      // A `budgets:` cap shared by runs (per issue, repository or installation), not this run's own budget.
+      if (/\bbudgets\.\w+Usd\b/.test(r.reason ?? "")) {
+        out.push(`**Result:** spend cap reached: ${reason}`);
+        break;
+      }
       out.push(
         `**Result:** reached the ${r.budgetUsd !== undefined ? money(r.budgetUsd) : ""} budget${reason ? `: ${reason}` : "."}`.replace(
           "the  budget",

@@ -9,5 +9,6 @@ export * from "./redis-server";
 export * from "./run-log";
 export * from "./run-store";
 export * from "./shared-metrics";
+export * from "./spend-ledger";
 export * from "./stop-requests";
 export * from "./stop-run";

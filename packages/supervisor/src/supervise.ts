@@ -147,6 +147,10 @@ async function superviseSpawned(
     stopFor("stopped", `stopped: ${abortReasonText(why)}`, why instanceof RunAbortedError ? why.kind : undefined);
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  const onBudget = () =>
+    stopFor("budget_limit", String(options.budgetSignal?.reason ?? "budget limit: a spend cap was reached"));
+  options.budgetSignal?.addEventListener("abort", onBudget, { once: true });
+  if (options.budgetSignal?.aborted) onBudget();
   // Aborted while the sandbox or the registry was being set up: no event comes any more.
   if (options.signal?.aborted) onAbort();
 
@@ -171,6 +175,7 @@ async function superviseSpawned(
   let exit: ExitStatus | undefined = await Promise.race([spawned.exited, killer.done.then(() => undefined)]);
   watchdog.stop();
   options.signal?.removeEventListener("abort", onAbort);
+  options.budgetSignal?.removeEventListener("abort", onBudget);
   // Even a clean exit sweeps the group and the worktree: an agent may leave a background child behind.
   const kill = await killer.kill();
   exit ??= await withTimeout(spawned.exited, PIPE_CLOSE_BOUND_MS);

@@ -103,6 +103,11 @@ export interface SuperviseOptions {
   killGraceMs: number;
   /** External cancel (`/stop`): same verified kill, ends as `stopped`. */
   signal?: AbortSignal;
+  /**
+   * A spend cap beyond this run was crossed (`budgets:`, counted across runners): same verified kill, ends as
+   * `budget_limit` with the signal's reason (a string) as the detail.
+   */
+  budgetSignal?: AbortSignal;
   /** Directory of the on-disk live-pid registry (orphan reaping after a crash). */
   registryDir?: string;
   /** Identifies the run in the registry and logs. */
