@@ -148,6 +148,28 @@ describe("supervise: limits and cancel end in a verified kill", () => {
     expect(aliveAtResolve).toEqual([]);
   });
 
+  it("an announced API retry is activity: silent during the CLI's own retry wait is not a stall", async () => {
+    const events: AgentEvent[] = [];
+    const { outcome, aliveAtResolve } = await run(
+      options("api-retry.mjs", { limits: { stallMs: 800 }, onEvent: (e) => events.push(e) }),
+    );
+    expect(outcome).toMatchObject({ reason: "succeeded", costUsd: 0.01 });
+    expect(events).toContainEqual(expect.objectContaining({ type: "api_retry", delayMs: 1500, status: 529 }));
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("budgetSignal: a spend cap crossed elsewhere ends the run as budget_limit with the signal's reason", async () => {
+    const budget = new AbortController();
+    setTimeout(
+      () => budget.abort("budget limit: github:acme/app spent $20.10 today (UTC) of budgets.perRepoDailyUsd $20"),
+      300,
+    );
+    const { outcome, aliveAtResolve } = await run(options("tool-turns.mjs", { budgetSignal: budget.signal }));
+    expect(outcome.reason).toBe("budget_limit");
+    expect(outcome.detail).toContain("budgets.perRepoDailyUsd $20");
+    expect(aliveAtResolve).toEqual([]);
+  });
+
   it("turn_limit: counts one tool turn per tool call (parallel calls each count), not per content-block line", async () => {
     let assistantLines = 0;
     const { outcome, aliveAtResolve } = await run(
