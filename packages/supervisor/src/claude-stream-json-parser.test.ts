@@ -7,7 +7,7 @@ import { createLinesParser } from "./lines-parser";
 import { createRunMeter } from "./run-meter";
 import type { AgentEvent } from "./types";
 
-/** Real Claude Code 2.1.197 output recorded against the scripted model server (see its README). */
+/** Real Claude Code 2.1.332 output recorded against the scripted model server (see its README). */
 function recording(name: string): string[] {
   const path = fileURLToPath(new URL(`../../../test/fixtures/claude/${name}`, import.meta.url));
   return readFileSync(path, "utf8").split("\n").filter(Boolean);
@@ -193,12 +193,17 @@ describe("createClaudeStreamJsonParser on recorded Claude Code output", () => {
       usesTool: true,
       tools: [{ name: "Write", input: "/tmp/forgehand-fixture/repo/hello.txt" }],
     });
-    expect(events.at(-1)).toMatchObject({ type: "result", isError: false, totalCostUsd: 0.00035, numTurns: 2 });
+    expect(events.at(-1)).toMatchObject({
+      type: "result",
+      isError: false,
+      totalCostUsd: 0.00028000000000000003,
+      numTurns: 2,
+    });
     const meter = createRunMeter({}, DEFAULT_PRICES);
     for (const e of events) meter.apply(e);
     expect(meter.turns).toBe(1);
-    expect(meter.costUsd).toBe(0.00035);
-    expect(meter.sessionId).toBe("d3ddd72c-efd8-442e-a03c-504c29ae2024");
+    expect(meter.costUsd).toBe(0.00028000000000000003);
+    expect(meter.sessionId).toBe("927a6949-dfbd-4705-ad8e-ab2ab57973e6");
   });
 
   it("max-turns.jsonl: three tool turns then an error_max_turns result", () => {
@@ -226,16 +231,39 @@ describe("createClaudeStreamJsonParser on recorded Claude Code output", () => {
     }
   });
 
+  it("api-429.jsonl / api-429-exhausted.jsonl (2.1.332): typed api_retry events, terminal_reason, api_error_status, modelUsage", () => {
+    const retried = parseAll(recording("api-429.jsonl")).events;
+    expect(retried.filter((e) => e.type === "api_retry")).toEqual([
+      { type: "api_retry", attempt: 1, maxRetries: 10, delayMs: 1200, status: 429, error: "rate_limit" },
+      { type: "api_retry", attempt: 2, maxRetries: 10, delayMs: 1200, status: 429, error: "rate_limit" },
+    ]);
+    expect(retried.at(-1)).toMatchObject({
+      type: "result",
+      isError: false,
+      terminalReason: "completed",
+      apiErrorStatus: undefined,
+      modelUsage: { "claude-opus-5-5": { inputTokens: 10, outputTokens: 5, costUsd: 0.00014000000000000001 } },
+    });
+    const exhausted = parseAll(recording("api-429-exhausted.jsonl")).events;
+    expect(exhausted.at(-1)).toMatchObject({
+      type: "result",
+      isError: true,
+      terminalReason: "api_error",
+      apiErrorStatus: 429,
+    });
+  });
+
   it("budget.jsonl: the running estimate crosses the budget before the agent's own report", () => {
     const { events } = parseAll(recording("budget.jsonl"));
     const meter = createRunMeter({ maxBudgetUsd: 1.5 }, DEFAULT_PRICES);
     const hits = events.map((e, i) => ({ i, limit: meter.apply(e).limit })).filter((h) => h.limit);
-    // 200k input tokens per message at $5/Mtok = $1 each: the 2nd message's usage (event index 5) crosses $1.50.
+    // 200k input tokens per message at $4/Mtok (claude-opus-5-5) = $0.80 each: the 2nd message's usage (event
+    // index 5) crosses $1.50.
     expect(hits[0]).toEqual({
       i: 5,
-      limit: { reason: "budget_limit", detail: "budget limit: cost $2.0000 exceeds maxBudgetUsd $1.5" },
+      limit: { reason: "budget_limit", detail: "budget limit: cost $1.6000 exceeds maxBudgetUsd $1.5" },
     });
-    expect(meter.costUsd).toBe(3.00075);
+    expect(meter.costUsd).toBe(2.4006);
   });
 });
 
