@@ -1,6 +1,9 @@
 import type { Logger } from "@forgehand/core";
 import type { CapReached, SpendLedger, SpendScope } from "@forgehand/queue";
 
+/** Longest wait for the last spend write when a run ends. */
+const FINISH_BOUND_MS = 5_000;
+
 /** One attempt's share of the `budgets:` caps: refuses to start over a cap, stops the run that crosses one. */
 export interface RunBudget {
   /** Why the run must not start (a cap is already reached), or undefined. */
@@ -57,9 +60,14 @@ export function createRunBudget(
       void flush(true);
     },
     async finish(costUsd) {
-      await inFlight;
       if (Number.isFinite(costUsd) && costUsd >= 0) wanted = costUsd;
-      await flush(false);
+      // Bounded: a Redis outage must not hold the run's end (the lease, the status comment) hostage.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, FINISH_BOUND_MS);
+      });
+      await Promise.race([(inFlight ?? Promise.resolve()).then(() => flush(false)), bound]);
+      clearTimeout(timer);
     },
   };
 }
