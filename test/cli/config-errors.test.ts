@@ -56,6 +56,23 @@ stages:
     expect(stderr).toMatch(/stages\[0\]\.next: unknown stage "deploy"/);
   });
 
+  it("refuses maxTurns / maxBudgetUsd on a `lines` agent, naming the field (they could never fire)", async () => {
+    const dir = tempDir("badlines");
+    writeFileSync(
+      join(dir, "cfg.yml"),
+      `agents: { aider: { command: [aider], parser: lines } }
+stages:
+  - { name: develop, label: "agent:develop", agent: aider, prompt: p.md, limits: { timeout: 5m, maxTurns: 20 } }
+`,
+    );
+    const { code, stderr } = await runForgehand(["start", "--config", "cfg.yml"], { cwd: dir });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /stages\[0\]\.limits\.maxTurns: maxTurns cannot be enforced for agent "aider": its parser is `lines`/,
+    );
+    expect(stderr).not.toContain("limits.timeout");
+  });
+
   it("names a --config file that does not exist and a file that is not YAML", async () => {
     const dir = tempDir("nocfg");
     const missing = await runForgehand(["start", "--config", "nope.yml"], { cwd: dir });

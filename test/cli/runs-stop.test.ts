@@ -1,5 +1,5 @@
 import type { RunRecord } from "@forgehand/core";
-import { createRunStore, readStop } from "@forgehand/queue";
+import { createRunStore, createSpendLedger, readStop } from "@forgehand/queue";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testRedis, testRedisUrl, uniquePrefix } from "../helpers/redis";
@@ -74,6 +74,26 @@ describe("forgehand runs", { timeout: 90_000 }, () => {
     expect(rows[1]).toMatch(/^r-live\s+octo\/widgets#7\s+develop\s+running\s+1m [0-5]\ds\s+3\/40\s+\$0\.25\/\$2\.00$/);
     expect(rows[2]).toMatch(/^r-old\s+octo\/widgets#3\s+analyse\s+succeeded\s+2m 00s\s+12\/30\s+\$0\.50\/\$1\.00$/);
     expect(rows).toHaveLength(3);
+  });
+
+  it("shows spend per repository and UTC day below the runs, with the day's total", async () => {
+    const spendPrefix = uniquePrefix("cli-spend");
+    const ledger = createSpendLedger(redis, spendPrefix, {});
+    await ledger.add({ issue: "github:octo/widgets#7", repo: "github:octo/widgets" }, 1.25);
+    await ledger.add({ issue: "gitea:o/r#1", repo: "gitea:o/r" }, 0.5);
+    const { code, stdout } = await runForgehand(["runs"], {
+      env: cleanEnv({ REDIS_URL: testRedisUrl(), FORGEHAND_PREFIX: spendPrefix }),
+    });
+    expect(code).toBe(0);
+    const day = new Date().toISOString().slice(0, 10);
+    const rows = stdout.trim().split("\n");
+    expect(rows[0]).toBe("no runs yet");
+    expect(rows.slice(2)).toEqual([
+      expect.stringMatching(/^DAY \(UTC\)\s+REPOSITORY\s+SPENT$/),
+      expect.stringMatching(new RegExp(`^${day}\\s+github:octo/widgets\\s+\\$1\\.25$`)),
+      expect.stringMatching(new RegExp(`^${day}\\s+gitea:o/r\\s+\\$0\\.50$`)),
+      expect.stringMatching(new RegExp(`^${day}\\s+\\(all repositories\\)\\s+\\$1\\.75$`)),
+    ]);
   });
 
   it("--json prints the records, and --limit caps them", async () => {

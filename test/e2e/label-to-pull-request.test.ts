@@ -25,7 +25,8 @@ describe("e2e: label → agent → commit, PR, status comment", () => {
     async (_, botLogin) => {
       world = await startE2eWorld({
         botLogin,
-        // 20k input tokens per turn at Opus prices: two turns ≈ $0.20, visible in the status comment.
+        // 20k input tokens per turn at the CLI's prices for its default model (claude-opus-5-5, $4 / M input): two
+        // turns ≈ $0.16, visible in the status comment.
         script: writeFileScript("hello.txt", "hello from the scripted model\n", {
           usage: { input_tokens: 20_000, output_tokens: 5 },
         }),
@@ -55,7 +56,7 @@ describe("e2e: label → agent → commit, PR, status comment", () => {
       const text = plainText(final);
       expect(text).toMatch(/\bdevelop\b/);
       expect(text).toMatch(/turns:? 1\b/i);
-      expect(text).toMatch(/cost:? \$0\.20\b/i);
+      expect(text).toMatch(/cost:? \$0\.16\b/i);
       expect(final).toContain(`/acme/widgets/pull/${pulls[0]!.number}`);
       expect(w.labels(issue)).not.toContain("agent:develop");
       const [run] = await w.runs();

@@ -49,6 +49,18 @@ export function classifyApiError(error: {
     : { kind: "transient", why, retryAfterMs: error.retryAfterMs };
 }
 
+/**
+ * The model API's HTTP status the agent's own stream reported (Claude `api_error_status`): 429, 408 and 5xx
+ * (529 = overloaded) pass by themselves; undefined when there is no status or it is the agent's fault (400, 401…).
+ */
+export function classifyApiErrorStatus(status: number | undefined): FailureClass | undefined {
+  if (status === undefined) return undefined;
+  if (status === 429) return { kind: "transient", why: "rate limited (429)" };
+  if (status === 529) return { kind: "transient", why: "API overloaded (529)" };
+  if (status === 408 || (status >= 500 && status <= 599)) return { kind: "transient", why: `API error (${status})` };
+  return undefined;
+}
+
 /** Classifies an error thrown by a forge call or git: the forge's own verdict, then network and git errors. */
 export function classifyError(error: unknown): FailureClass {
   if (error instanceof ForgeApiError) return classifyForgeError(error);

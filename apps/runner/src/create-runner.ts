@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Config, collectSecrets, createRedactor, type ForgeId, type Logger, type Redactor } from "@forgehand/core";
 import type { ForgeClients } from "@forgehand/forge";
-import { createRedis, createRunStore, createStageOutputStore, STAGE_QUEUE } from "@forgehand/queue";
+import { createRedis, createRunStore, createSpendLedger, createStageOutputStore, STAGE_QUEUE } from "@forgehand/queue";
 import { reapOrphans, supervise } from "@forgehand/supervisor";
 import { Queue } from "bullmq";
 import { createCommandCallbacks } from "./command-callbacks";
@@ -156,7 +156,14 @@ export function createRunner(deps: RunnerDeps): Runner {
           lockedRetryMs: t.lockedRetryMs,
           progressIntervalMs: t.progressIntervalMs,
         },
-        queue: { redis, prefix: deps.prefix, store, stopWatcher: watcher },
+        // Spend is always counted (`forgehand runs`, /metrics); `budgets:` caps only decide what it stops.
+        queue: {
+          redis,
+          prefix: deps.prefix,
+          store,
+          stopWatcher: watcher,
+          spend: createSpendLedger(redis, deps.prefix, deps.config.budgets),
+        },
         forge: { clients: forges, statusSink },
         tools: {
           workspaces,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Config, issueKey, isTerminal, type Logger, type RunRecord, type RunState } from "@forgehand/core";
 import { createPermissionCache, type ForgeClients } from "@forgehand/forge";
-import { type RunStore, recordRunEnd, StageJob } from "@forgehand/queue";
+import { type RunStore, recordRunEnd, type SpendLedger, StageJob, spendScope } from "@forgehand/queue";
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import { type AbortCause, abortCauseOf, abortRun } from "./abort-cause";
@@ -14,6 +14,7 @@ import { forgeAsTriggered } from "./issue-as-triggered";
 import type { StatusSinkFactory } from "./ports";
 import { queuedRecord, recordLimits } from "./queued-record";
 import { refuseTrigger, triggerGone } from "./refuse-trigger";
+import { createRunBudget } from "./run-budget";
 import { runStage } from "./run-stage";
 import type { StageResult, StageTools } from "./stage-context";
 import { pendingStop, type StopWatcher } from "./stop-watcher";
@@ -36,7 +37,7 @@ export interface StageProcessorDeps {
     progressIntervalMs: number;
   };
   /** Redis: the queue's connection and key prefix, the run store, and the stop flags of live runs. */
-  queue: { redis: Redis; prefix: string; store: RunStore; stopWatcher: StopWatcher };
+  queue: { redis: Redis; prefix: string; store: RunStore; stopWatcher: StopWatcher; spend?: SpendLedger };
   /** The forges, and the status comment each run keeps up to date there. */
   forge: { clients: ForgeClients; statusSink: StatusSinkFactory };
   /** What runs the stage: workspaces, supervisor, gate, pid registry and the env agents inherit from. */
@@ -245,6 +246,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
           onProgress: (patch) => Object.assign(pending, patch),
           // The record holds what earlier attempts of this run used (0 on the first attempt).
           spent: { turns: current.turns, costUsd: current.costUsd },
+          ...(queue.spend ? { budget: createRunBudget(queue.spend, spendScope(data.ref), log) } : {}),
           onLog: (stream, line) => void store.appendLog(data.runId, stream, line).catch(() => {}),
         });
       } catch (error) {

@@ -13,7 +13,7 @@ export function redactEvent(event: AgentEvent, redact: Redact): AgentEvent {
     case "assistant":
       return {
         ...event,
-        tools: event.tools.map((t) => ({ name: redact(t.name), input: redact(t.input) })),
+        tools: event.tools.map((t) => ({ ...t, name: redact(t.name), input: redact(t.input) })),
         ...(event.text !== undefined ? { text: redact(event.text) } : {}),
       };
     case "tool_result":

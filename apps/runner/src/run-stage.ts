@@ -3,16 +3,24 @@ import { capOutput, type IssueRef, resumeArgv, unknownTemplateVariables } from "
 import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
 import { branchCompareUrl, relativeToWorktree } from "./branch-link";
-import { classifyAgentFailure, classifyApiError, classifyError, type FailureClass } from "./classify-failure";
+import {
+  classifyAgentFailure,
+  classifyApiError,
+  classifyApiErrorStatus,
+  classifyError,
+  type FailureClass,
+} from "./classify-failure";
 import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
 import { planPullRequest } from "./pull-request-stage";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
+import type { RunBudget } from "./run-budget";
 import { agentSandboxOptions } from "./sandbox-spec";
 import type { StageContext, StageResult, Step } from "./stage-context";
 import { logStageOutput } from "./stage-output-log";
 import { loadPromptContext } from "./stage-template-values";
+import { waitingText } from "./waiting-text";
 import { cloneUrlRefusal } from "./workspace/clone-url-refusal";
 
 export type { StageContext, StageResult, Step } from "./stage-context";
@@ -53,6 +61,11 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   const gitHosts = [...forge.gitHosts, ...config.git.credentialHosts];
   const refused = cloneUrlRefusal(ref.repo.cloneUrl, gitHosts, forge.forge);
   if (refused) return { state: "failed", reason: refused };
+
+  // Before the worktree and the agent: a run over a `budgets:` cap does not start (no spend, no clone).
+  const refusal = ctx.budget && (await step("checking spend caps", () => (ctx.budget as RunBudget).refusal()));
+  if (refusal && !refusal.ok) return refusal.result;
+  if (refusal?.value) return { state: "budget_limit", reason: refusal.value };
 
   const gotIssue = await step("reading the issue", () => forge.getIssue(ref));
   if (!gotIssue.ok) return gotIssue.result;
@@ -153,6 +166,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
 
   const actions: string[] = [];
   const tail: string[] = [];
+  let shownWaiting = "";
   const outcome = await ctx.supervise({
     command: [...agent.command, ...resume],
     cwd: ws.worktree,
@@ -163,12 +177,18 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     limits,
     killGraceMs: config.runner.killGrace,
     signal: ctx.signal,
+    ...(ctx.budget ? { budgetSignal: ctx.budget.signal } : {}),
     registryDir: ctx.registryDir,
     runId: job.runId,
     ...(sandbox ? { sandbox } : {}),
     // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
     prices: { ...DEFAULT_PRICES, ...config.prices },
     onEvent(event: AgentEvent) {
+      const waiting = waitingText(event, Date.now());
+      if (waiting !== undefined && waiting !== shownWaiting) {
+        shownWaiting = waiting;
+        ctx.onProgress({ waiting });
+      }
       if (event.type === "assistant" && event.tools.length) {
         actions.push(...event.tools.map((t) => relativeToWorktree(describeTool(t), ws.worktree)));
         actions.splice(0, Math.max(0, actions.length - config.status.actions));
@@ -176,6 +196,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
     },
     onProgress(p) {
+      ctx.budget?.track(p.costUsd);
       ctx.onProgress({
         turns: spent.turns + p.turns,
         costUsd: spent.costUsd + p.costUsd,
@@ -188,6 +209,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       ctx.onLog(stream, line);
     },
   });
+  await ctx.budget?.finish(outcome.costUsd);
   ctx.onProgress({
     turns: spent.turns + outcome.turns,
     costUsd: spent.costUsd + outcome.costUsd,
@@ -202,8 +224,15 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (outcome.reason !== "succeeded") {
     if (outcome.reason === "failed") {
       const text = [outcome.stderrTail, ...tail, outcome.resultText ?? ""].join("\n");
-      // The agent's own typed API failure first; the regex over its output only for CLIs that report none.
-      const cls = outcome.apiError ? classifyApiError(outcome.apiError) : classifyAgentFailure(text);
+      const byStatus = classifyApiErrorStatus(outcome.apiErrorStatus);
+      const byText = classifyAgentFailure(text);
+      // The agent's own typed API failure first (codex, gemini), then the stream's HTTP status (Claude), then a
+      // regex over its output for CLIs that report neither; a Retry-After is still read from the text.
+      const cls = outcome.apiError
+        ? classifyApiError(outcome.apiError)
+        : byStatus && byText.kind === "transient" && byText.retryAfterMs
+          ? { ...byStatus, retryAfterMs: byText.retryAfterMs }
+          : (byStatus ?? byText);
       const reason = `${outcome.detail || cls.why}${outcome.stderrTail ? `\n${outcome.stderrTail.slice(-800)}` : ""}`;
       if (cls.kind === "transient")
         return {

@@ -3,6 +3,7 @@ import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob, StageOutputStore } from "@forgehand/queue";
 import type { RunOutcome } from "@forgehand/supervisor";
 import type { RunGateFn, StageWorkspaces, SuperviseFn } from "./ports";
+import type { RunBudget } from "./run-budget";
 
 /** Everything one stage run needs; the caller owns the lease, the record and retries. */
 export interface StageContext {
@@ -31,6 +32,8 @@ export interface StageContext {
    * `maxBudgetUsd` hold for the whole run, so retries cannot multiply the budget, and the record shows the total.
    */
   spent?: { turns: number; costUsd: number };
+  /** The `budgets:` caps shared by every runner: refuses the start over a cap, stops the run that crosses one. */
+  budget?: RunBudget;
   /**
    * The process's redactor: applied to every text this run sends to the forge or to git itself (PR title
    * and body, commit message, failure reasons).

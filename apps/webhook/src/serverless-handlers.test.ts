@@ -1,4 +1,4 @@
-import { recordRunEnd } from "@forgehand/queue";
+import { createSpendLedger, recordRunEnd } from "@forgehand/queue";
 import { Hono } from "hono";
 import type { LambdaEvent } from "hono/aws-lambda";
 import type { Redis } from "ioredis";
@@ -154,6 +154,10 @@ describe("serverless and Node entry points", () => {
     await recordRunEnd(plain, prefix, { state: "succeeded" });
     await recordRunEnd(plain, prefix, { state: "stopped", killMs: 320, survivors: 0 });
     await recordRunEnd(plain, prefix, { state: "timed_out", killMs: 7_500, survivors: 2, watchdogReason: "timeout" });
+    // Live spend the runners counted into the budgets ledger: gauges per repository and in total, for today (UTC).
+    const spend = createSpendLedger(plain, prefix, {});
+    await spend.add({ issue: "github:acme/app#1", repo: "github:acme/app" }, 1.25);
+    await spend.add({ issue: "gitea:o/r#2", repo: "gitea:o/r" }, 0.5);
     const res = await app.request("/metrics");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/plain/);
@@ -171,6 +175,11 @@ describe("serverless and Node entry points", () => {
     expect(text).toContain("forgehand_kill_latency_seconds_count 2");
     expect(text).toContain('forgehand_watchdog_terminations_total{reason="timeout"} 1');
     expect(text).toContain("forgehand_kill_survivors_total 2");
+    const day = new Date().toISOString().slice(0, 10);
+    expect(text).toContain(`forgehand_spend_usd{repo="github:acme/app",day="${day}"} 1.25`);
+    expect(text).toContain(`forgehand_spend_usd{repo="gitea:o/r",day="${day}"} 0.5`);
+    expect(text).toContain(`forgehand_spend_installation_usd{day="${day}"} 1.75`);
+    expect(text).toContain("# TYPE forgehand_spend_usd gauge");
     expect(text).toContain("# TYPE forgehand_kill_latency_seconds histogram");
     // A second app on the same registry (hot reload) must not throw on duplicate metric names.
     expect(() => createApp(deps)).not.toThrow();

@@ -36,7 +36,7 @@ type Sample = { value: number; labels?: Record<string, string | number>; metricN
 function redisBacked(
   name: string,
   help: string,
-  type: "counter" | "histogram",
+  type: "counter" | "histogram" | "gauge",
   samples: (m: RunMetrics) => Sample[],
   read: () => Promise<RunMetrics | null>,
 ) {
@@ -108,6 +108,21 @@ export function createWebhookMetrics(registry: Registry, redis: Redis, prefix: s
       "Stage triggers refused because the sender lacked permission, by trigger kind",
       "counter",
       (m) => Object.entries(m.deniedTriggers ?? {}).map(([kind, value]) => ({ value, labels: { kind } })),
+      read,
+    ),
+    redisBacked(
+      "forgehand_spend_usd",
+      "USD spent today (UTC day) per repository, counted live across all runners (budgets ledger)",
+      "gauge",
+      (m) =>
+        Object.entries(m.spend?.repos ?? {}).map(([repo, value]) => ({ value, labels: { repo, day: m.spend.day } })),
+      read,
+    ),
+    redisBacked(
+      "forgehand_spend_installation_usd",
+      "USD spent today (UTC day) by every repository together",
+      "gauge",
+      (m) => (m.spend ? [{ value: m.spend.totalUsd, labels: { day: m.spend.day } }] : []),
       read,
     ),
     redisBacked(

@@ -2,14 +2,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { BudgetsConfig } from "./budgets-config";
 import { checkPromptTemplates } from "./check-prompt-templates";
 import { Duration } from "./duration";
 import { ConfigError } from "./errors";
 import { normaliseGitHost } from "./git-host";
 import { interpolateEnv } from "./interpolate";
+import { PricesConfig } from "./prices-config";
 import { PullRequestsConfig } from "./pull-request-config";
 import { AgentSandbox, ByteSize, defaultAgentSandbox } from "./sandbox-config";
 import { StageOutputMode } from "./stage-output";
+import { checkUnenforceableLimits } from "./unenforceable-limits";
 
 /** A git host as an origin (`git.example.com:8443` → `https://git.example.com:8443`); see `normaliseGitHost`. */
 const GitHost = z.string().transform((value, ctx) => {
@@ -159,18 +162,10 @@ export const Config = z
       })
       .strict()
       .default({ maxInFlightBytes: 64 * 1024 * 1024, bodyTimeout: 10_000 }),
-    /** USD per million tokens, per model id prefix, to estimate cost while a run is live. */
-    prices: z
-      .record(
-        z.string(),
-        z.object({
-          input: z.number().min(0),
-          output: z.number().min(0),
-          cacheRead: z.number().min(0).optional(),
-          cacheWrite: z.number().min(0).optional(),
-        }),
-      )
-      .default({}),
+    /** USD per million tokens, per model id prefix, to estimate cost while a run is live (see prices-config.ts). */
+    prices: PricesConfig,
+    /** Spend caps per issue, per repository per UTC day and per installation per UTC day (see budgets-config.ts). */
+    budgets: BudgetsConfig,
     /** Stages started on pull requests (fork policy). */
     pullRequests: PullRequestsConfig,
     labels: z
@@ -204,6 +199,7 @@ export const Config = z
       if (stage.next && !names.has(stage.next))
         ctx.addIssue({ code: "custom", path: ["stages", i, "next"], message: `unknown stage "${stage.next}"` });
     });
+    checkUnenforceableLimits(cfg.stages, cfg.agents, ctx);
   });
 export type Config = z.infer<typeof Config>;
 

@@ -1,4 +1,5 @@
 export * from "./bot-markdown";
+export * from "./budgets-config";
 export * from "./check-prompt-templates";
 export * from "./config";
 export * from "./duration";
@@ -8,6 +9,7 @@ export * from "./git-credentials";
 export * from "./git-host";
 export * from "./interpolate";
 export * from "./logger";
+export * from "./prices-config";
 export * from "./pull-request-config";
 export * from "./redact";
 export * from "./run-record";

@@ -53,6 +53,8 @@ export const RunRecord = z.object({
   runner: z.string().optional(),
   statusCommentId: z.number().optional(),
   lastActions: z.array(z.string()).default([]),
+  /** What a live agent is waiting for by itself ("API retry 2/10 after 529 …"); "" once it is active again. */
+  waiting: z.string().optional(),
   /** False when the stage's agent ran with `sandbox: { enabled: false }` (every status comment then says so). */
   sandboxed: z.boolean().optional(),
 });

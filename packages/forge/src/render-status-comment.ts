@@ -123,6 +123,11 @@ function resultLines(r: RunRecord, o: RenderStatusOptions, gateRoom: number): st
       out.push(`**Result:** used all ${r.maxTurns ?? r.turns} tool turns${reason ? `: ${reason}` : "."}`);
       break;
     case "budget_limit":
+      // A `budgets:` cap shared by runs (per issue, repository or installation), not this run's own budget.
+      if (/\bbudgets\.\w+Usd\b/.test(r.reason ?? "")) {
+        out.push(`**Result:** spend cap reached: ${reason}`);
+        break;
+      }
       out.push(
         `**Result:** reached the ${r.budgetUsd !== undefined ? money(r.budgetUsd) : ""} budget${reason ? `: ${reason}` : "."}`.replace(
           "the  budget",
@@ -172,6 +177,8 @@ export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions
       r.budgetUsd !== undefined ? money(r.budgetUsd) : "",
     ].filter(Boolean);
     if (limits.length) lines.push("", `<sub>Limits: ${limits.join(" · ")}</sub>`);
+    // The agent's own retry/rate-limit wait: said so, a quiet run is not a stuck one.
+    if (live && r.waiting) lines.push("", `⏳ waiting: ${inline(r.waiting, s, 120)}`);
     // Said on every comment of such a run: the operator chose `sandbox: { enabled: false }` for this agent.
     if (r.sandboxed === false) {
       lines.push("", "> ⚠ unsandboxed: this agent runs as the runner itself, with its files and network.");

@@ -9,6 +9,7 @@ export * from "./redis-server";
 export * from "./run-log";
 export * from "./run-store";
 export * from "./shared-metrics";
+export * from "./spend-ledger";
 export * from "./stage-outputs";
 export * from "./stop-requests";
 export * from "./stop-run";

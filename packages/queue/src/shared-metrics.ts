@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { spendDayKey, utcDay } from "./spend-ledger";
 
 /**
  * Run metrics live in Redis (one hash) rather than in a runner's memory, so that any webhook
@@ -36,6 +37,8 @@ export interface RunMetrics {
   survivors: number;
   /** Stage triggers refused because the sender lacked permission, by trigger kind (`label`, `command`, …). */
   deniedTriggers: Record<string, number>;
+  /** Today's (UTC) spend in USD per repository (`forge:owner/name`) and in total, from the `budgets` ledger. */
+  spend: { day: string; repos: Record<string, number>; totalUsd: number };
 }
 
 function bucketFor(seconds: number): string {
@@ -69,8 +72,19 @@ export async function recordTriggerDenied(redis: Redis, prefix: string, kind: st
 }
 
 /** Reads the aggregated run metrics (one HGETALL). */
-export async function readRunMetrics(redis: Redis, prefix: string): Promise<RunMetrics> {
-  const hash = await redis.hgetall(runMetricsKey(prefix));
+export async function readRunMetrics(redis: Redis, prefix: string, now = Date.now()): Promise<RunMetrics> {
+  const day = utcDay(now);
+  const [hash, spendHash] = await Promise.all([
+    redis.hgetall(runMetricsKey(prefix)),
+    redis.hgetall(spendDayKey(prefix, day)),
+  ]);
+  const spend = { day, repos: {} as Record<string, number>, totalUsd: 0 };
+  for (const [field, raw] of Object.entries(spendHash)) {
+    const usd = Number(raw);
+    if (!Number.isFinite(usd)) continue;
+    if (field === "*") spend.totalUsd = usd;
+    else spend.repos[field] = usd;
+  }
   const runs: Record<string, number> = {};
   const watchdog: Record<string, number> = {};
   const deniedTriggers: Record<string, number> = {};
@@ -98,5 +112,6 @@ export async function readRunMetrics(redis: Redis, prefix: string): Promise<RunM
     watchdog,
     survivors: Number(hash.survivors ?? 0),
     deniedTriggers,
+    spend,
   };
 }

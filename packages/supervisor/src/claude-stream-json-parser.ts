@@ -1,5 +1,5 @@
 import { isValidSessionId } from "@forgehand/core";
-import type { AgentEvent } from "./types";
+import type { AgentEvent, ModelUsage } from "./types";
 
 export interface ParserOptions {
   /** Called for each line that is not a stream-json object (the line is skipped, never fatal). */
@@ -39,6 +39,8 @@ export function createClaudeStreamJsonParser(options: ParserOptions = {}): (line
         return parseUser(obj);
       case "result":
         return [parseResult(obj)];
+      case "rate_limit_event":
+        return [parseRateLimit(obj)];
       default:
         // stream_event, control messages, future types: not needed by the watchdog.
         return [];
@@ -56,6 +58,19 @@ function sessionIdOf(obj: Json): string | undefined {
 }
 
 function parseSystem(obj: Json): AgentEvent[] {
+  if (obj.subtype === "api_retry") {
+    return [
+      {
+        type: "api_retry",
+        attempt: count(obj.attempt),
+        maxRetries: count(obj.max_retries),
+        delayMs: count(obj.retry_delay_ms),
+        status: count(obj.error_status),
+        error: str(obj.error)?.slice(0, SHORT),
+      },
+    ];
+  }
+  if (obj.subtype === "rate_limit_event" || obj.subtype === "rate_limit") return [parseRateLimit(obj)];
   const sessionId = sessionIdOf(obj);
   if (obj.subtype !== "init" || sessionId === undefined) return [];
   return [{ type: "session", sessionId, model: str(obj.model) }];
@@ -68,7 +83,10 @@ function parseAssistant(obj: Json): AgentEvent[] {
   const content = Array.isArray(message.content) ? message.content.filter(isObject) : [];
   const tools = content
     .filter((block) => block.type === "tool_use")
-    .map((block) => ({ name: str(block.name) ?? "?", input: summariseInput(block.input) }));
+    .map((block) => {
+      const id = str(block.id);
+      return { name: str(block.name) ?? "?", input: summariseInput(block.input), ...(id ? { id } : {}) };
+    });
   const text = content
     .filter((block) => block.type === "text" && typeof block.text === "string")
     .map((block) => block.text as string)
@@ -113,7 +131,44 @@ function parseResult(obj: Json): AgentEvent {
     numTurns: typeof obj.num_turns === "number" ? obj.num_turns : undefined,
     text: str(obj.result),
     sessionId: sessionIdOf(obj),
+    terminalReason: str(obj.terminal_reason)?.slice(0, 60),
+    apiErrorStatus: count(obj.api_error_status),
+    modelUsage: parseModelUsage(obj.modelUsage),
   };
+}
+
+/** `rate_limit_event {rate_limit_info: {status, resetsAt (s), rateLimitType}}`. */
+function parseRateLimit(obj: Json): AgentEvent {
+  const info = isObject(obj.rate_limit_info) ? obj.rate_limit_info : obj;
+  const resetsAt = count(info.resetsAt);
+  return {
+    type: "rate_limit",
+    status: str(info.status)?.slice(0, 40),
+    // Seconds since the epoch in the CLI's event; ms here like every other time of the supervisor.
+    resetsAt: resetsAt === undefined ? undefined : resetsAt < 1e12 ? resetsAt * 1000 : resetsAt,
+    limitType: str(info.rateLimitType)?.slice(0, 40),
+  };
+}
+
+/** At most this many models are kept (the CLI writes the object; a hostile one must not grow the event). */
+const MAX_MODELS = 16;
+
+function parseModelUsage(value: unknown): Record<string, ModelUsage> | undefined {
+  if (!isObject(value)) return undefined;
+  const out: Record<string, ModelUsage> = {};
+  for (const [model, raw] of Object.entries(value).slice(0, MAX_MODELS)) {
+    if (!isObject(raw)) continue;
+    const costUsd =
+      typeof raw.costUSD === "number" && Number.isFinite(raw.costUSD) && raw.costUSD >= 0 ? raw.costUSD : undefined;
+    out[model.slice(0, 100)] = {
+      inputTokens: num(raw.inputTokens),
+      outputTokens: num(raw.outputTokens),
+      cacheReadTokens: num(raw.cacheReadInputTokens),
+      cacheWriteTokens: num(raw.cacheCreationInputTokens),
+      ...(costUsd !== undefined ? { costUsd } : {}),
+    };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** A one-line summary of a tool input: the field a human would look at, else compact JSON. */
@@ -154,6 +209,11 @@ function isObject(value: unknown): value is Json {
 
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
+}
+
+/** A non-negative finite number, else undefined. */
+function count(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 function num(value: unknown): number {

@@ -27,3 +27,29 @@ describe("estimateCostUsd", () => {
     expect(estimateCostUsd({ ...usage, model: "<synthetic>" }, DEFAULT_PRICES)).toBe(0);
   });
 });
+
+describe("DEFAULT_PRICES", () => {
+  const million = { inputTokens: 1_000_000, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  it("prices the current models of every vendor whose CLI forgehand drives, by the longest prefix", () => {
+    const input = (model: string) => estimateCostUsd({ ...million, model }, DEFAULT_PRICES);
+    expect(input("claude-sonnet-4-5-20250929")).toBe(3);
+    expect(input("claude-haiku-4-5")).toBe(1);
+    expect(input("gpt-5-codex")).toBe(1.25);
+    expect(input("gpt-5.1-codex-mini")).toBe(0.25);
+    expect(input("gpt-5.2-codex")).toBe(1.75);
+    expect(input("o4-mini-2025-04-16")).toBe(1.1);
+    expect(input("o3-pro")).toBe(20);
+    expect(input("gemini-2.5-pro")).toBe(1.25);
+    expect(input("gemini-2.5-flash-lite")).toBe(0.1);
+    expect(input("gemini-3-pro-preview")).toBe(2);
+  });
+
+  it("charges OpenAI and Google cached input at their cached price and nothing extra for cache writes", () => {
+    const cached = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 1_000_000, cacheWriteTokens: 0 };
+    expect(estimateCostUsd({ ...cached, model: "gpt-5.1-codex" }, DEFAULT_PRICES)).toBeCloseTo(0.125, 10);
+    expect(estimateCostUsd({ ...cached, model: "gemini-2.5-flash" }, DEFAULT_PRICES)).toBeCloseTo(0.03, 10);
+    expect(estimateCostUsd({ ...cached, model: "o3" }, DEFAULT_PRICES)).toBeCloseTo(0.5, 10);
+    // Anthropic keeps the 0.1× default.
+    expect(estimateCostUsd({ ...cached, model: "claude-opus-4-5" }, DEFAULT_PRICES)).toBeCloseTo(0.5, 10);
+  });
+});

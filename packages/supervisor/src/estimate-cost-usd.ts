@@ -6,22 +6,7 @@ export type Usage = Pick<
   "model" | "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheWriteTokens"
 >;
 
-/**
- * Anthropic list prices in USD per million tokens (override with `SuperviseOptions.prices`).
- * Cache reads default to 0.1× input and cache writes to 1.25× input when a row omits them.
- */
-export const DEFAULT_PRICES: PriceTable = {
-  // Opus 4.5 and later; Opus 4 (`claude-opus-4-0`, `claude-opus-4-2025…`) and 4.1 cost three times as much.
-  "claude-opus-4": { input: 5, output: 25 },
-  "claude-opus-4-0": { input: 15, output: 75 },
-  "claude-opus-4-2": { input: 15, output: 75 },
-  "claude-opus-4-1": { input: 15, output: 75 },
-  "claude-sonnet-4": { input: 3, output: 15 },
-  "claude-3-7-sonnet": { input: 3, output: 15 },
-  "claude-3-5-sonnet": { input: 3, output: 15 },
-  "claude-haiku-4": { input: 1, output: 5 },
-  "claude-3-5-haiku": { input: 0.8, output: 4 },
-};
+export { DEFAULT_PRICES } from "./default-prices";
 
 /** The price row for a model: longest matching id prefix wins, then a `*` row, else undefined. */
 export function priceFor(model: string | undefined, prices: PriceTable): PriceTable[string] | undefined {

@@ -25,12 +25,12 @@ export interface RunMeter {
 }
 
 /**
- * Incremental turn and cost counters. Claude Code repeats a message (and its usage) once per content block, so
- * turns and usage are keyed by message id: a message counts as one tool turn, and its usage is counted once,
+ * Incremental turn and cost counters. A tool turn is one tool call, counted once per tool-call id. Claude Code
+ * repeats a message (and its usage) once per content block, so usage is keyed by message id and counted once,
  * keeping the largest value seen for each field (later blocks can carry more output tokens).
  */
 export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMeter {
-  const turnIds = new Set<string>();
+  const toolIds = new Set<string>();
   const usageById = new Map<string, { usage: Usage; cost: number }>();
   let turns = 0;
   let estimate = 0;
@@ -56,15 +56,22 @@ export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMete
           sessionId = event.sessionId;
           return { changed: true };
         case "assistant": {
-          if (!event.usesTool) return { changed: false };
-          if (event.messageId !== undefined) {
-            if (turnIds.has(event.messageId)) return { changed: false };
-            turnIds.add(event.messageId);
-          }
-          turns++;
+          // One tool turn per tool call (Claude's `num_turns` counts model round trips; a Codex turn is a whole
+          // prompt): the same `maxTurns` then means the same for every CLI.
+          let added = 0;
+          event.tools.forEach((tool, index) => {
+            const key = tool.id ?? (event.messageId !== undefined ? `${event.messageId}#${index}` : undefined);
+            if (key !== undefined) {
+              if (toolIds.has(key)) return;
+              toolIds.add(key);
+            }
+            added++;
+          });
+          if (added === 0) return { changed: false };
+          turns += added;
           const over = limits.maxTurns !== undefined && turns > limits.maxTurns;
           const limit: LimitHit | undefined = over
-            ? { reason: "turn_limit", detail: `turn limit: tool turn ${turns} exceeds maxTurns ${limits.maxTurns}` }
+            ? { reason: "turn_limit", detail: `turn limit: tool call ${turns} exceeds maxTurns ${limits.maxTurns}` }
             : undefined;
           return { changed: true, limit };
         }
@@ -85,6 +92,7 @@ export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMete
           result = event;
           if (event.sessionId && !sessionId) sessionId = event.sessionId;
           if (event.totalCostUsd !== undefined) reported = event.totalCostUsd;
+          else if (event.modelUsage) reported = reportedModelCost(event.modelUsage) ?? reported;
           return { changed: true, limit: checkBudget() };
         case "api_error":
           apiError = event;
@@ -119,4 +127,12 @@ function maxUsage(a: Usage, b: Usage): Usage {
     cacheReadTokens: Math.max(a.cacheReadTokens, b.cacheReadTokens),
     cacheWriteTokens: Math.max(a.cacheWriteTokens, b.cacheWriteTokens),
   };
+}
+
+/** The sum of the CLI's own per-model USD, when every model has one. */
+function reportedModelCost(models: Record<string, { costUsd?: number }>): number | undefined {
+  const costs = Object.values(models).map((m) => m.costUsd);
+  return costs.length && costs.every((c) => c !== undefined)
+    ? costs.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)
+    : undefined;
 }

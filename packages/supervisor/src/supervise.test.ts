@@ -148,7 +148,29 @@ describe("supervise: limits and cancel end in a verified kill", () => {
     expect(aliveAtResolve).toEqual([]);
   });
 
-  it("turn_limit: counts one tool turn per message id, not per content-block line", async () => {
+  it("an announced API retry is activity: silent during the CLI's own retry wait is not a stall", async () => {
+    const events: AgentEvent[] = [];
+    const { outcome, aliveAtResolve } = await run(
+      options("api-retry.mjs", { limits: { stallMs: 800 }, onEvent: (e) => events.push(e) }),
+    );
+    expect(outcome).toMatchObject({ reason: "succeeded", costUsd: 0.01 });
+    expect(events).toContainEqual(expect.objectContaining({ type: "api_retry", delayMs: 1500, status: 529 }));
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("budgetSignal: a spend cap crossed elsewhere ends the run as budget_limit with the signal's reason", async () => {
+    const budget = new AbortController();
+    setTimeout(
+      () => budget.abort("budget limit: github:acme/app spent $20.10 today (UTC) of budgets.perRepoDailyUsd $20"),
+      300,
+    );
+    const { outcome, aliveAtResolve } = await run(options("tool-turns.mjs", { budgetSignal: budget.signal }));
+    expect(outcome.reason).toBe("budget_limit");
+    expect(outcome.detail).toContain("budgets.perRepoDailyUsd $20");
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("turn_limit: counts one tool turn per tool call (parallel calls each count), not per content-block line", async () => {
     let assistantLines = 0;
     const { outcome, aliveAtResolve } = await run(
       options("tool-turns.mjs", {
@@ -159,7 +181,8 @@ describe("supervise: limits and cancel end in a verified kill", () => {
       }),
     );
     expect(outcome.reason).toBe("turn_limit");
-    expect(outcome.detail).toBe("turn limit: tool turn 4 exceeds maxTurns 3");
+    // Two calls per message: the 4th call is in the 2nd message (per-message counting would stop at the 4th).
+    expect(outcome.detail).toBe("turn limit: tool call 4 exceeds maxTurns 3");
     expect(assistantLines).toBeGreaterThanOrEqual(8);
     expect(outcome.sessionId).toBe("sess-tool-turns");
     expect(aliveAtResolve).toEqual([]);
@@ -356,7 +379,12 @@ describe("supervise: replayed real Claude Code output", () => {
 
   it("write-file.jsonl succeeds with the agent's own cost and one tool turn", async () => {
     const { outcome } = await replay("write-file.jsonl");
-    expect(outcome).toMatchObject({ reason: "succeeded", turns: 1, costUsd: 0.00035, resultText: "Wrote hello.txt." });
+    expect(outcome).toMatchObject({
+      reason: "succeeded",
+      turns: 1,
+      costUsd: 0.00028000000000000003,
+      resultText: "Wrote hello.txt.",
+    });
   });
 
   it("max-turns.jsonl (exit 1, error_max_turns) fails", async () => {
@@ -367,8 +395,8 @@ describe("supervise: replayed real Claude Code output", () => {
   it("budget.jsonl is stopped by the running estimate before its result line", async () => {
     const { outcome, aliveAtResolve } = await replay("budget.jsonl", 0, { limits: { maxBudgetUsd: 1.5 } });
     expect(outcome.reason).toBe("budget_limit");
-    // Crossed by the estimate after the 2nd message ($2.0000), not by the final report ($3.00075).
-    expect(outcome.detail).toBe("budget limit: cost $2.0000 exceeds maxBudgetUsd $1.5");
+    // Crossed by the estimate after the 2nd message ($1.6000), not by the final report ($2.4006).
+    expect(outcome.detail).toBe("budget limit: cost $1.6000 exceeds maxBudgetUsd $1.5");
     expect(aliveAtResolve).toEqual([]);
   });
 });

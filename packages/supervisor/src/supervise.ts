@@ -19,7 +19,7 @@ import { createStderrTail } from "./stderr-tail";
 import { streamLines } from "./stream-lines";
 import type { RunEndReason, RunOutcome, SuperviseOptions } from "./types";
 import { validateSuperviseOptions } from "./validate-supervise-options";
-import { createWatchdog } from "./watchdog";
+import { createWatchdog, type Watchdog } from "./watchdog";
 import { withTimeout } from "./with-timeout";
 
 /** How long (ms) to wait for the agent's pipes to close once every process of the run is gone. */
@@ -150,12 +150,16 @@ async function superviseSpawned(
     stopFor("stopped", `stopped: ${abortReasonText(why)}`, why instanceof RunAbortedError ? why.kind : undefined);
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  const onBudget = () =>
+    stopFor("budget_limit", String(options.budgetSignal?.reason ?? "budget limit: a spend cap was reached"));
+  options.budgetSignal?.addEventListener("abort", onBudget, { once: true });
+  if (options.budgetSignal?.aborted) onBudget();
   // Aborted while the sandbox or the registry was being set up: no event comes any more.
   if (options.signal?.aborted) onAbort();
 
   // Read the pipes before any await: output the agent writes meanwhile must reach the meter (a line
   // printed while the registry write was pending under load was lost, and its cost never counted).
-  const stdout = streamLines(child.stdout, createStdoutHandler(options, meter, logger, watchdog.touch, stopFor));
+  const stdout = streamLines(child.stdout, createStdoutHandler(options, meter, logger, watchdog, stopFor));
   const stderr = streamLines(child.stderr, (line) => {
     stderrTail.push(line);
     safeCall(logger, () => options.onLog?.("stderr", line));
@@ -174,6 +178,7 @@ async function superviseSpawned(
   let exit: ExitStatus | undefined = await Promise.race([spawned.exited, killer.done.then(() => undefined)]);
   watchdog.stop();
   options.signal?.removeEventListener("abort", onAbort);
+  options.budgetSignal?.removeEventListener("abort", onBudget);
   // Even a clean exit sweeps the group and the worktree: an agent may leave a background child behind.
   const kill = await killer.kill();
   exit ??= await withTimeout(spawned.exited, PIPE_CLOSE_BOUND_MS);
@@ -202,6 +207,7 @@ async function superviseSpawned(
     sessionId: meter.sessionId,
     resultText: result?.text,
     ...(meter.apiError ? { apiError: meter.apiError } : {}),
+    ...(result?.apiErrorStatus !== undefined ? { apiErrorStatus: result.apiErrorStatus } : {}),
     stderrTail: stderrTail.text(),
     detail,
     kill,
@@ -214,7 +220,7 @@ function createStdoutHandler(
   options: SuperviseOptions,
   meter: RunMeter,
   logger: Logger,
-  touch: () => void,
+  watchdog: Pick<Watchdog, "touch" | "quietFor">,
   stopFor: (why: RunEndReason, text: string) => void,
 ) {
   let malformed = 0;
@@ -235,9 +241,13 @@ function createStdoutHandler(
           ? createGeminiStreamJsonParser({ onMalformed, cwd: options.cwd })
           : createLinesParser();
   return function onStdoutLine(line: string) {
-    touch();
+    watchdog.touch();
     safeCall(logger, () => options.onLog?.("stdout", line));
     for (const event of parse(line)) {
+      // The CLI's own retry or rate-limit wait is activity: no stall until the wait it announced is over.
+      if (event.type === "api_retry" && event.delayMs !== undefined) watchdog.quietFor(event.delayMs);
+      if (event.type === "rate_limit" && event.status === "rejected" && event.resetsAt !== undefined)
+        watchdog.quietFor(event.resetsAt - Date.now());
       safeCall(logger, () => options.onEvent?.(event));
       const { changed, limit } = meter.apply(event);
       if (changed) {

@@ -11,14 +11,20 @@ export type AgentEvent =
       model?: string;
       /** True when this message contains at least one tool_use block. */
       usesTool: boolean;
-      tools: { name: string; input: string }[];
+      /**
+       * The tool calls of this event; each is one tool turn (`maxTurns` counts tool calls for every parser).
+       * `id` (the CLI's tool-call id) makes a call repeated on several lines count once.
+       */
+      tools: { name: string; input: string; id?: string }[];
       text?: string;
     }
   | { type: "tool_result"; toolUseId?: string; isError: boolean; text?: string }
   | {
       type: "usage";
+      /** Usage carrying the same id is counted once (the largest value of each field wins); absent: each adds. */
       messageId?: string;
       model?: string;
+      /** Input tokens NOT read from a cache (OpenAI and Gemini count cached tokens inside their input: subtract them). */
       inputTokens: number;
       outputTokens: number;
       cacheReadTokens: number;
@@ -29,16 +35,39 @@ export type AgentEvent =
       isError: boolean;
       subtype?: string;
       totalCostUsd?: number;
+      /** Claude's `num_turns` (model round trips); informational: tool turns are counted from tool calls. */
       numTurns?: number;
       text?: string;
       sessionId?: string;
+      /** Why the CLI's loop ended (Claude 2.1.3xx `terminal_reason`: `completed`, `max_turns`, …). */
+      terminalReason?: string;
+      /** HTTP status of the API error the run ended on (Claude `api_error_status`), for transient classification. */
+      apiErrorStatus?: number;
+      /** Tokens and the CLI's own USD per model (Claude `modelUsage`). */
+      modelUsage?: Record<string, ModelUsage>;
     }
   /**
    * A failed model API call as the CLI itself reported it (codex `error`/`turn.failed`, …): lets the runner
    * classify the failure from typed facts instead of a regex over stderr. `transient`: 429 / 5xx / overloaded.
    */
   | { type: "api_error"; status?: number; retryAfterMs?: number; transient: boolean; message: string }
+  /**
+   * The CLI is waiting on the model API by itself (Claude `system/api_retry`): activity, not a stall. The stall
+   * clock resumes after `delayMs`.
+   */
+  | { type: "api_retry"; attempt?: number; maxRetries?: number; delayMs?: number; status?: number; error?: string }
+  /** A rate-limit notice of the CLI (Claude `rate_limit_event`); `rejected` means it waits until `resetsAt` (ms). */
+  | { type: "rate_limit"; status?: string; resetsAt?: number; limitType?: string }
   | { type: "line"; text: string };
+
+/** One model's share of a run, as a CLI reports it at the end. */
+export interface ModelUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd?: number;
+}
 
 /** Terminal reason of a supervised run (mirrors the run states of docs/SPEC.md § Runs and the supervisor). */
 export type RunEndReason = "succeeded" | "failed" | "stopped" | "timed_out" | "stalled" | "turn_limit" | "budget_limit";
@@ -81,6 +110,11 @@ export interface SuperviseOptions {
   killGraceMs: number;
   /** External cancel (`/stop`): same verified kill, ends as `stopped`. */
   signal?: AbortSignal;
+  /**
+   * A spend cap beyond this run was crossed (`budgets:`, counted across runners): same verified kill, ends as
+   * `budget_limit` with the signal's reason (a string) as the detail.
+   */
+  budgetSignal?: AbortSignal;
   /** Directory of the on-disk live-pid registry (orphan reaping after a crash). */
   registryDir?: string;
   /** Identifies the run in the registry and logs. */
@@ -112,6 +146,9 @@ export interface RunOutcome {
   resultText?: string;
   /** The last model API failure the agent's own stream reported (typed; preferred over `stderrTail` regexes). */
   apiError?: Extract<AgentEvent, { type: "api_error" }>;
+  /**
+  /** HTTP status of the model-API error the agent ended on, when its stream said (429, 5xx, 529). */
+  apiErrorStatus?: number;
   /** Last stderr lines, for classifying failures (429/529/network) and for the status comment. */
   stderrTail: string;
   /** Human-readable detail: which limit, or why it failed. */

@@ -21,6 +21,27 @@ describe("createWatchdog", () => {
     expect(at - started).toBeGreaterThanOrEqual(300 + 100);
   });
 
+  it("quietFor: an announced API-retry wait is not a stall; the stall clock starts after it, a touch cannot shorten it", async () => {
+    const e = expiry();
+    const started = performance.now();
+    const dog = createWatchdog({ stallMs: 100, onExpire: e.onExpire });
+    dog.quietFor(300);
+    dog.touch();
+    const { reason, at } = await e.promise;
+    expect(reason).toBe("stalled");
+    expect(at - started).toBeGreaterThanOrEqual(300 + 100 - 5);
+  });
+
+  it("quietFor never outlasts the wall-clock timeout", async () => {
+    const e = expiry();
+    const started = performance.now();
+    const dog = createWatchdog({ timeoutMs: 150, stallMs: 50, onExpire: e.onExpire });
+    dog.quietFor(10_000);
+    const { reason, at } = await e.promise;
+    expect(reason).toBe("timed_out");
+    expect(at - started).toBeLessThan(1000);
+  });
+
   it("fires timed_out at the wall clock limit however chatty the run is", async () => {
     const e = expiry();
     const started = performance.now();

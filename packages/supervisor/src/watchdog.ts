@@ -12,6 +12,11 @@ export interface WatchdogOptions {
 export interface Watchdog {
   /** Records output now. O(1): it moves no timer. */
   touch(): void;
+  /**
+   * The agent announced it waits `ms` by itself (an API retry, a rate limit): the stall clock starts only after
+   * that wait. The wall-clock timeout still holds. O(1).
+   */
+  quietFor(ms: number): void;
   stop(): void;
 }
 
@@ -51,7 +56,10 @@ export function createWatchdog(options: WatchdogOptions): Watchdog {
   arm();
   return {
     touch() {
-      last = performance.now();
+      last = Math.max(last, performance.now());
+    },
+    quietFor(ms) {
+      last = Math.max(last, performance.now() + Math.max(0, ms));
     },
     stop() {
       stopped = true;

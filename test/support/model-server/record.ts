@@ -95,7 +95,7 @@ try {
 }
 const readme = `# Claude Code stream-json fixtures
 
-Real stdout of \`claude\` ${"2.1.197"} (\`-p --output-format stream-json --verbose\`) driven offline by the scripted
+Real stdout of \`claude\` ${"2.1.332"} (\`-p --output-format stream-json --verbose\`) driven offline by the scripted
 model server. Regenerate with \`npx tsx test/support/model-server/record.ts\`. Temp paths are replaced by
 \`/tmp/forgehand-fixture/{repo,home}\`; ids, timings and costs are verbatim. See
 \`test/support/model-server/NOTES.md\` for what the lines mean.

@@ -11,7 +11,10 @@ export function systemText(req: MessagesRequest): string {
   return req.system.map((block) => block.text ?? "").join("\n");
 }
 
-/** The agent's working directory named in the system prompt, if any. */
+/**
+ * The agent's working directory named in the system prompt, if any. Claude Code 2.1.3xx moved its "# Environment"
+ * section out of `system` into a `role: "system"` message inside `messages`; both places are read.
+ */
 export function workingDirectoryOf(req: MessagesRequest): string | undefined {
   const found = WORKING_DIRECTORY.exec(systemText(req))?.[1]?.trim();
   if (found) return found;

@@ -82,7 +82,10 @@ export function useRunnerHarness() {
   });
 
   /** A runner on directory workspaces under the test dir; not started yet. */
-  function start(config: Config, over: { env?: NodeJS.ProcessEnv; timings?: object; id?: string } = {}) {
+  function start(
+    config: Config,
+    over: { env?: NodeJS.ProcessEnv; timings?: object; id?: string; concurrency?: number } = {},
+  ) {
     const { dir, prefix, forge } = state();
     const runner = createRunner({
       config,
@@ -92,7 +95,7 @@ export function useRunnerHarness() {
       forges: memoryForges(forge),
       logger: silentLogger,
       dataDir: join(dir, over.id ?? "data"),
-      concurrency: 2,
+      concurrency: over.concurrency ?? 2,
       runnerId: over.id ?? "r1",
       env: over.env ?? { PATH: process.env.PATH, HOME: dir, GITHUB_TOKEN: "ghp_secret_should_not_leak" },
       timings: { ...FAST, ...over.timings },
