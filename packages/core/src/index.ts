@@ -7,6 +7,7 @@ export * from "./git-host";
 export * from "./interpolate";
 export * from "./logger";
 export * from "./redact";
+export * from "./run-link";
 export * from "./run-record";
 export * from "./sandbox-config";
 export * from "./sanitise-untrusted";

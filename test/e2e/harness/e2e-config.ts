@@ -35,6 +35,8 @@ export interface E2eConfigExtras {
   runner?: Record<string, unknown>;
   /** Merged into the claude agent's `sandbox:`. */
   sandbox?: Record<string, unknown>;
+  /** Merged into `status:` (e.g. `publicUrl`, so status comments link the signed run page). */
+  status?: Record<string, unknown>;
 }
 
 export function writeE2eConfig(
@@ -76,7 +78,7 @@ export function writeE2eConfig(
       retryBackoff: "1s",
       ...extras.runner,
     },
-    status: { interval: "1s", actions: 5 },
+    status: { interval: "1s", actions: 5, ...extras.status },
     prices: { "claude-opus-4": { input: 5, output: 25 } },
   };
   const path = join(dir, "forgehand.yml");
