@@ -50,7 +50,9 @@ export function createRunPages(o: RunPagesOptions): Hono {
     const nonce = newNonce();
     c.header("content-security-policy", pageCsp(nonce));
     c.header("x-content-type-options", "nosniff");
-    c.header("referrer-policy", "no-referrer");
+    // same-origin, not no-referrer: a link-holder's signature never leaves in a Referer, and same-origin POSTs keep
+    // their Origin header (no-referrer makes the browser send `Origin: null`, which the CSRF check refuses).
+    c.header("referrer-policy", "same-origin");
     c.header("cache-control", "no-store");
     return c.html(pageShell({ title, nonce, body, operator: !!operator(c), ...(script ? { script } : {}) }), status);
   };
@@ -196,11 +198,11 @@ async function readAll(store: RunStore, id: string): Promise<LogEntry[]> {
 /** The agent's own final answer (its stream-json `result` event), the summary when the record has none. */
 function resultOf(entries: LogEntry[], redact: (text: string) => string): { resultText?: string } {
   for (let i = entries.length - 1; i >= 0; i--) {
-    const line = entries[i]?.line ?? "";
-    if (!line.startsWith('{"type":"result"')) continue;
+    const e = entries[i];
+    if (e?.stream !== "stdout" || !e.line.startsWith("{") || !e.line.includes('"result"')) continue;
     try {
-      const ev = JSON.parse(line) as { result?: unknown };
-      if (typeof ev.result === "string") return { resultText: redact(ev.result) };
+      const ev = JSON.parse(e.line) as { type?: unknown; result?: unknown };
+      if (ev.type === "result" && typeof ev.result === "string") return { resultText: redact(ev.result) };
     } catch {
       // A cut or foreign line.
     }

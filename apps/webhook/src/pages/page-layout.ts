@@ -46,7 +46,7 @@ export function pageShell(opts: { title: string; nonce: string; body: string; sc
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${opts.title} · forgehand</title>
 <style nonce="${opts.nonce}">${raw(STYLE)}</style>
 </head>
