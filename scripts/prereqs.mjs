@@ -67,7 +67,14 @@ if (process.platform === "linux") {
   }
   ensureAgentUser();
 }
-say(`ok: node, npm dependencies, git${needsRedis ? ", redis-server" : ""}${sandbox}`);
+// 6. chromium, for the browser tests of the run pages (playwright-core drives the system browser). Tests only:
+//    `npm start` never needs it, and a missing one only skips those tests (they say so).
+let browser = "";
+if (process.env.npm_lifecycle_event === "pretest" && process.platform === "linux") {
+  if (has("chromium") || tryApt("chromium")) browser = ", chromium";
+  else console.error("[prereqs] warning: chromium is not installed; the run-page browser tests are skipped.");
+}
+say(`ok: node, npm dependencies, git${needsRedis ? ", redis-server" : ""}${sandbox}${browser}`);
 
 // The dedicated agent user (root installs only: a non-root runner runs agents as itself in a user namespace).
 // Idempotent; never fails the install — says what to do instead.

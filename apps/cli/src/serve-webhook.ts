@@ -4,6 +4,7 @@ import { createRedis, createRunStore } from "@forgehand/queue";
 import * as webhook from "@forgehand/webhook";
 import { armRedactor } from "./arm-redactor";
 import type { CliContext } from "./cli-context";
+import { runPages } from "./run-pages";
 import type { CleanupStack } from "./shutdown";
 
 /** Starts the webhook HTTP server on `port` and registers its shutdown. Resolves with the bound port. */
@@ -31,6 +32,14 @@ export async function serveWebhook(options: {
     redact,
     ...(ctx.env.FORGEHAND_API_TOKEN ? { token: ctx.env.FORGEHAND_API_TOKEN } : {}),
   });
+  // Wait (bounded) for the first connection so the first deliveries after boot are not refused;
+  // if Redis is down the server still starts and answers /healthz, and 503 for the rest.
+  await waitForReady(redis, 5_000);
+  // The pages need the link secret (from Redis unless set): without it they are left out, the rest still serves.
+  const pages = await runPages({ ctx, config, redis, redact }).catch((error: Error) => {
+    ctx.logger.error("run pages disabled: no link secret", { error: redact(error.message) });
+    return undefined;
+  });
   const app = webhook.createApp({
     config,
     redis,
@@ -39,10 +48,8 @@ export async function serveWebhook(options: {
     botLogins: { github: forges.botLogin("github"), gitea: forges.botLogin("gitea") },
     logger: ctx.logger.child({ part: "webhook" }),
     api,
+    ...(pages ? { pages } : {}),
   });
-  // Wait (bounded) for the first connection so the first deliveries after boot are not refused;
-  // if Redis is down the server still starts and answers /healthz, and 503 for the rest.
-  await waitForReady(redis, 5_000);
   const server = await webhook.serveNode(app, options.port);
   cleanup.push("webhook server", () => server.close(), 10_000);
   ctx.logger.info("webhook listening", { url: `http://127.0.0.1:${server.port}`, routes: "/webhooks/github|gitea" });

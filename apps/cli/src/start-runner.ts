@@ -5,6 +5,7 @@ import { createRunner } from "@forgehand/runner";
 import { armRedactor } from "./arm-redactor";
 import type { CliContext } from "./cli-context";
 import { repoRoot } from "./package-root";
+import { runPageLinker } from "./run-page-linker";
 import type { CleanupStack } from "./shutdown";
 
 /**
@@ -35,6 +36,7 @@ export async function startRunner(options: {
     redisUrl: options.redisUrl,
     ...(options.secretFiles ? { files: options.secretFiles } : {}),
   });
+  const runUrl = await runPageLinker(ctx, config, options.redisUrl);
   const runner = createRunner({
     config,
     configDir: options.configDir,
@@ -48,6 +50,7 @@ export async function startRunner(options: {
     env: agentSearchEnv(ctx.env),
     redactor: ctx.redactor,
     ...(config.status.publicUrl ? { publicUrl: config.status.publicUrl } : {}),
+    ...(runUrl ? { runUrl } : {}),
   });
   // Agents get shutdownGrace, then the verified kill (killGrace) and re-queueing need a little more.
   const closeBudget = config.runner.shutdownGrace + config.runner.killGrace + 15_000;

@@ -43,6 +43,8 @@ export interface RunnerDeps {
   env?: NodeJS.ProcessEnv;
   /** Base URL of the webhook app, linked from status comments. */
   publicUrl?: string;
+  /** The signed run-page link of a run; status comments link it as "Run log" (see `signedRunUrl`). */
+  runUrl?: (runId: string) => string;
   /**
    * The process's redactor (one per process, shared with its logger): every secret forgehand holds is
    * replaced by `[REDACTED]` in status comments, PRs, commit messages, run records and run logs; git
@@ -89,7 +91,13 @@ export function createRunner(deps: RunnerDeps): Runner {
   const forges = forgesAddingCredentials(deps.forges, (values) => redactor.add(values));
   const statusSink =
     deps.overrides?.statusSink ??
-    createStatusSinkFactory({ config: deps.config, logger, publicUrl: deps.publicUrl, redact });
+    createStatusSinkFactory({
+      config: deps.config,
+      logger,
+      publicUrl: deps.publicUrl,
+      ...(deps.runUrl ? { runUrl: deps.runUrl } : {}),
+      redact,
+    });
 
   /** The git workspaces, or an override (tests, embedding) that manages its own disk and is never swept. */
   function chooseWorkspaces(): { workspaces: StageWorkspaces; sweepable?: Workspaces } {

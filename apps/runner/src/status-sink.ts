@@ -8,13 +8,15 @@ export interface StatusSinkOptions {
   logger: Logger;
   /** Base URL of the webhook app, linked from status comments. */
   publicUrl?: string;
+  /** The signed run-page link of a run (`signedRunUrl`), linked instead of the token-only log API when given. */
+  runUrl?: (runId: string) => string;
   /** The process's redactor, applied to every agent- or forge-derived text of the comment. */
   redact: (text: string) => string;
 }
 
 /** The production status sink: one throttled status comment per run, rendered with the configured stages. */
 export function createStatusSinkFactory(opts: StatusSinkOptions): StatusSinkFactory {
-  const { config, logger, publicUrl, redact } = opts;
+  const { config, logger, publicUrl, runUrl, redact } = opts;
   return (forge, record, ref) =>
     createStatusReporter({
       forge,
@@ -28,6 +30,7 @@ export function createStatusSinkFactory(opts: StatusSinkOptions): StatusSinkFact
           maxActions: config.status.actions,
           redact,
           ...(publicUrl ? { publicUrl } : {}),
+          ...(runUrl ? { runUrl } : {}),
         }),
     });
 }

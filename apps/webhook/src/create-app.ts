@@ -50,6 +50,7 @@ export function createApp(deps: WebhookDeps): Hono {
     return c.body(await registry.metrics());
   });
   if (deps.api) app.route("/api", deps.api);
+  if (deps.pages) app.route("/", deps.pages);
   app.onError((error, c) => {
     // Never crash on a delivery: log what broke and answer 500 (the forge shows a failed delivery).
     deps.logger.error("unhandled error", { path: c.req.path, error });

@@ -3,6 +3,8 @@ export { type CommitResult, RedisUnavailableError } from "./commit-route";
 export { createApp } from "./create-app";
 export { createFetchHandler, type DepsFactory } from "./fetch-handler";
 export { createLambdaHandler, type LambdaHandler } from "./lambda-handler";
+export { createRunPages, type RunPagesOptions } from "./pages/create-run-pages";
+export type { ForgeWebUrls } from "./pages/forge-links";
 export { MAX_BODY_BYTES } from "./read-body";
 export { type Route, routeEvent } from "./route-event";
 export { type NodeServer, serveNode } from "./serve-node";

@@ -17,6 +17,8 @@ export interface WebhookDeps {
   logger: Logger;
   /** Sub-app mounted at /api (the runs API). */
   api?: Hono;
+  /** Sub-app mounted at / (the run pages: /runs, /runs/:id, /login). */
+  pages?: Hono;
   /** prom-client registry served on /metrics; a fresh one when absent. */
   registry?: Registry;
 }

@@ -126,9 +126,11 @@ export const Config = z
         actions: z.number().int().min(0).max(50).default(8),
         /** Public base URL of the webhook app, used to link the run log. */
         publicUrl: z.string().url().optional(),
+        /** How long the signed run-page link in a status comment opens the run (`/runs/:id?exp=…&sig=…`). */
+        linkTtl: Duration.default(7 * 86_400_000),
       })
       .strict()
-      .default({ interval: 10_000, actions: 8 }),
+      .default({ interval: 10_000, actions: 8, linkTtl: 7 * 86_400_000 }),
     git: z
       .object({
         authorName: z.string().default("forgehand"),

@@ -12,6 +12,7 @@ export * from "./logger";
 export * from "./prices-config";
 export * from "./pull-request-config";
 export * from "./redact";
+export * from "./run-link";
 export * from "./run-record";
 export * from "./sandbox-config";
 export * from "./sanitise-untrusted";

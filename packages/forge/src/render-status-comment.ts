@@ -33,6 +33,8 @@ const STATE_WORDS: Record<RunState, string> = {
 export interface RenderStatusOptions {
   /** Public base URL of the webhook app; links `/api/runs/:id/log` when set. */
   publicUrl?: string;
+  /** The run page's signed link (`signedRunUrl`); when given, "Run log" points there instead of the token-only API. */
+  runUrl?: (runId: string) => string;
   /** Clock for the elapsed time of a live run. @defaultValue Date.now() */
   now?: number;
   /** The configured stages, to say what comes next after a success. */
@@ -198,7 +200,8 @@ export function renderStatusComment(record: RunRecord, opts: RenderStatusOptions
       lines.push("", ...summaryLines(r.output, mode, s, summaryRoom));
     }
     lines.push("");
-    if (opts.publicUrl)
+    if (opts.runUrl) lines.push(`📜 [Run log](${opts.runUrl(r.id)})`, "");
+    else if (opts.publicUrl)
       lines.push(`📜 [Run log](${opts.publicUrl.replace(/\/+$/, "")}/api/runs/${encodeURIComponent(r.id)}/log)`, "");
     lines.push(
       live

@@ -2,6 +2,7 @@ export * from "./commit-delivery";
 export * from "./jobs";
 export * from "./label-sets";
 export * from "./lease";
+export * from "./link-secret";
 export * from "./produce-jobs";
 export * from "./redis";
 export * from "./redis-password";

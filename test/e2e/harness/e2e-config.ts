@@ -45,6 +45,8 @@ export interface E2eConfigExtras {
   agent?: string;
   /** Merged into `prices:`. */
   prices?: Record<string, unknown>;
+  /** Merged into `status:` (e.g. `publicUrl`, so status comments link the signed run page). */
+  status?: Record<string, unknown>;
 }
 
 export function writeE2eConfig(
@@ -87,7 +89,7 @@ export function writeE2eConfig(
       retryBackoff: "1s",
       ...extras.runner,
     },
-    status: { interval: "1s", actions: 5 },
+    status: { interval: "1s", actions: 5, ...extras.status },
     prices: { "claude-opus-4": { input: 5, output: 25 }, ...extras.prices },
     ...(extras.pullRequests ? { pullRequests: extras.pullRequests } : {}),
   };

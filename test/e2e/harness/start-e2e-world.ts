@@ -42,6 +42,8 @@ export interface E2eWorldOptions {
    * `discover` leaves it unset so forgehand must ask the forge (`GET /user`). @defaultValue "env"
    */
   botLogin?: "env" | "discover";
+  /** Sets `status.publicUrl` to forgehand's own URL, so status comments link the signed run page. */
+  linkRunPages?: boolean;
 }
 
 /** Everything one scenario runs against: real forgehand process, emulated forge, bare origin, scripted model. */
@@ -124,7 +126,10 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
         }
       }
     });
-    const configPath = writeE2eConfig(dir, model.url, options.stages, options.config);
+    const extras = options.linkRunPages
+      ? { ...options.config, status: { publicUrl: `http://127.0.0.1:${port}`, ...options.config?.status } }
+      : options.config;
+    const configPath = writeE2eConfig(dir, model.url, options.stages, extras);
     const forgehand = await startForgehand({
       args: ["start", "--config", configPath],
       port,
