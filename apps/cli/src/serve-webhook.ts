@@ -4,19 +4,22 @@ import { createRedis, createRunStore } from "@forgehand/queue";
 import * as webhook from "@forgehand/webhook";
 import { armRedactor } from "./arm-redactor";
 import type { CliContext } from "./cli-context";
+import { type ListenAddress, listenAddress } from "./listen-address";
 import type { CleanupStack } from "./shutdown";
 
-/** Starts the webhook HTTP server on `port` and registers its shutdown. Resolves with the bound port. */
+/** Starts the webhook HTTP server on `host:port` and registers its shutdown. Resolves with where it listens. */
 export async function serveWebhook(options: {
   ctx: CliContext;
   config: Config;
   redisUrl: string;
   port: number;
+  /** Address to bind. @defaultValue ctx.host */
+  host?: string;
   forges: ForgeClients;
   cleanup: CleanupStack;
   /** Files holding secrets to redact besides the Redis password file (see `armRedactor`). */
   secretFiles?: readonly string[];
-}): Promise<number> {
+}): Promise<ListenAddress & { port: number }> {
   const { ctx, config, redisUrl, forges, cleanup } = options;
   armRedactor(ctx, { config, redisUrl, ...(options.secretFiles ? { files: options.secretFiles } : {}) });
   const redact = (text: string) => ctx.redactor.redact(text);
@@ -43,10 +46,12 @@ export async function serveWebhook(options: {
   // Wait (bounded) for the first connection so the first deliveries after boot are not refused;
   // if Redis is down the server still starts and answers /healthz, and 503 for the rest.
   await waitForReady(redis, 5_000);
-  const server = await webhook.serveNode(app, options.port);
+  const server = await webhook.serveNode(app, options.port, options.host ?? ctx.host);
   cleanup.push("webhook server", () => server.close(), 10_000);
-  ctx.logger.info("webhook listening", { url: `http://127.0.0.1:${server.port}`, routes: "/webhooks/github|gitea" });
-  return server.port;
+  // The address as bound (not as asked): "0.0.0.0:3000 (every interface)" is what an operator must know.
+  const where = listenAddress(server.address, server.port);
+  ctx.logger.info("webhook listening", { bind: where.bind, url: where.url, routes: "/webhooks/github|gitea" });
+  return { ...where, port: server.port };
 }
 
 function waitForReady(redis: ReturnType<typeof createRedis>, timeoutMs: number): Promise<void> {
