@@ -34,12 +34,13 @@ export async function serveWebhook(options: {
     redact,
     ...(ctx.env.FORGEHAND_API_TOKEN ? { token: ctx.env.FORGEHAND_API_TOKEN } : {}),
   });
+  const botLogins = webhookBotLogins(ctx, forges);
   const app = webhook.createApp({
     config,
     redis,
     prefix: ctx.prefix,
     secrets: { github: ctx.env.GITHUB_WEBHOOK_SECRET || undefined, gitea: ctx.env.GITEA_WEBHOOK_SECRET || undefined },
-    botLogins: { github: forges.botLogin("github"), gitea: forges.botLogin("gitea") },
+    botLogins,
     logger: ctx.logger.child({ part: "webhook" }),
     api,
   });
@@ -65,4 +66,24 @@ function waitForReady(redis: ReturnType<typeof createRedis>, timeoutMs: number):
       resolve();
     }
   });
+}
+
+/**
+ * The bot's own logins, so its comments and label changes are not taken for people's. In the split
+ * deployment the webhook holds no forge token (docker-compose.yml), so FORGEHAND_*_LOGIN alone must
+ * name the bot; a forge whose deliveries are accepted without a known login is logged as an error.
+ */
+function webhookBotLogins(ctx: CliContext, forges: ForgeClients) {
+  const logins = {
+    github: forges.botLogin("github") ?? (ctx.env.FORGEHAND_GITHUB_LOGIN || undefined),
+    gitea: forges.botLogin("gitea") ?? (ctx.env.FORGEHAND_GITEA_LOGIN || undefined),
+  };
+  const secrets = { github: ctx.env.GITHUB_WEBHOOK_SECRET, gitea: ctx.env.GITEA_WEBHOOK_SECRET };
+  for (const forge of ["github", "gitea"] as const)
+    if (secrets[forge] && !logins[forge])
+      ctx.logger.error("the bot's own login is unknown: its own comments and label changes would count as people's", {
+        forge,
+        fix: `set FORGEHAND_${forge.toUpperCase()}_LOGIN (or give this process the forge credentials)`,
+      });
+  return logins;
 }
