@@ -21,6 +21,8 @@ export interface RunEnd {
   survivors?: number;
   /** The watchdog limit that ended the run (`timeout`, `stall`, `turns`, `budget`). */
   watchdogReason?: string;
+  /** Egress connections the sandbox's allowlist refused during the run. */
+  deniedConnections?: number;
 }
 
 /** Aggregated run metrics as read back from Redis. */
@@ -36,6 +38,8 @@ export interface RunMetrics {
   survivors: number;
   /** Stage triggers refused because the sender lacked permission, by trigger kind (`label`, `command`, …). */
   deniedTriggers: Record<string, number>;
+  /** Sandbox egress connections refused, summed over runs. */
+  sandboxDenied: number;
 }
 
 function bucketFor(seconds: number): string {
@@ -58,6 +62,7 @@ export async function recordRunEnd(redis: Redis, prefix: string, end: RunEnd): P
   }
   if (end.survivors) multi.hincrby(key, "survivors", Math.max(0, Math.trunc(end.survivors)));
   if (end.watchdogReason) multi.hincrby(key, `watchdog:${end.watchdogReason}`, 1);
+  if (end.deniedConnections) multi.hincrby(key, "sandbox:denied", Math.max(0, Math.trunc(end.deniedConnections)));
   const results = await multi.exec();
   const failed = results?.find(([err]) => err);
   if (failed?.[0]) throw failed[0];
@@ -98,5 +103,6 @@ export async function readRunMetrics(redis: Redis, prefix: string): Promise<RunM
     watchdog,
     survivors: Number(hash.survivors ?? 0),
     deniedTriggers,
+    sandboxDenied: Number(hash["sandbox:denied"] ?? 0),
   };
 }
