@@ -30,9 +30,10 @@ if (major < 20 || (major === 20 && minor < 19)) fail(`Node.js >= 20.19 is requir
 const lock = join(root, "package-lock.json");
 const marker = join(root, "node_modules", ".package-lock.json");
 if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)) {
-  say("installing npm dependencies (npm install)…");
-  // `npm install` rather than `npm ci`: npm 11 lock files can omit other platforms' optional packages, which `ci` rejects.
-  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {
+  say("installing npm dependencies (npm ci)…");
+  // `npm ci`: exactly the lock file (which holds every platform's optional packages), and it never
+  // rewrites package-lock.json, so `npm start` on a fresh clone leaves `git status` clean.
+  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], {
     cwd: root,
     stdio: "inherit",
   });

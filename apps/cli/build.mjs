@@ -1,7 +1,7 @@
 // Bundles the CLI and the workspace packages it uses into dist/main.js; third-party
 // packages stay external (they are installed in node_modules), so Lua scripts,
 // native addons and binaries inside them keep working.
-import { readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -29,3 +29,8 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "warning",
 });
+// The supervisor finds its sandbox helpers beside its own module (`new URL("./sandbox-init.mjs",
+// import.meta.url)`); bundled, that module is dist/main.js, so the helpers must sit in dist/ too.
+const sandboxDir = join(root, "packages", "supervisor", "src", "sandbox");
+for (const helper of ["sandbox-init.mjs", "sandbox-init.pl", "sandbox-bridge.mjs"])
+  copyFileSync(join(sandboxDir, helper), join(here, "dist", helper));

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,9 +20,14 @@ interface Service {
   security_opt?: string[];
   environment?: Record<string, string>;
   healthcheck?: { test?: string[] };
+  secrets?: ({ source: string; target?: string } | string)[];
 }
 
-function compose(): { services: Record<string, Service>; volumes?: Record<string, unknown> } {
+function compose(): {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string }>;
+} {
   // merge: true resolves the `<<: *forgehand` keys the way Compose does.
   return parse(readFileSync(join(root, "docker-compose.yml"), "utf8"), { merge: true });
 }
@@ -66,7 +71,9 @@ describe("docker-compose.yml", () => {
       );
     }
     const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
-    expect(dockerfile).toMatch(/^FROM node:20-slim/m);
+    // A current Node LTS (24 or 22), not the end-of-life 20.
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:(24|22)-bookworm-slim$/m);
+    expect(dockerfile).not.toMatch(/node:20/);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"node", "apps\/cli\/bin\/forgehand\.mjs"\]/m);
     expect(existsSync(join(root, "apps/cli/bin/forgehand.mjs"))).toBe(true);
   });
@@ -141,5 +148,69 @@ describe("docker-compose.yml", () => {
     );
     expect(runner.privileged).toBeUndefined();
     expect(runner.cap_add).toBeUndefined();
+  });
+
+  it("gives each service only the secrets it needs: no forge credentials in the webhook, no webhook secret in runners", () => {
+    const { services, secrets } = compose();
+    const names = (service: Service) => Object.keys(service.environment ?? {});
+    const webhook = names(services.webhook!);
+    const runner = names(services.runner!);
+    // The webhook verifies deliveries and serves the API; it knows the bot by login, not by token.
+    expect(webhook).toEqual(
+      expect.arrayContaining(["GITHUB_WEBHOOK_SECRET", "GITEA_WEBHOOK_SECRET", "FORGEHAND_API_TOKEN"]),
+    );
+    expect(webhook).toEqual(expect.arrayContaining(["FORGEHAND_GITHUB_LOGIN", "FORGEHAND_GITEA_LOGIN"]));
+    for (const forgeSecret of [
+      "GITHUB_TOKEN",
+      "GITEA_TOKEN",
+      "GITHUB_APP_ID",
+      "GITHUB_PRIVATE_KEY",
+      "GITHUB_PRIVATE_KEY_PATH",
+    ])
+      expect(webhook, `webhook has ${forgeSecret}`).not.toContain(forgeSecret);
+    expect(webhook.filter((n) => /_API_KEY$/.test(n))).toEqual([]);
+    // Runners talk to the forge and the model; a webhook secret would let an agent forge deliveries.
+    expect(runner).toEqual(
+      expect.arrayContaining(["GITHUB_TOKEN", "GITEA_TOKEN", "GITHUB_APP_ID", "ANTHROPIC_API_KEY"]),
+    );
+    for (const deliverySecret of ["GITHUB_WEBHOOK_SECRET", "GITEA_WEBHOOK_SECRET", "FORGEHAND_API_TOKEN"])
+      expect(runner, `runner has ${deliverySecret}`).not.toContain(deliverySecret);
+    // The App key: a compose secret from the host path, mounted in the runner only, where the env points.
+    expect(secrets?.github_app_key?.file).toBe("${GITHUB_PRIVATE_KEY_PATH:-/dev/null}");
+    expect(services.runner!.secrets).toEqual([{ source: "github_app_key", target: "github-app.pem" }]);
+    expect(services.runner!.environment?.GITHUB_PRIVATE_KEY_PATH).toBe(
+      "${GITHUB_PRIVATE_KEY_PATH:+/run/secrets/github-app.pem}",
+    );
+    expect(services.webhook!.secrets).toBeUndefined();
+    // Redis: the password is the only secret it gets.
+    expect(Object.keys(services.redis!.environment ?? {})).toEqual(["REDIS_PASSWORD"]);
+  });
+
+  it("builds the image properly: dependency layer before the sources, production deps only, non-root", () => {
+    const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    const build = stages.find((s) => /AS build$/m.test(s.split("\n")[0]!))!;
+    // Every workspace manifest is copied before `npm ci`, which runs before the rest of the tree.
+    const ci = build.indexOf("RUN npm ci");
+    const tree = build.indexOf("COPY . .");
+    expect(ci).toBeGreaterThan(0);
+    expect(tree).toBeGreaterThan(ci);
+    expect(build.slice(0, ci)).toContain("COPY package.json package-lock.json");
+    const workspaces = ["apps", "packages"].flatMap((g) =>
+      readdirSync(join(root, g))
+        .filter((d) => existsSync(join(root, g, d, "package.json")))
+        .map((d) => `${g}/${d}`),
+    );
+    for (const ws of workspaces) expect(build.slice(0, ci), ws).toContain(`COPY ${ws}/package.json ${ws}/`);
+    // The runtime stage takes node_modules from a stage that installed with --omit=dev, never from build.
+    const runtime = stages.at(-1)!;
+    const from = runtime.match(/^COPY --from=(\S+) \/app\/node_modules/m)?.[1];
+    expect(from).toBeDefined();
+    expect(from).not.toBe("build");
+    const depsStage = stages.find((s) => s.split("\n")[0]!.endsWith(`AS ${from}`))!;
+    expect(depsStage).toMatch(/RUN npm ci --omit=dev/);
+    expect(runtime).not.toMatch(/COPY \. \.|npm (ci|install)/);
+    expect(dockerfile).not.toMatch(/npm install (?!-g --prefix \/opt\/agents)/);
+    expect(runtime).toMatch(/^USER node$/m);
   });
 });

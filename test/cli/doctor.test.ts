@@ -64,6 +64,7 @@ describe("forgehand doctor", { timeout: 90_000 }, () => {
       "sandbox",
       "git",
       "data",
+      "webhook",
     ]);
     expect(checks.filter((l) => l.startsWith("✗"))).toEqual([]);
     expect(stdout).toMatch(/✓ sandbox\s+bubblewrap .* agents run as /);

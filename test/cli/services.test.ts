@@ -48,6 +48,28 @@ describe("split services on a shared Redis", { timeout: 120_000 }, () => {
     }
   });
 
+  it("the webhook as compose runs it (a webhook secret, no forge token) knows the bot from FORGEHAND_GITHUB_LOGIN alone", async () => {
+    const dir = tempDir("svc-login");
+    const base = {
+      REDIS_URL: testRedisUrl(),
+      FORGEHAND_PREFIX: uniquePrefix("svc"),
+      FORGEHAND_DATA_DIR: join(dir, "d"),
+      GITHUB_WEBHOOK_SECRET: "s",
+    };
+    const unknown = await startService(["webhook", "--port", "0"], cleanEnv(base), /webhook listening/);
+    unknown.child.kill("SIGTERM");
+    await unknown.exited;
+    expect(unknown.stderr()).toMatch(/the bot's own login is unknown.*FORGEHAND_GITHUB_LOGIN/);
+    const known = await startService(
+      ["webhook", "--port", "0"],
+      cleanEnv({ ...base, FORGEHAND_GITHUB_LOGIN: "forgehand-test[bot]" }),
+      /webhook listening/,
+    );
+    known.child.kill("SIGTERM");
+    await known.exited;
+    expect(known.stderr()).not.toContain("login is unknown");
+  });
+
   it("forgehand runner --concurrency 2 starts a runner and exits 0 on SIGTERM", async () => {
     const dir = tempDir("svc-runner");
     const env = cleanEnv({

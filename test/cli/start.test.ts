@@ -56,6 +56,13 @@ describe("forgehand start without REDIS_URL", () => {
         ),
       ).toBe(200);
       expect(stderr).toContain("using the example configuration");
+      // The log names the address really bound: by default every interface, not "127.0.0.1".
+      const up = await poll(
+        "the startup line",
+        () => stderr.split("\n").find((l) => l.includes("forgehand is up")),
+        30_000,
+      );
+      expect(up).toContain(`0.0.0.0:${port} (every interface)`);
       expect(stderr).toMatch(/embedded redis started.*redis:\/\/:\[REDACTED\]@127\.0\.0\.1:\d+/);
       // AOF on, as promised for the embedded default.
       const url = readFileSync(join(dataDir, "redis", "url"), "utf8").trim();
@@ -152,6 +159,7 @@ describe("forgehand start without REDIS_URL", () => {
         FORGEHAND_DATA_DIR: join(dir, "data"),
         REDIS_URL: testRedisUrl(),
         FORGEHAND_PREFIX: uniquePrefix("start"),
+        HOST: "127.0.0.1",
       }),
     });
     let stderr = "";
@@ -169,6 +177,14 @@ describe("forgehand start without REDIS_URL", () => {
       ).toBe(200);
       expect(stderr).toContain("using redis");
       expect(stderr).not.toContain("embedded redis started");
+      // HOST chooses the bind address, and the log says so.
+      const up = await poll(
+        "the startup line",
+        () => stderr.split("\n").find((l) => l.includes("forgehand is up")),
+        30_000,
+      );
+      expect(up).toContain(`127.0.0.1:${port}`);
+      expect(up).not.toContain("every interface");
       expect(existsSync(join(dir, "data", "redis"))).toBe(false);
       child.kill("SIGTERM");
       expect(await exited).toBe(0);

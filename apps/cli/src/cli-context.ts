@@ -18,6 +18,8 @@ export interface CliContext {
   dataDir: string;
   /** HTTP port from PORT. @defaultValue 3000 */
   port: number;
+  /** Address the HTTP server binds, from HOST. @defaultValue "0.0.0.0" (every IPv4 interface) */
+  host: string;
 }
 
 /** Reads the shared settings; a bad PORT is reported with its value. */
@@ -37,5 +39,6 @@ export function createCliContext(
     prefix: env.FORGEHAND_PREFIX || "forgehand",
     dataDir: resolve(env.FORGEHAND_DATA_DIR || ".forgehand"),
     port,
+    host: env.HOST || "0.0.0.0",
   };
 }

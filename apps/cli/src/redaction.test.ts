@@ -116,7 +116,7 @@ describe("redaction wired through the CLI: a hostile agent prints every secret f
     const config = hostileConfig();
     const forges = memoryForges(forge);
     const opts = { ctx, config, redisUrl: testRedisUrl(), forges, cleanup, secretFiles: [secretFile] };
-    port = await serveWebhook({ ...opts, port: 0 });
+    port = (await serveWebhook({ ...opts, port: 0 })).port;
     await startRunner({ ...opts, configDir: dir });
     redis = testRedis();
     queue = new Queue(STAGE_QUEUE, { connection: redis, prefix: ctx.prefix });

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type LoadedConfig, loadConfigFile } from "@forgehand/core";
+import { checkPromptFiles } from "./check-prompt-files";
 import { repoRoot } from "./package-root";
 
 /** Where the config came from, so commands can say it (and doctor can report it). */
@@ -27,11 +28,13 @@ export function resolveConfigPath(
   return { path: exampleConfigPath(), source: "example" };
 }
 
-/** Loads the config from wherever `resolveConfigPath` points; throws ConfigError naming each bad field. */
+/** Loads the config from wherever `resolveConfigPath` points; throws ConfigError naming each bad field or missing prompt file. */
 export function loadCliConfig(
   flag: string | undefined,
   env: Record<string, string | undefined> = process.env,
 ): LoadedConfig & { source: ConfigSource } {
   const { path, source } = resolveConfigPath(flag, env);
-  return { ...loadConfigFile(path, env), source };
+  const loaded = loadConfigFile(path, env);
+  checkPromptFiles(loaded);
+  return { ...loaded, source };
 }

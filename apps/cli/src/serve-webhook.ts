@@ -4,20 +4,23 @@ import { createRedis, createRunStore } from "@forgehand/queue";
 import * as webhook from "@forgehand/webhook";
 import { armRedactor } from "./arm-redactor";
 import type { CliContext } from "./cli-context";
+import { type ListenAddress, listenAddress } from "./listen-address";
 import { runPages } from "./run-pages";
 import type { CleanupStack } from "./shutdown";
 
-/** Starts the webhook HTTP server on `port` and registers its shutdown. Resolves with the bound port. */
+/** Starts the webhook HTTP server on `host:port` and registers its shutdown. Resolves with where it listens. */
 export async function serveWebhook(options: {
   ctx: CliContext;
   config: Config;
   redisUrl: string;
   port: number;
+  /** Address to bind. @defaultValue ctx.host */
+  host?: string;
   forges: ForgeClients;
   cleanup: CleanupStack;
   /** Files holding secrets to redact besides the Redis password file (see `armRedactor`). */
   secretFiles?: readonly string[];
-}): Promise<number> {
+}): Promise<ListenAddress & { port: number }> {
   const { ctx, config, redisUrl, forges, cleanup } = options;
   armRedactor(ctx, { config, redisUrl, ...(options.secretFiles ? { files: options.secretFiles } : {}) });
   const redact = (text: string) => ctx.redactor.redact(text);
@@ -32,6 +35,7 @@ export async function serveWebhook(options: {
     redact,
     ...(ctx.env.FORGEHAND_API_TOKEN ? { token: ctx.env.FORGEHAND_API_TOKEN } : {}),
   });
+  const botLogins = webhookBotLogins(ctx, forges);
   // Wait (bounded) for the first connection so the first deliveries after boot are not refused;
   // if Redis is down the server still starts and answers /healthz, and 503 for the rest.
   await waitForReady(redis, 5_000);
@@ -45,15 +49,17 @@ export async function serveWebhook(options: {
     redis,
     prefix: ctx.prefix,
     secrets: { github: ctx.env.GITHUB_WEBHOOK_SECRET || undefined, gitea: ctx.env.GITEA_WEBHOOK_SECRET || undefined },
-    botLogins: { github: forges.botLogin("github"), gitea: forges.botLogin("gitea") },
+    botLogins,
     logger: ctx.logger.child({ part: "webhook" }),
     api,
     ...(pages ? { pages } : {}),
   });
-  const server = await webhook.serveNode(app, options.port);
+  const server = await webhook.serveNode(app, options.port, options.host ?? ctx.host);
   cleanup.push("webhook server", () => server.close(), 10_000);
-  ctx.logger.info("webhook listening", { url: `http://127.0.0.1:${server.port}`, routes: "/webhooks/github|gitea" });
-  return server.port;
+  // The address as bound (not as asked): "0.0.0.0:3000 (every interface)" is what an operator must know.
+  const where = listenAddress(server.address, server.port);
+  ctx.logger.info("webhook listening", { bind: where.bind, url: where.url, routes: "/webhooks/github|gitea" });
+  return { ...where, port: server.port };
 }
 
 function waitForReady(redis: ReturnType<typeof createRedis>, timeoutMs: number): Promise<void> {
@@ -67,4 +73,24 @@ function waitForReady(redis: ReturnType<typeof createRedis>, timeoutMs: number):
       resolve();
     }
   });
+}
+
+/**
+ * The bot's own logins, so its comments and label changes are not taken for people's. In the split
+ * deployment the webhook holds no forge token (docker-compose.yml), so FORGEHAND_*_LOGIN alone must
+ * name the bot; a forge whose deliveries are accepted without a known login is logged as an error.
+ */
+function webhookBotLogins(ctx: CliContext, forges: ForgeClients) {
+  const logins = {
+    github: forges.botLogin("github") ?? (ctx.env.FORGEHAND_GITHUB_LOGIN || undefined),
+    gitea: forges.botLogin("gitea") ?? (ctx.env.FORGEHAND_GITEA_LOGIN || undefined),
+  };
+  const secrets = { github: ctx.env.GITHUB_WEBHOOK_SECRET, gitea: ctx.env.GITEA_WEBHOOK_SECRET };
+  for (const forge of ["github", "gitea"] as const)
+    if (secrets[forge] && !logins[forge])
+      ctx.logger.error("the bot's own login is unknown: its own comments and label changes would count as people's", {
+        forge,
+        fix: `set FORGEHAND_${forge.toUpperCase()}_LOGIN (or give this process the forge credentials)`,
+      });
+  return logins;
 }

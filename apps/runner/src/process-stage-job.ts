@@ -80,6 +80,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
         state,
         ...(kill ? { killMs: kill.durationMs, survivors: kill.survivors.length } : {}),
         ...(WATCHDOG[state] ? { watchdogReason: WATCHDOG[state] } : {}),
+        ...(result?.outcome?.sandbox ? { deniedConnections: result.outcome.sandbox.deniedConnections } : {}),
       });
     } catch (error) {
       baseLogger.warn("run metrics not recorded", { runId: record.id, error });

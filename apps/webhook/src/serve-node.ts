@@ -4,6 +4,8 @@ import type { Hono } from "hono";
 /** A running Node HTTP server for the app. */
 export interface NodeServer {
   port: number;
+  /** The address actually bound, e.g. `0.0.0.0` or `127.0.0.1`. */
+  address: string;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export function serveNode(
     const server = serve({ fetch: app.fetch, port, hostname, serverOptions }, (info) => {
       resolve({
         port: info.port,
+        address: info.address,
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));

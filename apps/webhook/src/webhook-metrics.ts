@@ -1,6 +1,7 @@
 import { type RunMetrics, readRunMetrics } from "@forgehand/queue";
 import type { Redis } from "ioredis";
 import { Counter, type Metric, type Registry } from "prom-client";
+import { registerQueueGauges } from "./queue-gauges";
 
 /** Outcome label of a delivery, one per HTTP answer kind. */
 export type DeliveryOutcome =
@@ -126,6 +127,13 @@ export function createWebhookMetrics(registry: Registry, redis: Redis, prefix: s
       read,
     ),
     redisBacked(
+      "forgehand_sandbox_denied_connections_total",
+      "Egress connections the agents' sandbox allowlist refused, summed over runs",
+      "counter",
+      (m) => [{ value: m.sandboxDenied ?? 0 }],
+      read,
+    ),
+    redisBacked(
       "forgehand_kill_survivors_total",
       "Processes still alive after SIGKILL, summed over runs",
       "counter",
@@ -137,6 +145,7 @@ export function createWebhookMetrics(registry: Registry, redis: Redis, prefix: s
     registry.removeSingleMetric(metric.name);
     registry.registerMetric(metric as unknown as Metric);
   }
+  registerQueueGauges(registry, redis, prefix);
   return {
     delivery: (forge, outcome) => deliveries.inc({ forge, outcome }),
     enqueued: (kind, n) => {

@@ -22,6 +22,8 @@ export interface RunEnd {
   survivors?: number;
   /** The watchdog limit that ended the run (`timeout`, `stall`, `turns`, `budget`). */
   watchdogReason?: string;
+  /** Egress connections the sandbox's allowlist refused during the run. */
+  deniedConnections?: number;
 }
 
 /** Aggregated run metrics as read back from Redis. */
@@ -39,6 +41,8 @@ export interface RunMetrics {
   deniedTriggers: Record<string, number>;
   /** Today's (UTC) spend in USD per repository (`forge:owner/name`) and in total, from the `budgets` ledger. */
   spend: { day: string; repos: Record<string, number>; totalUsd: number };
+  /** Sandbox egress connections refused, summed over runs. */
+  sandboxDenied: number;
 }
 
 function bucketFor(seconds: number): string {
@@ -61,6 +65,7 @@ export async function recordRunEnd(redis: Redis, prefix: string, end: RunEnd): P
   }
   if (end.survivors) multi.hincrby(key, "survivors", Math.max(0, Math.trunc(end.survivors)));
   if (end.watchdogReason) multi.hincrby(key, `watchdog:${end.watchdogReason}`, 1);
+  if (end.deniedConnections) multi.hincrby(key, "sandbox:denied", Math.max(0, Math.trunc(end.deniedConnections)));
   const results = await multi.exec();
   const failed = results?.find(([err]) => err);
   if (failed?.[0]) throw failed[0];
@@ -113,5 +118,6 @@ export async function readRunMetrics(redis: Redis, prefix: string, now = Date.no
     survivors: Number(hash.survivors ?? 0),
     deniedTriggers,
     spend,
+    sandboxDenied: Number(hash["sandbox:denied"] ?? 0),
   };
 }

@@ -1,4 +1,5 @@
 import { createCliContext } from "../cli-context";
+import { checkAgentCredentials } from "../doctor-agent-credentials";
 import {
   type CheckResult,
   checkAgents,
@@ -9,6 +10,7 @@ import {
   checkRedis,
 } from "../doctor-checks";
 import { checkSandbox } from "../doctor-sandbox";
+import { checkWebhookUrl } from "../doctor-webhook-url";
 import { repoRoot } from "../package-root";
 import { parseFlags } from "../parse-flags";
 
@@ -31,15 +33,18 @@ export async function doctorCommand(args: string[]): Promise<number> {
       print(r);
     }
   };
+  // Asked at once, in parallel with the rest; printed last.
+  const webhookUrl = checkWebhookUrl(ctx.host, ctx.port);
   const { results, loaded } = checkConfig(values.config, ctx.env);
   emit(results);
   emit([await checkRedis(ctx.env, ctx.dataDir)]);
   emit(await checkForges(ctx.env));
   // The forgehand checkout's own node_modules/.bin holds the bundled claude CLI.
   if (loaded) emit(checkAgents(loaded, ctx.env, [process.cwd(), repoRoot()]));
+  if (loaded) emit(checkAgentCredentials(loaded, ctx.env));
   else emit([{ name: "agents", status: "fail", detail: "not checked: the config did not load" }]);
   if (loaded) emit(await checkSandbox(loaded));
-  emit([await checkGit(ctx.env), checkDataDir(ctx.dataDir)]);
+  emit([await checkGit(ctx.env), checkDataDir(ctx.dataDir), await webhookUrl]);
   const failed = all.filter((r) => r.status === "fail").length;
   process.stdout.write(failed ? `\n${failed} check(s) failed\n` : "\nall checks passed\n");
   return failed ? 1 : 0;

@@ -11,7 +11,11 @@ import { announceConfig } from "./announce-config";
 
 /** `forgehand start`: webhook + runner in one process, with a private Redis when REDIS_URL is unset. */
 export async function startCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags("start", args, { port: { type: "string" }, config: { type: "string" } });
+  const { values } = parseFlags("start", args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    config: { type: "string" },
+  });
   const ctx = createCliContext();
   const port = portNumber("--port", values.port) ?? ctx.port;
   const loaded = loadCliConfig(values.config, ctx.env);
@@ -20,8 +24,9 @@ export async function startCommand(args: string[]): Promise<number> {
     const redisUrl = ctx.env.REDIS_URL || (await startEmbeddedRedis(ctx.dataDir, ctx.logger, cleanup)).url;
     if (ctx.env.REDIS_URL) ctx.logger.info("using redis", { url: redactUrl(redisUrl) });
     const forges = await forgeClientsFromEnv(ctx.env, ctx.logger, (v) => ctx.redactor.add([v]));
-    const bound = await serveWebhook({ ctx, config: loaded.config, redisUrl, port, cleanup, forges });
+    const host = values.host ?? ctx.host;
+    const bound = await serveWebhook({ ctx, config: loaded.config, redisUrl, port, host, cleanup, forges });
     await startRunner({ ctx, config: loaded.config, configDir: loaded.baseDir, redisUrl, forges, cleanup });
-    ctx.logger.info("forgehand is up", { url: `http://127.0.0.1:${bound}`, health: "/healthz", ready: "/readyz" });
+    ctx.logger.info("forgehand is up", { bind: bound.bind, url: bound.url, health: "/healthz", ready: "/readyz" });
   });
 }

@@ -9,7 +9,11 @@ import { requireRedisUrl } from "./require-redis-url";
 
 /** `forgehand webhook`: the webhook app alone, on a shared Redis. */
 export async function webhookCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags("webhook", args, { port: { type: "string" }, config: { type: "string" } });
+  const { values } = parseFlags("webhook", args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    config: { type: "string" },
+  });
   const ctx = createCliContext();
   const redisUrl = requireRedisUrl("webhook", ctx.env);
   const loaded = loadCliConfig(values.config, ctx.env);
@@ -22,6 +26,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
       config: loaded.config,
       redisUrl,
       port: portNumber("--port", values.port) ?? ctx.port,
+      ...(values.host ? { host: values.host } : {}),
       cleanup,
       forges,
     });
