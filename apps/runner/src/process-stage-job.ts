@@ -100,7 +100,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
 
     // The bot's own label removals are not stops (stop-watcher.ts isSelfInflicted).
     const botLogin = forges.clients.botLogin(data.ref.repo.forge);
-    const target = { runId: data.runId, issue: key, requestedAt: data.requestedAt, botLogin };
+    const target = { runId: data.runId, issue: key, stage: data.stage, requestedAt: data.requestedAt, botLogin };
     const early = await pendingStop(redis, prefix, target);
     if (early) {
       const stopped = await end(record, "stopped", {

@@ -92,8 +92,15 @@ describe("GitHub deliveries", () => {
     const res = await post(githubDelivery("issues", p));
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ jobs: [], stops: ["label_removed"] });
-    const stop = await readStop(plain, prefix, { issue: `${ISSUE}#${number}` });
-    expect(stop).toMatchObject({ by: "Codertocat", reason: "label_removed", issue: `${ISSUE}#${number}` });
+    // Scoped to the label's stage: an issue-wide flag would stop the issue's other stages too.
+    expect(await readStop(plain, prefix, { issue: `${ISSUE}#${number}` })).toBeNull();
+    const stop = await readStop(plain, prefix, { issue: `${ISSUE}#${number}`, stage: "develop" });
+    expect(stop).toMatchObject({
+      by: "Codertocat",
+      reason: "label_removed",
+      issue: `${ISSUE}#${number}`,
+      stage: "develop",
+    });
     for (let i = 0; i < 100 && messages.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(JSON.parse(messages[0] ?? "{}")).toMatchObject({ reason: "label_removed" });
     expect(await probe.total()).toBe(0);

@@ -90,7 +90,14 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
   const issue = issueKey(ref);
   const shown = event.issue;
   const by = event.sender?.login ?? "unknown";
-  const stop = (reason: StopRequest["reason"]): StopRequest => ({ issue, by, reason, at: ctx.now });
+  // A removed stage label stops only that stage's runs (`stage`); closing stops every run on the issue.
+  const stop = (reason: StopRequest["reason"], stage?: string): StopRequest => ({
+    issue,
+    by,
+    reason,
+    at: ctx.now,
+    ...(stage ? { stage } : {}),
+  });
   const stageJob = (stage: string, stops: number): StageJob => ({
     kind: "stage",
     runId: runIdFor(event.forge, event.deliveryId, stage, issue),
@@ -136,7 +143,7 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
     if (!stage) return ignore(`label \`${event.label.name}\` is not a stage label`);
     if (event.label.change === "added") return { issue, stageJobs: [stageJob(stage.name, 0)], stops: [] };
     if (kind === "self") return ignore("label removed by forgehand itself");
-    return { issue, stageJobs: [], stops: [stop("label_removed")] };
+    return { issue, stageJobs: [], stops: [stop("label_removed", stage.name)] };
   }
 
   if (needsLabelDiff(event)) {
@@ -145,7 +152,8 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
     const diff = diffLabelSets(ctx.storedLabels ?? null, stageLabels);
     const changed = diff.added.length > 0 || diff.removed.length > 0;
     if (!changed) return ignore("no stage label changed");
-    const stops = kind === "self" || diff.removed.length === 0 ? [] : [stop("label_removed")];
+    const stops =
+      kind === "self" ? [] : diff.removed.map((label) => stop("label_removed", stageForLabel(ctx.config, label)?.name));
     const stageJobs = diff.added.map((label) => stageJob(stageForLabel(ctx.config, label)!.name, stops.length));
     return {
       ...(stageJobs.length + stops.length === 0 ? { ignored: "stage label removed by forgehand itself" } : {}),
