@@ -35,7 +35,13 @@ export async function promoteStoppedJobs(deps: {
     if (!parsed.success) continue;
     const { runId, ref, requestedAt, stage } = parsed.data;
     const login = deps.botLogin(ref.repo.forge);
-    const target: StopTarget = { runId, issue: issueKey(ref), stage, requestedAt, ...(login ? { botLogin: login } : {}) };
+    const target: StopTarget = {
+      runId,
+      issue: issueKey(ref),
+      stage,
+      requestedAt,
+      ...(login ? { botLogin: login } : {}),
+    };
     if (!stopApplies(request, target)) continue;
     try {
       await job.promote();

@@ -4,7 +4,13 @@ import { describe, expect, it } from "vitest";
 import { testRedisUrl } from "../../../test/helpers/redis";
 import { createStopWatcher, isSelfInflicted, stopApplies } from "./stop-watcher";
 
-const run = { runId: "r1", issue: "github:acme/app#7", stage: "develop", requestedAt: 1_000, botLogin: "Forgehand[bot]" };
+const run = {
+  runId: "r1",
+  issue: "github:acme/app#7",
+  stage: "develop",
+  requestedAt: 1_000,
+  botLogin: "Forgehand[bot]",
+};
 const stop = (over: Partial<StopRequest>): StopRequest => ({
   issue: run.issue,
   by: "alice",

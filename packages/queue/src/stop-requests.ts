@@ -37,8 +37,7 @@ export async function requestStop(redis: Redis, prefix: string, request: StopReq
   const req = StopRequest.parse(request);
   const payload = JSON.stringify(req);
   const multi = redis.multi();
-  if (req.issue)
-    multi.set(stopFlagKey(prefix, { issue: req.issue, stage: req.stage }), payload, "EX", STOP_FLAG_TTL_S);
+  if (req.issue) multi.set(stopFlagKey(prefix, { issue: req.issue, stage: req.stage }), payload, "EX", STOP_FLAG_TTL_S);
   if (req.runId) multi.set(stopFlagKey(prefix, { runId: req.runId }), payload, "EX", STOP_FLAG_TTL_S);
   multi.publish(stopChannel(prefix), payload);
   await multi.exec();
