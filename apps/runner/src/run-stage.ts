@@ -1,13 +1,14 @@
 import { dirname } from "node:path";
-import { type IssueRef, resumeArgv } from "@forgehand/core";
+import { type IssueRef, issueKey, resumeArgv } from "@forgehand/core";
 import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
+import { fallbackPrompt, isMissingSession, restoreAgentSession, saveAgentSessionState } from "./agent-session";
 import { classifyAgentFailure, classifyError, type FailureClass } from "./classify-failure";
 import { commitMessage } from "./commit-message";
 import { publishResult } from "./publish-result";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
-import { agentSandboxOptions } from "./sandbox-spec";
+import { agentSandboxOptions, knownAgentCli } from "./sandbox-spec";
 import type { StageContext, StageResult, Step } from "./stage-context";
 import { cloneUrlRefusal } from "./workspace/clone-url-refusal";
 
@@ -110,42 +111,65 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   const limits = remainingLimits(stage.limits, spent);
   if ("exhausted" in limits) return { state: limits.exhausted.state, reason: limits.exhausted.reason };
 
+  // Any runner may take a /retry: the session saved after the last attempt is restored into this HOME.
+  const identity = sandbox?.identity;
+  const place = {
+    cli: knownAgentCli(agent.command),
+    issue: issueKey(ref),
+    home: sandbox ? sandbox.homeDir : ctx.env.HOME,
+    worktree: ws.worktree,
+    owner: identity?.runnerIsRoot ? { uid: identity.uid, gid: identity.gid } : undefined,
+  };
+  const restored =
+    resume.length > 0 && job.resumeSessionId
+      ? await restoreAgentSession(ctx.sessionStore, place, job.resumeSessionId, ctx.onLog)
+      : {};
+
   const actions: string[] = [];
   const tail: string[] = [];
-  const outcome = await ctx.supervise({
-    command: [...agent.command, ...resume],
-    cwd: ws.worktree,
-    env: buildAgentEnv(agent.env, ctx.env, runInfo),
-    prompt: { via: agent.promptVia, text: prompt },
-    parser: agent.parser,
-    limits,
-    killGraceMs: config.runner.killGrace,
-    signal: ctx.signal,
-    registryDir: ctx.registryDir,
-    runId: job.runId,
-    ...(sandbox ? { sandbox } : {}),
-    // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
-    prices: { ...DEFAULT_PRICES, ...config.prices },
-    onEvent(event: AgentEvent) {
-      if (event.type === "assistant" && event.tools.length) {
-        actions.push(...event.tools.map(describeTool));
-        actions.splice(0, Math.max(0, actions.length - config.status.actions));
-        ctx.onProgress({ lastActions: [...actions] });
-      } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
-    },
-    onProgress(p) {
-      ctx.onProgress({
-        turns: spent.turns + p.turns,
-        costUsd: spent.costUsd + p.costUsd,
-        ...(p.sessionId ? { sessionId: p.sessionId } : {}),
-      });
-    },
-    onLog(stream, line) {
-      tail.push(line);
-      if (tail.length > TAIL_LINES) tail.shift();
-      ctx.onLog(stream, line);
-    },
-  });
+  const runAgent = (resumeArgs: string[], text: string) =>
+    ctx.supervise({
+      command: [...agent.command, ...resumeArgs],
+      cwd: ws.worktree,
+      env: buildAgentEnv(agent.env, ctx.env, runInfo),
+      prompt: { via: agent.promptVia, text },
+      parser: agent.parser,
+      limits,
+      killGraceMs: config.runner.killGrace,
+      signal: ctx.signal,
+      registryDir: ctx.registryDir,
+      runId: job.runId,
+      ...(sandbox ? { sandbox } : {}),
+      // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
+      prices: { ...DEFAULT_PRICES, ...config.prices },
+      onEvent(event: AgentEvent) {
+        if (event.type === "assistant" && event.tools.length) {
+          actions.push(...event.tools.map(describeTool));
+          actions.splice(0, Math.max(0, actions.length - config.status.actions));
+          ctx.onProgress({ lastActions: [...actions] });
+        } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
+      },
+      onProgress(p) {
+        ctx.onProgress({
+          turns: spent.turns + p.turns,
+          costUsd: spent.costUsd + p.costUsd,
+          ...(p.sessionId ? { sessionId: p.sessionId } : {}),
+        });
+      },
+      onLog(stream, line) {
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+        ctx.onLog(stream, line);
+      },
+    });
+  let outcome = await runAgent(resume, prompt);
+  // A session no store could bring back is not the run's failure: once, a fresh session with the earlier output.
+  if (resume.length > 0 && isMissingSession(outcome) && !ctx.signal.aborted) {
+    ctx.onLog("system", "the agent could not resume its earlier session; starting a fresh session with its output");
+    tail.length = 0;
+    outcome = await runAgent([], fallbackPrompt(prompt, restored.previousOutput));
+  }
+  await saveAgentSessionState(ctx.sessionStore, place, outcome, ctx.onLog);
   ctx.onProgress({
     turns: spent.turns + outcome.turns,
     costUsd: spent.costUsd + outcome.costUsd,

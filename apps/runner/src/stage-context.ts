@@ -2,6 +2,7 @@ import type { Config, Logger, RunRecord, RunState, Stage } from "@forgehand/core
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob } from "@forgehand/queue";
 import type { RunOutcome } from "@forgehand/supervisor";
+import type { AgentSessionStore } from "./agent-session";
 import type { RunGateFn, StageWorkspaces, SuperviseFn } from "./ports";
 
 /** Everything one stage run needs; the caller owns the lease, the record and retries. */
@@ -36,6 +37,8 @@ export interface StageContext {
    * and body, commit message, failure reasons).
    */
   redact: (text: string) => string;
+  /** Shared storage of agent sessions, so `/retry` resumes on any runner (agent-session.ts). Unset: HOME only. */
+  sessionStore?: AgentSessionStore;
 }
 
 /** How a stage run ended. `transient` means the caller may retry it with backoff. */
@@ -53,5 +56,5 @@ export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult 
 /** The tools a stage run uses, the same for every run of a runner. */
 export type StageTools = Pick<
   StageContext,
-  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact"
+  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact" | "sessionStore"
 >;

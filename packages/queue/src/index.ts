@@ -1,3 +1,4 @@
+export * from "./agent-session-store";
 export * from "./commit-delivery";
 export * from "./jobs";
 export * from "./label-sets";
