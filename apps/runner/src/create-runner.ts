@@ -167,7 +167,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           dataDir: deps.dataDir,
           env: deps.env ?? process.env,
           redact,
-          sessionStore: { redis, prefix: deps.prefix },
+          shared: { redis, prefix: deps.prefix },
         },
       },
     });

@@ -122,7 +122,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   };
   const restored =
     resume.length > 0 && job.resumeSessionId
-      ? await restoreAgentSession(ctx.sessionStore, place, job.resumeSessionId, ctx.onLog)
+      ? await restoreAgentSession(ctx.shared, place, job.resumeSessionId, ctx.onLog)
       : {};
 
   const actions: string[] = [];
@@ -169,7 +169,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     tail.length = 0;
     outcome = await runAgent([], fallbackPrompt(prompt, restored.previousOutput));
   }
-  await saveAgentSessionState(ctx.sessionStore, place, outcome, ctx.onLog);
+  await saveAgentSessionState(ctx.shared, place, outcome, ctx.onLog);
   ctx.onProgress({
     turns: spent.turns + outcome.turns,
     costUsd: spent.costUsd + outcome.costUsd,

@@ -37,8 +37,11 @@ export interface StageContext {
    * and body, commit message, failure reasons).
    */
   redact: (text: string) => string;
-  /** Shared storage of agent sessions, so `/retry` resumes on any runner (agent-session.ts). Unset: HOME only. */
-  sessionStore?: AgentSessionStore;
+  /**
+   * The Redis every runner shares: agent sessions (so `/retry` resumes on any runner, agent-session.ts) and the
+   * PR → issue mapping of the PRs this run opens (pr-issues.ts). Unset: sessions stay in HOME, no mapping.
+   */
+  shared?: AgentSessionStore;
 }
 
 /** How a stage run ended. `transient` means the caller may retry it with backoff. */
@@ -56,5 +59,5 @@ export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult 
 /** The tools a stage run uses, the same for every run of a runner. */
 export type StageTools = Pick<
   StageContext,
-  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact" | "sessionStore"
+  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact" | "shared"
 >;

@@ -23,6 +23,8 @@ export interface RouteContext {
   botLogins: { github?: string; gitea?: string };
   /** Gitea label events: the stored stage-label set of the issue (`null`: never seen). */
   storedLabels?: string[] | null;
+  /** `pull_request.closed`: the issue (`issueKey`) forgehand opened this PR for, if it did (pr-issues.ts). */
+  prForIssue?: string;
   /** Clock, injectable for tests. */
   now: number;
 }
@@ -135,7 +137,9 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
   if (event.action === "closed") {
     if (kind === "self") return ignore("closed by forgehand itself");
     const reason = event.issue.isPr ? (event.issue.merged ? "pr_merged" : "pr_closed") : "issue_closed";
-    return { issue, stageJobs: [], stops: [stop(reason)] };
+    // The PR's own runs, and the run on the issue forgehand opened it for.
+    const forIssue = ctx.prForIssue && ctx.prForIssue !== issue ? [{ ...stop(reason), issue: ctx.prForIssue }] : [];
+    return { issue, stageJobs: [], stops: [stop(reason), ...forIssue] };
   }
 
   if (event.label) {

@@ -3,6 +3,7 @@ export * from "./commit-delivery";
 export * from "./jobs";
 export * from "./label-sets";
 export * from "./lease";
+export * from "./pr-issues";
 export * from "./produce-jobs";
 export * from "./redis";
 export * from "./redis-password";

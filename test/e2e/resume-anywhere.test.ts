@@ -1,0 +1,99 @@
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis";
+import { pathInWorkdir, type Script } from "../support/model-server";
+import { DEVELOP_STAGE } from "./harness/e2e-config";
+import { type E2eWorld, startE2eWorld, waitFor } from "./harness/start-e2e-world";
+
+// Issue 14 §6: `/retry` on a runner that never ran the session (its own process, data dir and HOME). The first
+// run writes the wrong file (the gate fails) and ends saying FIRST-RUN-OUTPUT; the second, on another runner,
+// either resumes that session from Redis or, when the saved state is unusable, starts fresh with that output.
+const FIRST_OUTPUT = "FIRST-RUN-OUTPUT: wrote wrong.txt";
+const script: Script = (req, ctx) => {
+  const body = JSON.stringify(req);
+  if (!body.includes("FIRST-RUN-OUTPUT")) {
+    if (ctx.toolResults > 0) return { text: FIRST_OUTPUT };
+    return { toolUse: { name: "Write", input: { file_path: pathInWorkdir(ctx, "wrong.txt"), content: "oops\n" } } };
+  }
+  if (body.includes("hello.txt")) return { text: "Wrote hello.txt." };
+  return { toolUse: { name: "Write", input: { file_path: pathInWorkdir(ctx, "hello.txt"), content: "hello\n" } } };
+};
+
+let world: E2eWorld | undefined;
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === "fail" && world) {
+    console.error(world.diagnose());
+    for (const run of await world.runs()) {
+      const res = await fetch(`${world.forgehand.url}/api/runs/${run.id}/log`, {
+        headers: { authorization: "Bearer e2e-api-token" },
+      });
+      console.error(`run ${run.id} ${run.state} ${run.reason}:\n${(await res.text()).slice(-4000)}`);
+    }
+  }
+  await world?.close();
+  world = undefined;
+});
+
+async function failOnRunnerA(prefix: string) {
+  world = await startE2eWorld({ script, stages: [DEVELOP_STAGE], redisUrl: testRedisUrl(), prefix });
+  const w = world;
+  const issue = w.openIssue("Resume me");
+  await w.addLabel(issue, "agent:develop");
+  const failed = await waitFor("the first run to fail its gate", async () =>
+    (await w.runs()).find((r) => r.state === "failed"),
+  );
+  await waitFor("the failed label", () => w.labels(issue).includes("forgehand:failed"));
+  // Runner A is gone; B has never seen the session: its HOME and data dir are its own.
+  await w.replaceRunner("b");
+  return { w, issue, failed };
+}
+
+const succeeded = (w: E2eWorld) =>
+  waitFor("the retried run to succeed", async () => (await w.runs()).find((r) => r.state === "succeeded"), {
+    timeoutMs: 150_000,
+    intervalMs: 500,
+  });
+
+describe("e2e: /retry on another runner", () => {
+  it("resumes the session saved by the first runner", { timeout: 300_000 }, async () => {
+    const { w, issue, failed } = await failOnRunnerA(uniquePrefix("e2e14r"));
+    const before = w.model.mainRequests().length;
+    await w.comment(issue, "/retry", "acme");
+    const done = await succeeded(w);
+    expect(done.runner).not.toBe(failed.runner);
+    expect(done.sessionId).toBe(failed.sessionId);
+    const resumed = w.model.mainRequests()[before]!;
+    expect(resumed.headers["x-claude-code-session-id"]).toBe(failed.sessionId);
+    // The resumed request carries the first session's messages: its Write of wrong.txt and its final text.
+    expect(JSON.stringify(resumed.body)).toContain("wrong.txt");
+    expect(JSON.stringify(resumed.body)).toContain(FIRST_OUTPUT);
+    expect(w.origin.show(`forgehand/${issue}-resume-me`, "hello.txt")).toBe("hello");
+    expect(w.forgehand.log()).toContain("restored agent session");
+    expect(w.survivors()).toEqual([]);
+  });
+
+  it("falls back once to a fresh session with the earlier output when the saved state is corrupt", {
+    timeout: 300_000,
+  }, async () => {
+    const prefix = uniquePrefix("e2e14f");
+    const { w, issue, failed } = await failOnRunnerA(prefix);
+    const redis = new Redis(testRedisUrl());
+    const keys = await redis.keys(`${prefix}:agent-session:*`);
+    expect(keys).toHaveLength(1);
+    await redis.set(keys[0]!, '{"v":1,"cli":"claude","files":[{"path":"../../../etc/x"');
+    await redis.quit();
+    const before = w.model.mainRequests().length;
+    await w.comment(issue, "/retry", "acme");
+    const done = await succeeded(w);
+    expect(done.runner).not.toBe(failed.runner);
+    expect(done.sessionId).not.toBe(failed.sessionId);
+    const fresh = w.model.mainRequests().slice(before);
+    // No conversation to resume: the fresh session's first request has the stage prompt plus the earlier output.
+    const first = JSON.stringify(fresh[0]!.body);
+    expect(first).toContain(FIRST_OUTPUT);
+    expect(first).not.toContain("oops");
+    expect(w.origin.show(`forgehand/${issue}-resume-me`, "hello.txt")).toBe("hello");
+    expect(w.forgehand.log()).toContain("refused");
+    expect(w.survivors()).toEqual([]);
+  });
+});
