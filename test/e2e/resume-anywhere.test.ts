@@ -1,7 +1,8 @@
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis";
-import { pathInWorkdir, type Script } from "../support/model-server";
+import { type MessagesRequest, type Script, systemText } from "../support/model-server";
 import { DEVELOP_STAGE } from "./harness/e2e-config";
 import { type E2eWorld, startE2eWorld, waitFor } from "./harness/start-e2e-world";
 
@@ -9,14 +10,27 @@ import { type E2eWorld, startE2eWorld, waitFor } from "./harness/start-e2e-world
 // run writes the wrong file (the gate fails) and ends saying FIRST-RUN-OUTPUT; the second, on another runner,
 // either resumes that session from Redis or, when the saved state is unusable, starts fresh with that output.
 const FIRST_OUTPUT = "FIRST-RUN-OUTPUT: wrote wrong.txt";
+const WORKTREE = /(\/[^\s"'\\]*\/workspaces\/worktrees\/github\/acme\/widgets\/\d+)/g;
+/**
+ * The agent's cwd: the worktree as this request's system prompt names it, else the last one the request
+ * mentions (a resumed conversation also holds the first runner's paths, earlier).
+ */
+function worktreeOf(req: MessagesRequest): string {
+  const fromSystem = systemText(req).match(WORKTREE)?.[0];
+  const any = JSON.stringify(req).match(WORKTREE)?.at(-1);
+  const found = fromSystem ?? any;
+  if (!found) throw new Error("[e2e] no worktree path in the request");
+  return found;
+}
 const script: Script = (req, ctx) => {
   const body = JSON.stringify(req);
-  if (!body.includes("FIRST-RUN-OUTPUT")) {
-    if (ctx.toolResults > 0) return { text: FIRST_OUTPUT };
-    return { toolUse: { name: "Write", input: { file_path: pathInWorkdir(ctx, "wrong.txt"), content: "oops\n" } } };
-  }
+  const write = (file: string, content: string) => ({
+    toolUse: { name: "Write", input: { file_path: join(worktreeOf(req), file), content } },
+  });
+  if (!body.includes("FIRST-RUN-OUTPUT"))
+    return ctx.toolResults > 0 ? { text: FIRST_OUTPUT } : write("wrong.txt", "oops\n");
   if (body.includes("hello.txt")) return { text: "Wrote hello.txt." };
-  return { toolUse: { name: "Write", input: { file_path: pathInWorkdir(ctx, "hello.txt"), content: "hello\n" } } };
+  return write("hello.txt", "hello\n");
 };
 
 let world: E2eWorld | undefined;
@@ -42,6 +56,7 @@ async function failOnRunnerA(prefix: string) {
   const failed = await waitFor("the first run to fail its gate", async () =>
     (await w.runs()).find((r) => r.state === "failed"),
   );
+  expect(failed.reason).toContain("gate");
   await waitFor("the failed label", () => w.labels(issue).includes("forgehand:failed"));
   // Runner A is gone; B has never seen the session: its HOME and data dir are its own.
   await w.replaceRunner("b");

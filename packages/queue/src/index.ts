@@ -1,5 +1,6 @@
 export * from "./agent-session-store";
 export * from "./commit-delivery";
+export * from "./issue-order";
 export * from "./jobs";
 export * from "./label-sets";
 export * from "./lease";
