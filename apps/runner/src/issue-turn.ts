@@ -19,6 +19,14 @@ export interface TurnDeps {
   queue: MinimalQueue;
 }
 
+/**
+ * Triggers people and the forge repeat (a label, `/run`) are coalesced; `/retry` resumes a session of its
+ * own, and operator runs (`forgehand run`, the API) are each asked for on purpose: never coalesced.
+ */
+function coalesces(job: StageJob): boolean {
+  return job.trigger.kind === "label" || job.trigger.kind === "command";
+}
+
 const entryOf = (job: StageJob): OrderEntry => ({ runId: job.runId, stage: job.stage, requestedAt: job.requestedAt });
 
 /** Whether an entry still names a run that can take its turn (its job waits, or runs). */
@@ -34,8 +42,7 @@ async function live(deps: TurnDeps, entry: OrderEntry): Promise<boolean> {
 /**
  * Decides a job's turn on its issue: triggers run in the order they came (the earliest waiting one goes
  * first, whatever order BullMQ's retries bring them up in), and a trigger for a stage that already waits
- * is coalesced into that one (one run after the current one, not one per trigger). `/retry` jobs resume a
- * session of their own and are never coalesced. Stale entries (job gone or ended) are removed as found.
+ * is coalesced into that one (one run after the current one, not one per trigger; see `coalesces`). Stale entries (job gone or ended) are removed as found.
  */
 export async function takeTurn(deps: TurnDeps, job: StageJob): Promise<Turn> {
   const issue = issueKey(job.ref);
@@ -52,7 +59,7 @@ export async function takeTurn(deps: TurnDeps, job: StageJob): Promise<Turn> {
       await removeOrder(deps.redis, deps.prefix, issue, entry);
       continue;
     }
-    if (entry.stage === me.stage && job.trigger.kind !== "retry") return { kind: "coalesced", into: entry.runId };
+    if (entry.stage === me.stage && coalesces(job)) return { kind: "coalesced", into: entry.runId };
     return { kind: "wait", behind: entry.runId };
   }
   return { kind: "go" };
