@@ -7,7 +7,7 @@ import type { Redis } from "ioredis";
 export type Turn =
   | { kind: "go" }
   /** An earlier trigger of the issue waits: this one waits behind it. */
-  | { kind: "wait"; behind: string }
+  | { kind: "wait"; behind: string; position: number }
   /** A run of the same stage already waits for the issue: this trigger adds nothing to it. */
   | { kind: "coalesced"; into: string };
 
@@ -50,7 +50,13 @@ export async function takeTurn(deps: TurnDeps, job: StageJob): Promise<Turn> {
   // A job produced before the order set existed, or a started run brought back (stalled, requeued): its place.
   await addOrder(deps.redis, deps.prefix, issue, me);
   const mine = JSON.stringify([me.runId, me.stage]);
-  for (const entry of await readOrder(deps.redis, deps.prefix, issue)) {
+  const order = await readOrder(deps.redis, deps.prefix, issue);
+  // How many wait ahead (stale ones included): a job far back polls less often than the next in line.
+  const position = Math.max(
+    1,
+    order.findIndex((e) => e.runId === me.runId),
+  );
+  for (const entry of order) {
     if (entry.runId === me.runId) return { kind: "go" };
     const other = JSON.stringify([entry.runId, entry.stage]);
     const earlier = entry.requestedAt < me.requestedAt || (entry.requestedAt === me.requestedAt && other < mine);
@@ -60,7 +66,7 @@ export async function takeTurn(deps: TurnDeps, job: StageJob): Promise<Turn> {
       continue;
     }
     if (entry.stage === me.stage && coalesces(job)) return { kind: "coalesced", into: entry.runId };
-    return { kind: "wait", behind: entry.runId };
+    return { kind: "wait", behind: entry.runId, position };
   }
   return { kind: "go" };
 }

@@ -181,7 +181,9 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     }
     if (turn.kind === "wait") {
       log.debug("an earlier trigger of the issue waits; job delayed", { behind: turn.behind });
-      return await requeue(job, token, Date.now() + settings.lockedRetryMs * (0.75 + Math.random() * 0.5));
+      // Farther back waits longer (at most 20 turns' worth): 100 waiting jobs must not all poll Redis every turn.
+      const turns = Math.min(turn.position, 20);
+      return await requeue(job, token, Date.now() + settings.lockedRetryMs * turns * (0.75 + Math.random() * 0.5));
     }
 
     const controller = new AbortController();
