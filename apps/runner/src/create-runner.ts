@@ -183,6 +183,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           env: deps.env ?? process.env,
           redact,
           outputs: createStageOutputStore(redis, deps.prefix),
+          shared: { redis, prefix: deps.prefix },
         },
       },
     });

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Config, issueKey, isTerminal, type Logger, type RunRecord, type RunState } from "@forgehand/core";
 import { createPermissionCache, type ForgeClients } from "@forgehand/forge";
 import { type RunStore, recordRunEnd, type SpendLedger, StageJob, spendScope } from "@forgehand/queue";
-import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { DelayedError, type Job, type MinimalQueue, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import { type AbortCause, abortCauseOf, abortRun } from "./abort-cause";
 import { authoriseTrigger, triggerStillHolds } from "./check-trigger";
@@ -11,6 +11,7 @@ import { finishStageOutput } from "./finish-stage-output";
 import { checkForkPolicy, refuseFork } from "./fork-policy";
 import { holdLease } from "./hold-lease";
 import { forgeAsTriggered } from "./issue-as-triggered";
+import { leaveOrder, rejoinOrder, takeTurn } from "./issue-turn";
 import type { StatusSinkFactory } from "./ports";
 import { queuedRecord, recordLimits } from "./queued-record";
 import { refuseTrigger, triggerGone } from "./refuse-trigger";
@@ -88,11 +89,26 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     return final ?? { ...record, ...patch, state };
   }
 
+  // A job that ends (not one delayed to try again) no longer waits in its issue's order (issue-turn.ts).
   return async function processStageJob(job: Job, token?: string): Promise<StageJobResult> {
     const parsed = StageJob.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`[runner] job ${job.id} is not a stage job: ${parsed.error.issues[0]?.message}`);
-    const data = parsed.data;
+    const leave = () =>
+      leaveOrder({ redis, prefix }, parsed.data).catch((error) =>
+        baseLogger.warn("run not removed from its issue's order", { runId: parsed.data.runId, error }),
+      );
+    try {
+      const result = await processParsed(job, parsed.data, token);
+      await leave();
+      return result;
+    } catch (error) {
+      if (!(error instanceof DelayedError)) await leave();
+      throw error;
+    }
+  };
+
+  async function processParsed(job: Job, data: StageJob, token?: string): Promise<StageJobResult> {
     const key = issueKey(data.ref);
     const log = baseLogger.child({ runId: data.runId, issue: key, stage: data.stage });
     const stage = config.stages.find((s) => s.name === data.stage);
@@ -104,7 +120,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
 
     // The bot's own label removals are not stops (stop-watcher.ts isSelfInflicted).
     const botLogin = forges.clients.botLogin(data.ref.repo.forge);
-    const target = { runId: data.runId, issue: key, requestedAt: data.requestedAt, botLogin };
+    const target = { runId: data.runId, issue: key, stage: data.stage, requestedAt: data.requestedAt, botLogin };
     const early = await pendingStop(redis, prefix, target);
     if (early) {
       const stopped = await end(record, "stopped", {
@@ -167,6 +183,26 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       return { runId: data.runId, state: "stopped" };
     }
 
+    // Triggers of an issue run in the order they came; a second one for a stage already waiting adds nothing.
+    const turn = await takeTurn(
+      // The job's own queue (a protected field of Job): the order's stale entries are checked against it.
+      { redis, prefix, store, queue: (job as unknown as { queue: MinimalQueue }).queue },
+      data,
+    );
+    if (turn.kind === "coalesced") {
+      const reason = `not started: run ${turn.into} of stage "${data.stage}" is already queued for ${key}`;
+      await end(record, "stopped", { reason });
+      await store.appendLog(data.runId, "system", reason);
+      log.info("trigger coalesced into a queued run", { into: turn.into });
+      return { runId: data.runId, state: "stopped" };
+    }
+    if (turn.kind === "wait") {
+      log.debug("an earlier trigger of the issue waits; job delayed", { behind: turn.behind });
+      // Farther back waits longer (at most 20 turns' worth): 100 waiting jobs must not all poll Redis every turn.
+      const turns = Math.min(turn.position, 20);
+      return await requeue(job, token, Date.now() + settings.lockedRetryMs * turns * (0.75 + Math.random() * 0.5));
+    }
+
     const controller = new AbortController();
     const abort = (cause: AbortCause) => abortRun(controller, cause);
     const lease = await holdLease({
@@ -212,6 +248,8 @@ export function createStageProcessor(deps: StageProcessorDeps) {
         reason: "",
       });
       if (!start.applied || !start.record) return { runId: data.runId, state: start.record?.state ?? "failed" };
+      // Started: the next trigger of the issue is the head of its order now (it still waits for the lease).
+      await leaveOrder({ redis, prefix }, data);
       let current: RunRecord = start.record;
       await store.appendLog(data.runId, "system", `attempt ${current.attempts} started on runner ${runner.id}`);
       const sink = forges.statusSink(forge, current, data.ref);
@@ -271,6 +309,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
         // `queued` edit could otherwise overwrite the next attempt's (or a stop's) status.
         if (back) await sink.finish(back);
         log.info("run returned to the queue", { why: decision.why });
+        await rejoinOrder({ redis, prefix }, data);
         return await requeue(job, token, Date.now() + decision.delayMs);
       }
       if (decision.kind === "retry") {
@@ -279,6 +318,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
         await store.appendLog(data.runId, "system", decision.reason);
         if (back) await sink.finish(back);
         log.info("transient failure; retrying", { delayMs: decision.delayMs, why: decision.why });
+        await rejoinOrder({ redis, prefix }, data);
         return await requeue(job, token, Date.now() + decision.delayMs);
       }
 
@@ -299,5 +339,5 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       runner.live.delete(data.runId);
       await lease.release();
     }
-  };
+  }
 }

@@ -33,9 +33,15 @@ export async function promoteStoppedJobs(deps: {
   for (const job of await queue.getDelayed(0, SCAN - 1)) {
     const parsed = StageJob.safeParse(job.data);
     if (!parsed.success) continue;
-    const { runId, ref, requestedAt } = parsed.data;
+    const { runId, ref, requestedAt, stage } = parsed.data;
     const login = deps.botLogin(ref.repo.forge);
-    const target: StopTarget = { runId, issue: issueKey(ref), requestedAt, ...(login ? { botLogin: login } : {}) };
+    const target: StopTarget = {
+      runId,
+      issue: issueKey(ref),
+      stage,
+      requestedAt,
+      ...(login ? { botLogin: login } : {}),
+    };
     if (!stopApplies(request, target)) continue;
     try {
       await job.promote();

@@ -1,5 +1,6 @@
-import { formatDuration, type GitCredentials } from "@forgehand/core";
+import { formatDuration, type GitCredentials, issueKey } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
+import { recordPrIssue } from "@forgehand/queue";
 import { classifyError } from "./classify-failure";
 import { pullRequestBody } from "./pull-request-body";
 import { type PullRequestPlan, postReviewOutput } from "./pull-request-stage";
@@ -75,6 +76,14 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
             body: pullRequestBody({ job, stage: stage.name, output: input.output, redact }),
           });
           prUrl = pr.url;
+          // Closing or merging this PR stops the issue's run (the webhook looks the issue up on pull_request.closed).
+          if (ctx.shared)
+            await recordPrIssue(
+              ctx.shared.redis,
+              ctx.shared.prefix,
+              issueKey({ repo: ref.repo, number: pr.number }),
+              issueKey(ref),
+            ).catch((error) => ctx.logger.warn("PR → issue mapping not recorded", { error }));
         });
       await once(`removing label ${stage.label}`, () => forge.removeLabel(ref, stage.label));
       if (next) await once(`adding label ${next.label}`, () => forge.addLabels(ref, [next.label]));

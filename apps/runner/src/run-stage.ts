@@ -1,7 +1,8 @@
 import { dirname } from "node:path";
-import { capOutput, type IssueRef, resumeArgv, unknownTemplateVariables } from "@forgehand/core";
+import { capOutput, type IssueRef, issueKey, resumeArgv, unknownTemplateVariables } from "@forgehand/core";
 import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand/supervisor";
 import { buildAgentEnv } from "./agent-env";
+import { fallbackPrompt, isMissingSession, restoreAgentSession, saveAgentSessionState } from "./agent-session";
 import { branchCompareUrl, relativeToWorktree } from "./branch-link";
 import {
   classifyAgentFailure,
@@ -16,7 +17,7 @@ import { planPullRequest } from "./pull-request-stage";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
 import type { RunBudget } from "./run-budget";
-import { agentSandboxOptions } from "./sandbox-spec";
+import { agentSandboxOptions, knownAgentCli } from "./sandbox-spec";
 import type { StageContext, StageResult, Step } from "./stage-context";
 import { logStageOutput } from "./stage-output-log";
 import { loadPromptContext } from "./stage-template-values";
@@ -164,51 +165,74 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   const limits = remainingLimits(stage.limits, spent);
   if ("exhausted" in limits) return { state: limits.exhausted.state, reason: limits.exhausted.reason };
 
+  // Any runner may take a /retry: the session saved after the last attempt is restored into this HOME.
+  const identity = sandbox?.identity;
+  const place = {
+    cli: knownAgentCli(agent.command),
+    issue: issueKey(ref),
+    home: sandbox ? sandbox.homeDir : ctx.env.HOME,
+    worktree: ws.worktree,
+    owner: identity?.runnerIsRoot ? { uid: identity.uid, gid: identity.gid } : undefined,
+  };
+  const restored =
+    resume.length > 0 && job.resumeSessionId
+      ? await restoreAgentSession(ctx.shared, place, job.resumeSessionId, ctx.onLog)
+      : {};
+
   const actions: string[] = [];
   const tail: string[] = [];
   let shownWaiting = "";
-  const outcome = await ctx.supervise({
-    command: [...agent.command, ...resume],
-    cwd: ws.worktree,
-    env: buildAgentEnv(agent.env, ctx.env, runInfo),
-    prompt: { via: agent.promptVia, text: prompt },
-    parser: agent.parser,
-    ...(agent.model ? { model: agent.model } : {}),
-    limits,
-    killGraceMs: config.runner.killGrace,
-    signal: ctx.signal,
-    ...(ctx.budget ? { budgetSignal: ctx.budget.signal } : {}),
-    registryDir: ctx.registryDir,
-    runId: job.runId,
-    ...(sandbox ? { sandbox } : {}),
-    // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
-    prices: { ...DEFAULT_PRICES, ...config.prices },
-    onEvent(event: AgentEvent) {
-      const waiting = waitingText(event, Date.now());
-      if (waiting !== undefined && waiting !== shownWaiting) {
-        shownWaiting = waiting;
-        ctx.onProgress({ waiting });
-      }
-      if (event.type === "assistant" && event.tools.length) {
-        actions.push(...event.tools.map((t) => relativeToWorktree(describeTool(t), ws.worktree)));
-        actions.splice(0, Math.max(0, actions.length - config.status.actions));
-        ctx.onProgress({ lastActions: [...actions] });
-      } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
-    },
-    onProgress(p) {
-      ctx.budget?.track(p.costUsd);
-      ctx.onProgress({
-        turns: spent.turns + p.turns,
-        costUsd: spent.costUsd + p.costUsd,
-        ...(p.sessionId ? { sessionId: p.sessionId } : {}),
-      });
-    },
-    onLog(stream, line) {
-      tail.push(line);
-      if (tail.length > TAIL_LINES) tail.shift();
-      ctx.onLog(stream, line);
-    },
-  });
+  const runAgent = (resumeArgs: string[], text: string) =>
+    ctx.supervise({
+      command: [...agent.command, ...resumeArgs],
+      cwd: ws.worktree,
+      env: buildAgentEnv(agent.env, ctx.env, runInfo),
+      prompt: { via: agent.promptVia, text },
+      parser: agent.parser,
+      ...(agent.model ? { model: agent.model } : {}),
+      limits,
+      killGraceMs: config.runner.killGrace,
+      signal: ctx.signal,
+      ...(ctx.budget ? { budgetSignal: ctx.budget.signal } : {}),
+      registryDir: ctx.registryDir,
+      runId: job.runId,
+      ...(sandbox ? { sandbox } : {}),
+      // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
+      prices: { ...DEFAULT_PRICES, ...config.prices },
+      onEvent(event: AgentEvent) {
+        const waiting = waitingText(event, Date.now());
+        if (waiting !== undefined && waiting !== shownWaiting) {
+          shownWaiting = waiting;
+          ctx.onProgress({ waiting });
+        }
+        if (event.type === "assistant" && event.tools.length) {
+          actions.push(...event.tools.map((t) => relativeToWorktree(describeTool(t), ws.worktree)));
+          actions.splice(0, Math.max(0, actions.length - config.status.actions));
+          ctx.onProgress({ lastActions: [...actions] });
+        } else if (event.type === "session") ctx.onProgress({ sessionId: event.sessionId });
+      },
+      onProgress(p) {
+        ctx.budget?.track(p.costUsd);
+        ctx.onProgress({
+          turns: spent.turns + p.turns,
+          costUsd: spent.costUsd + p.costUsd,
+          ...(p.sessionId ? { sessionId: p.sessionId } : {}),
+        });
+      },
+      onLog(stream, line) {
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+        ctx.onLog(stream, line);
+      },
+    });
+  let outcome = await runAgent(resume, prompt);
+  // A session no store could bring back is not the run's failure: once, a fresh session with the earlier output.
+  if (resume.length > 0 && isMissingSession(outcome) && !ctx.signal.aborted) {
+    ctx.onLog("system", "the agent could not resume its earlier session; starting a fresh session with its output");
+    tail.length = 0;
+    outcome = await runAgent([], fallbackPrompt(prompt, restored.previousOutput));
+  }
+  await saveAgentSessionState(ctx.shared, place, outcome, ctx.onLog);
   await ctx.budget?.finish(outcome.costUsd);
   ctx.onProgress({
     turns: spent.turns + outcome.turns,

@@ -115,6 +115,8 @@ describe("runner (in process): stops and commands", () => {
     };
     await start(fixtureConfig({})).start();
     const first = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("e1") });
+    // Once the first runs: a second trigger while the first still waits would be coalesced into it.
+    await waitFor("the first run", async () => (await store.get(first))?.state === "running", POLL);
     const second = await enqueueStage(queue, store, { ref, stage: "develop", trigger: trigger("e2") });
     const a = await ended(first);
     const b = await ended(second);

@@ -2,6 +2,7 @@ import type { Config, Logger, RunRecord, RunState, Stage } from "@forgehand/core
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob, StageOutputStore } from "@forgehand/queue";
 import type { RunOutcome } from "@forgehand/supervisor";
+import type { AgentSessionStore } from "./agent-session";
 import type { RunGateFn, StageWorkspaces, SuperviseFn } from "./ports";
 import type { RunBudget } from "./run-budget";
 
@@ -41,6 +42,11 @@ export interface StageContext {
   redact: (text: string) => string;
   /** Earlier stages' outputs on this issue (`{{previous.output}}`, `{{stages.<name>.output}}`). */
   outputs?: StageOutputStore;
+  /**
+   * The Redis every runner shares: agent sessions (so `/retry` resumes on any runner, agent-session.ts) and the
+   * PR → issue mapping of the PRs this run opens (pr-issues.ts). Unset: sessions stay in HOME, no mapping.
+   */
+  shared?: AgentSessionStore;
 }
 
 /** How a stage run ended. `transient` means the caller may retry it with backoff. */
@@ -60,5 +66,5 @@ export type Step<T> = { ok: true; value: T } | { ok: false; result: StageResult 
 /** The tools a stage run uses, the same for every run of a runner. */
 export type StageTools = Pick<
   StageContext,
-  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact" | "outputs"
+  "workspaces" | "supervise" | "runGate" | "registryDir" | "dataDir" | "env" | "redact" | "outputs" | "shared"
 >;

@@ -4,7 +4,13 @@ import { describe, expect, it } from "vitest";
 import { testRedisUrl } from "../../../test/helpers/redis";
 import { createStopWatcher, isSelfInflicted, stopApplies } from "./stop-watcher";
 
-const run = { runId: "r1", issue: "github:acme/app#7", requestedAt: 1_000, botLogin: "Forgehand[bot]" };
+const run = {
+  runId: "r1",
+  issue: "github:acme/app#7",
+  stage: "develop",
+  requestedAt: 1_000,
+  botLogin: "Forgehand[bot]",
+};
 const stop = (over: Partial<StopRequest>): StopRequest => ({
   issue: run.issue,
   by: "alice",
@@ -14,6 +20,13 @@ const stop = (over: Partial<StopRequest>): StopRequest => ({
 });
 
 describe("stopApplies", () => {
+  it("applies a stage-scoped stop (a removed stage label) only to runs of that stage", () => {
+    expect(stopApplies(stop({ stage: "develop" }), run)).toBe(true);
+    expect(stopApplies(stop({ stage: "review" }), run)).toBe(false);
+    // Naming the run wins over the stage.
+    expect(stopApplies(stop({ stage: "review", runId: "r1" }), run)).toBe(true);
+  });
+
   it("applies people's issue-wide stops at or after the trigger, and any stop naming the run", () => {
     expect(stopApplies(stop({}), run)).toBe(true);
     expect(stopApplies(stop({ at: 999 }), run)).toBe(false);

@@ -6,6 +6,8 @@ import type { Redis } from "ioredis";
 export interface WatchedRun {
   runId: string;
   issue: string;
+  /** The run's stage: a stage-scoped stop (a removed stage label) applies only to runs of its stage. */
+  stage: string;
   /** Only issue-wide stops at or after this time apply (a newer trigger is not stopped by an old /stop). */
   requestedAt: number;
   /** The bot's own login on the run's forge; see {@link isSelfInflicted}. */
@@ -14,7 +16,7 @@ export interface WatchedRun {
 }
 
 /** What decides whether a stop request applies to a run. */
-export type StopTarget = Pick<WatchedRun, "runId" | "issue" | "requestedAt" | "botLogin">;
+export type StopTarget = Pick<WatchedRun, "runId" | "issue" | "stage" | "requestedAt" | "botLogin">;
 
 /**
  * True for the echo of the bot's own label removal. On success the runner removes the stage
@@ -48,6 +50,7 @@ export interface StopWatcher {
 export function stopApplies(request: StopRequest, run: StopTarget): boolean {
   if (isSelfInflicted(request, run)) return false;
   if (request.runId === run.runId) return true;
+  if (request.stage !== undefined && request.stage !== run.stage) return false;
   return request.issue === run.issue && request.at >= run.requestedAt;
 }
 
@@ -55,7 +58,7 @@ export function stopApplies(request: StopRequest, run: StopTarget): boolean {
 export async function pendingStop(redis: Redis, prefix: string, run: StopTarget): Promise<StopRequest | null> {
   const byRun = await readStop(redis, prefix, { runId: run.runId });
   if (byRun && stopApplies(byRun, run)) return byRun;
-  const byIssue = await readStop(redis, prefix, { issue: run.issue });
+  const byIssue = await readStop(redis, prefix, { issue: run.issue, stage: run.stage });
   return byIssue && stopApplies(byIssue, run) ? byIssue : null;
 }
 

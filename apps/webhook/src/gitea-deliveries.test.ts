@@ -87,15 +87,21 @@ describe("Gitea deliveries (real payloads, signed byte-for-byte)", () => {
     expect(await swap.json()).toMatchObject({ stops: ["label_removed"] });
     const jobs = await probe.stageJobs();
     expect(jobs.map((j) => j.data.stage).sort()).toEqual(["analyse", "develop"]);
-    const stop = await readStop(plain, prefix, { issue: ISSUE1 });
+    // The swap stops only the removed label's stage, never the one it starts.
+    expect(await readStop(plain, prefix, { issue: ISSUE1, stage: "develop" })).toBeNull();
+    const stop = await readStop(plain, prefix, { issue: ISSUE1, stage: "analyse" });
+    expect(stop).toMatchObject({ stage: "analyse" });
     const develop = jobs.find((j) => j.data.stage === "develop");
     // The stop of the same delivery must not cancel the job it started.
     expect(develop?.data.requestedAt).toBeGreaterThan(stop?.at ?? Number.POSITIVE_INFINITY);
     expect(await storedSet()).toEqual(["agent:develop"]);
-    await plain.del(`${prefix}:stop:issue:${ISSUE1}`);
     const cleared = await post(labelDelivery(["agent:develop"], { action: "label_cleared" }));
     expect(cleared.status).toBe(202);
-    expect(await readStop(plain, prefix, { issue: ISSUE1 })).toMatchObject({ reason: "label_removed", by: "example" });
+    expect(await readStop(plain, prefix, { issue: ISSUE1, stage: "develop" })).toMatchObject({
+      reason: "label_removed",
+      by: "example",
+      stage: "develop",
+    });
     expect(await storedSet()).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { issueKey } from "@forgehand/core";
-import { commandJobIdFor, readStop, runIdFor, stopChannel } from "@forgehand/queue";
+import { commandJobIdFor, readStop, recordPrIssue, runIdFor, stopChannel } from "@forgehand/queue";
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -92,8 +92,15 @@ describe("GitHub deliveries", () => {
     const res = await post(githubDelivery("issues", p));
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ jobs: [], stops: ["label_removed"] });
-    const stop = await readStop(plain, prefix, { issue: `${ISSUE}#${number}` });
-    expect(stop).toMatchObject({ by: "Codertocat", reason: "label_removed", issue: `${ISSUE}#${number}` });
+    // Scoped to the label's stage: an issue-wide flag would stop the issue's other stages too.
+    expect(await readStop(plain, prefix, { issue: `${ISSUE}#${number}` })).toBeNull();
+    const stop = await readStop(plain, prefix, { issue: `${ISSUE}#${number}`, stage: "develop" });
+    expect(stop).toMatchObject({
+      by: "Codertocat",
+      reason: "label_removed",
+      issue: `${ISSUE}#${number}`,
+      stage: "develop",
+    });
     for (let i = 0; i < 100 && messages.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(JSON.parse(messages[0] ?? "{}")).toMatchObject({ reason: "label_removed" });
     expect(await probe.total()).toBe(0);
@@ -112,6 +119,22 @@ describe("GitHub deliveries", () => {
       number: (p.issue as { number: number }).number,
     });
     expect(await readStop(plain, prefix, { issue: key })).toMatchObject({ reason: "issue_closed" });
+  });
+
+  it("pull_request.closed of a PR forgehand opened for an issue stops that issue's run too", async () => {
+    const p = githubExample("pull_request", "closed");
+    const fullName = (p.repository as { full_name: string }).full_name;
+    const pr = (p.pull_request as { number: number }).number;
+    const key = (number: number) => issueKey({ repo: { forge: "github", fullName }, number });
+    // Without the mapping only the PR's own runs are stopped.
+    expect(await readStop(plain, prefix, { issue: key(4242) })).toBeNull();
+    await recordPrIssue(plain, prefix, key(pr), key(4242));
+    const res = await post(githubDelivery("pull_request", p, { id: "d-pr-closed" }));
+    expect(res.status).toBe(202);
+    const merged = Boolean((p.pull_request as { merged?: boolean }).merged);
+    const reason = merged ? "pr_merged" : "pr_closed";
+    expect(await readStop(plain, prefix, { issue: key(pr) })).toMatchObject({ reason });
+    expect(await readStop(plain, prefix, { issue: key(4242) })).toMatchObject({ reason, issue: key(4242) });
   });
 
   it("issue_comment.created with /stop on an issue becomes a command job (not executed here)", async () => {

@@ -1,5 +1,5 @@
 import { type ForgeId, issueKey } from "@forgehand/core";
-import { decodeLabelSet, deliveryKey, labelSetKey } from "@forgehand/queue";
+import { decodeLabelSet, deliveryKey, labelSetKey, readPrIssue } from "@forgehand/queue";
 import { type BodyBudget, BodyBudgetError, type BodyReservation, BodyTimeoutError } from "./body-budget";
 import { type CommitTarget, commitRoute, RedisUnavailableError } from "./commit-route";
 import { decodePayload, parsePayloadJson } from "./decode-payload";
@@ -127,7 +127,22 @@ export async function handleDelivery(
       storedRaw = labels;
       storedLabels = decodeLabelSet(labels);
     }
-    const route = routeEvent(event, { config: deps.config, botLogins: deps.botLogins, storedLabels, now: Date.now() });
+    // Closing forgehand's own PR stops the run on the issue it was opened for (pr-issues.ts).
+    let prForIssue: string | null | undefined;
+    if (event.action === "closed" && event.issue?.isPr && event.repo) {
+      const { redis, prefix } = ctx.target;
+      const pr = issueKey({ repo: event.repo, number: event.issue.number });
+      prForIssue = await readPrIssue(redis, prefix, pr).catch((error: Error) => {
+        throw new RedisUnavailableError(`[webhook] could not read the PR's issue: ${error.message}`, { cause: error });
+      });
+    }
+    const route = routeEvent(event, {
+      config: deps.config,
+      botLogins: deps.botLogins,
+      storedLabels,
+      now: Date.now(),
+      ...(prForIssue ? { prForIssue } : {}),
+    });
     const work = route.stageJobs.length + route.stops.length + (route.commandJob ? 1 : 0);
     if (work === 0 && !route.labelSet) {
       log.debug("delivery ignored", { reason: route.ignored });

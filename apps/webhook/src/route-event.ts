@@ -23,6 +23,8 @@ export interface RouteContext {
   botLogins: { github?: string; gitea?: string };
   /** Gitea label events: the stored stage-label set of the issue (`null`: never seen). */
   storedLabels?: string[] | null;
+  /** `pull_request.closed`: the issue (`issueKey`) forgehand opened this PR for, if it did (pr-issues.ts). */
+  prForIssue?: string;
   /** Clock, injectable for tests. */
   now: number;
 }
@@ -90,7 +92,14 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
   const issue = issueKey(ref);
   const shown = event.issue;
   const by = event.sender?.login ?? "unknown";
-  const stop = (reason: StopRequest["reason"]): StopRequest => ({ issue, by, reason, at: ctx.now });
+  // A removed stage label stops only that stage's runs (`stage`); closing stops every run on the issue.
+  const stop = (reason: StopRequest["reason"], stage?: string): StopRequest => ({
+    issue,
+    by,
+    reason,
+    at: ctx.now,
+    ...(stage ? { stage } : {}),
+  });
   const stageJob = (stage: string, stops: number): StageJob => ({
     kind: "stage",
     runId: runIdFor(event.forge, event.deliveryId, stage, issue),
@@ -128,7 +137,9 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
   if (event.action === "closed") {
     if (kind === "self") return ignore("closed by forgehand itself");
     const reason = event.issue.isPr ? (event.issue.merged ? "pr_merged" : "pr_closed") : "issue_closed";
-    return { issue, stageJobs: [], stops: [stop(reason)] };
+    // The PR's own runs, and the run on the issue forgehand opened it for.
+    const forIssue = ctx.prForIssue && ctx.prForIssue !== issue ? [{ ...stop(reason), issue: ctx.prForIssue }] : [];
+    return { issue, stageJobs: [], stops: [stop(reason), ...forIssue] };
   }
 
   if (event.label) {
@@ -136,7 +147,7 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
     if (!stage) return ignore(`label \`${event.label.name}\` is not a stage label`);
     if (event.label.change === "added") return { issue, stageJobs: [stageJob(stage.name, 0)], stops: [] };
     if (kind === "self") return ignore("label removed by forgehand itself");
-    return { issue, stageJobs: [], stops: [stop("label_removed")] };
+    return { issue, stageJobs: [], stops: [stop("label_removed", stage.name)] };
   }
 
   if (needsLabelDiff(event)) {
@@ -145,7 +156,8 @@ export function routeEvent(event: ForgeEvent, ctx: RouteContext): Route {
     const diff = diffLabelSets(ctx.storedLabels ?? null, stageLabels);
     const changed = diff.added.length > 0 || diff.removed.length > 0;
     if (!changed) return ignore("no stage label changed");
-    const stops = kind === "self" || diff.removed.length === 0 ? [] : [stop("label_removed")];
+    const stops =
+      kind === "self" ? [] : diff.removed.map((label) => stop("label_removed", stageForLabel(ctx.config, label)?.name));
     const stageJobs = diff.added.map((label) => stageJob(stageForLabel(ctx.config, label)!.name, stops.length));
     return {
       ...(stageJobs.length + stops.length === 0 ? { ignored: "stage label removed by forgehand itself" } : {}),

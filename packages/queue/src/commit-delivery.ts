@@ -59,7 +59,7 @@ export function defineCommitDelivery(client: Redis): void {
 export function commitDeliveryOn(multi: ChainableCommander, prefix: string, commit: DeliveryCommit): void {
   const stops = commit.stops.map(encodeStop);
   const keys = [deliveryKey(prefix, commit.forge, commit.deliveryId)];
-  for (const s of commit.stops) keys.push(stopFlagKey(prefix, { issue: s.issue }));
+  for (const s of commit.stops) keys.push(stopFlagKey(prefix, { issue: s.issue, stage: s.stage }));
   if (commit.labelSet) keys.push(labelSetKey(prefix, commit.labelSet.issue));
   const record = JSON.stringify({ at: Date.now(), jobs: commit.jobIds });
   (multi as unknown as CommitCommander)[COMMIT_COMMAND](

@@ -88,6 +88,11 @@ export type StopReason = z.infer<typeof StopReason>;
 export const StopRequest = z.object({
   /** `issueKey(ref)`; set for stops that come from the forge. */
   issue: z.string().optional(),
+  /**
+   * With `issue`: only that stage's runs on the issue (a removed stage label stops its own stage, not the
+   * other stages running or queued on the issue). Absent: every run on the issue (/stop, close, merge).
+   */
+  stage: z.string().optional(),
   runId: z.string().optional(),
   by: z.string(),
   reason: StopReason,

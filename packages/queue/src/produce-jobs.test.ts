@@ -62,16 +62,21 @@ describe("addToMulti", () => {
     await redis.quit();
   });
 
-  it("queues one command per job on a MULTI: name, fixed id, retention; a re-add of the id is a no-op", async () => {
+  it("queues the add (and a stage job's place in its issue's order) on a MULTI: name, fixed id, retention; a re-add is a no-op", async () => {
     const client = await queue.client;
     const job = stageJobOn(queue, stageJob("d1"));
     const multi = client.multi();
     addToMulti(multi as unknown as ChainableCommander, job);
     addToMulti(multi as unknown as ChainableCommander, job);
     const replies = await multi.exec();
+    // The add, then the order set's ZADD NX (1 when new, 0 for the re-add) and its EXPIRE.
     expect(replies).toEqual([
       [null, job.id],
+      [null, 1],
+      [null, 1],
       [null, job.id],
+      [null, 0],
+      [null, 1],
     ]);
     const stored = await queue.getJob(job.id);
     expect(stored?.name).toBe(JOB_NAMES.stage);

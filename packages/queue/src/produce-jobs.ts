@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import { issueKey } from "@forgehand/core";
 import { Job, type Queue } from "bullmq";
 import type { ChainableCommander } from "ioredis";
+import { addOrderOn } from "./issue-order";
 import type { CommandJob, StageJob } from "./jobs";
 
 /** How long finished jobs are kept, so that their ids keep deduplicating re-adds for a week. */
@@ -46,13 +48,18 @@ export function commandJobOn(queue: Queue, forge: string, data: CommandJob): Pro
 
 /**
  * Queues the add of one job on a MULTI (or a MULTI block of a pipeline) of the queue's own
- * connection, whose BullMQ scripts are defined on it. It queues exactly one command,
- * synchronously; its reply is read from the EXEC (a duplicate id is a no-op, not an error).
+ * connection, whose BullMQ scripts are defined on it. It queues the add, synchronously, and for a
+ * stage job its place in the issue's order (issue-order.ts, same MULTI: both or neither); replies
+ * are read from the EXEC (a duplicate id is a no-op, not an error).
  */
 export function addToMulti(multi: ChainableCommander, job: ProducedJob): void {
   const instance = new Job(job.queue, job.name, job.data, jobOptionsFor(job.id), job.id);
   // Queued on the pipeline synchronously; its own promise only mirrors the queueing, read from the EXEC.
   instance.addJob(multi as never).catch(() => {});
+  if (job.data.kind === "stage") {
+    const { runId, stage, requestedAt, ref } = job.data;
+    addOrderOn(multi, job.queue.opts.prefix ?? "bull", issueKey(ref), { runId, stage, requestedAt });
+  }
 }
 
 /** Adds jobs in one MULTI on their first queue's connection; rejects with the first failed add. */

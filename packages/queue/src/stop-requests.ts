@@ -6,9 +6,15 @@ export function stopChannel(prefix: string): string {
   return `${prefix}:stop`;
 }
 
-/** Key of the persisted stop flag for an issue (`issueKey`) or a run id. */
-export function stopFlagKey(prefix: string, target: { issue?: string; runId?: string }): string {
-  return target.runId ? `${prefix}:stop:run:${target.runId}` : `${prefix}:stop:issue:${target.issue}`;
+/**
+ * Key of the persisted stop flag for a run id, an issue (`issueKey`), or one stage on an issue: a
+ * stage's flag is its own key, so a later stage-scoped stop never overwrites an issue-wide one.
+ */
+export function stopFlagKey(prefix: string, target: { issue?: string; runId?: string; stage?: string }): string {
+  if (target.runId) return `${prefix}:stop:run:${target.runId}`;
+  return target.stage
+    ? `${prefix}:stop:issue-stage:${target.stage}:${target.issue}`
+    : `${prefix}:stop:issue:${target.issue}`;
 }
 
 /**
@@ -31,21 +37,22 @@ export async function requestStop(redis: Redis, prefix: string, request: StopReq
   const req = StopRequest.parse(request);
   const payload = JSON.stringify(req);
   const multi = redis.multi();
-  if (req.issue) multi.set(stopFlagKey(prefix, { issue: req.issue }), payload, "EX", STOP_FLAG_TTL_S);
+  if (req.issue) multi.set(stopFlagKey(prefix, { issue: req.issue, stage: req.stage }), payload, "EX", STOP_FLAG_TTL_S);
   if (req.runId) multi.set(stopFlagKey(prefix, { runId: req.runId }), payload, "EX", STOP_FLAG_TTL_S);
   multi.publish(stopChannel(prefix), payload);
   await multi.exec();
 }
 
-/** Reads the newest stop flag for an issue or run, if any. */
+/** Reads the newest stop flag for a run, or for an issue (issue-wide, and the `stage`'s own when given), if any. */
 export async function readStop(
   redis: Redis,
   prefix: string,
-  target: { issue?: string; runId?: string },
+  target: { issue?: string; runId?: string; stage?: string },
 ): Promise<StopRequest | null> {
   const keys = [
     ...(target.runId ? [stopFlagKey(prefix, { runId: target.runId })] : []),
     ...(target.issue ? [stopFlagKey(prefix, { issue: target.issue })] : []),
+    ...(target.issue && target.stage ? [stopFlagKey(prefix, { issue: target.issue, stage: target.stage })] : []),
   ];
   if (keys.length === 0) return null;
   const values = await redis.mget(...keys);

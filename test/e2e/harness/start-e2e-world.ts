@@ -72,6 +72,12 @@ export interface E2eWorld {
   runLog(runId: string): Promise<string>;
   /** Agent/git processes still alive under the world's directory. */
   survivors(): ScannedProcess[];
+  /**
+   * Stops this forgehand process and starts another runner in its place: same Redis and prefix, same port (the
+   * forge's webhook URL), but its own data dir and HOME (`<dir>/data-<name>`, `<dir>/home-<name>`), as a second
+   * machine would have. Needs `redisUrl` (an embedded Redis would stop with the first process).
+   */
+  replaceRunner(name: string): Promise<void>;
   /** A readable dump for a failed scenario: deliveries, model requests, forge calls, forgehand's log tail. */
   diagnose(): string;
   close(): Promise<void>;
@@ -130,36 +136,38 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
       ? { ...options.config, status: { publicUrl: `http://127.0.0.1:${port}`, ...options.config?.status } }
       : options.config;
     const configPath = writeE2eConfig(dir, model.url, options.stages, extras);
-    const forgehand = await startForgehand({
-      args: ["start", "--config", configPath],
-      port,
-      cwd: dir,
-      logFile: join(dir, "forgehand.log"),
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: home,
-        PORT: String(port),
-        ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
-        FORGEHAND_PREFIX: prefix,
-        FORGEHAND_DATA_DIR: join(dir, "data"),
-        LOG_LEVEL: options.logLevel ?? process.env.E2E_LOG_LEVEL ?? "debug",
-        ...(forge === "github"
-          ? {
-              GITHUB_TOKEN: "bot-token",
-              GITHUB_API_URL: emulator.apiUrl,
-              GITHUB_WEBHOOK_SECRET: SECRET,
-              // The bot's login, as a deployment sets it: forgehand must not read its own comments as commands.
-              ...(options.botLogin === "discover" ? {} : { FORGEHAND_GITHUB_LOGIN: TOKENS["bot-token"] }),
-            }
-          : {
-              GITEA_URL: emulator.url,
-              GITEA_TOKEN: "bot-token",
-              GITEA_WEBHOOK_SECRET: SECRET,
-              ...(options.botLogin === "discover" ? {} : { FORGEHAND_GITEA_LOGIN: TOKENS["bot-token"] }),
-            }),
-        FORGEHAND_API_TOKEN: API_TOKEN,
-      },
-    });
+    const launch = (runnerHome: string, dataDir: string, logFile: string) =>
+      startForgehand({
+        args: ["start", "--config", configPath],
+        port,
+        cwd: dir,
+        logFile,
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: runnerHome,
+          PORT: String(port),
+          ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+          FORGEHAND_PREFIX: prefix,
+          FORGEHAND_DATA_DIR: dataDir,
+          LOG_LEVEL: options.logLevel ?? process.env.E2E_LOG_LEVEL ?? "debug",
+          ...(forge === "github"
+            ? {
+                GITHUB_TOKEN: "bot-token",
+                GITHUB_API_URL: emulator.apiUrl,
+                GITHUB_WEBHOOK_SECRET: SECRET,
+                // The bot's login, as a deployment sets it: forgehand must not read its own comments as commands.
+                ...(options.botLogin === "discover" ? {} : { FORGEHAND_GITHUB_LOGIN: TOKENS["bot-token"] }),
+              }
+            : {
+                GITEA_URL: emulator.url,
+                GITEA_TOKEN: "bot-token",
+                GITEA_WEBHOOK_SECRET: SECRET,
+                ...(options.botLogin === "discover" ? {} : { FORGEHAND_GITEA_LOGIN: TOKENS["bot-token"] }),
+              }),
+          FORGEHAND_API_TOKEN: API_TOKEN,
+        },
+      });
+    let forgehand = await launch(home, join(dir, "data"), join(dir, "forgehand.log"));
     cleanups.push(() => forgehand.stop());
 
     const repo = () => emulator.state.repos.get(REPO)!;
@@ -176,7 +184,17 @@ export async function startE2eWorld(options: E2eWorldOptions): Promise<E2eWorld>
       emulator,
       model,
       origin,
-      forgehand,
+      get forgehand() {
+        return forgehand;
+      },
+      async replaceRunner(name) {
+        if (!options.redisUrl) throw new Error("[e2e] replaceRunner() needs a shared redisUrl");
+        await forgehand.stop();
+        const runnerHome = join(dir, `home-${name}`);
+        mkdirSync(runnerHome);
+        writeFileSync(join(runnerHome, ".gitconfig"), "[user]\n\tname = e2e\n\temail = e2e@example.test\n");
+        forgehand = await launch(runnerHome, join(dir, `data-${name}`), join(dir, `forgehand-${name}.log`));
+      },
       openIssue: (title, body = "") => emulator.addIssue(REPO, { title, body, author: "alice" }),
       addLabel: (issue, label, as = "alice") =>
         api(as, "POST", `/repos/${REPO}/issues/${issue}/labels`, { labels: [label] }),

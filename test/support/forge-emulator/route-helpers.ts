@@ -41,7 +41,9 @@ export function pageOf<T>(ctx: RouteContext, sizeParam: string, max: number, all
 
 /** Appends a comment by the caller to issue `issue`. */
 export function addComment(ctx: RouteContext, repo: EmulatedRepo, issue: number, body: string): EmulatedComment {
-  const c = { id: nextId(ctx.state), issue, body, author: ctx.login, createdAt: nowIso(), updatedAt: nowIso() };
+  // One clock read: two could straddle a millisecond, and the runner would read the comment as edited.
+  const at = nowIso();
+  const c = { id: nextId(ctx.state), issue, body, author: ctx.login, createdAt: at, updatedAt: at };
   repo.comments.push(c);
   return c;
 }
