@@ -6,6 +6,7 @@ export * from "./produce-jobs";
 export * from "./redis";
 export * from "./redis-password";
 export * from "./redis-server";
+export * from "./redis-url";
 export * from "./run-log";
 export * from "./run-store";
 export * from "./shared-metrics";
