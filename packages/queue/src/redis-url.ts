@@ -96,3 +96,12 @@ export function parseRedisUrl(url: string): RedisTarget {
     replicaAcks: intParam(params, "wait", 0, 16) ?? 0,
   };
 }
+
+/**
+ * The key prefix to use on `url`: on a Cluster every Lua script and MULTI of forgehand and BullMQ must touch keys
+ * of one slot, so a prefix without a `{hash-tag}` is wrapped in one (`forgehand` → `{forgehand}`).
+ */
+export function prefixFor(url: string | undefined, prefix: string): string {
+  if (!url || !url.toLowerCase().startsWith(CLUSTER) || /\{[^{}]+\}/.test(prefix)) return prefix;
+  return `{${prefix}}`;
+}
