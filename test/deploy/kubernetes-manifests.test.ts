@@ -65,7 +65,8 @@ describe("deploy/kubernetes", () => {
       "forgehand-github-app-key",
       "forgehand-runner",
     ]);
-    const keys = (name: string) => Object.keys((byName("Secret", name) as unknown as { stringData: object }).stringData);
+    const keys = (name: string) =>
+      Object.keys((byName("Secret", name) as unknown as { stringData: object }).stringData);
     const webhookKeys = keys("forgehand-webhook");
     const runnerKeys = keys("forgehand-runner");
     for (const k of ["GITHUB_WEBHOOK_SECRET", "GITEA_WEBHOOK_SECRET", "FORGEHAND_API_TOKEN"])

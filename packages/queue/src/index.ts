@@ -1,4 +1,5 @@
 export * from "./commit-delivery";
+export * from "./forge-write-budget";
 export * from "./jobs";
 export * from "./label-sets";
 export * from "./lease";
