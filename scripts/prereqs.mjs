@@ -55,6 +55,12 @@ if (needsRedis && !has("redis-server")) {
   // Debian starts a system service on install; forgehand uses its own private server.
   if (has("service")) spawnSync("service", ["redis-server", "stop"], { stdio: "ignore" });
 }
+// 4b. redis-sentinel, only for the tests (a real Sentinel failover); Debian ships it as its own package.
+if (process.env.npm_lifecycle_event === "pretest" && !has("redis-sentinel")) {
+  tryApt("redis-sentinel") ||
+    fail("redis-sentinel is not installed (tests need it): sudo apt-get install redis-sentinel");
+  if (has("service")) spawnSync("service", ["redis-sentinel", "stop"], { stdio: "ignore" });
+}
 // 5. bubblewrap: every agent and gate runs in a bwrap sandbox (Linux). Not fatal here: the run fails closed
 //    with the reason, and `forgehand doctor` says what is missing.
 let sandbox = "";

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { collectSecrets, createLogger, createRedactor, type Logger, type Redactor } from "@forgehand/core";
+import { prefixFor } from "@forgehand/queue";
 
 /** Settings every long-running command derives from the environment (docs/SPEC.md § Environment). */
 export interface CliContext {
@@ -36,7 +37,8 @@ export function createCliContext(
     // Every line is redacted with the redactor as it is at write time: secrets added later count too.
     logger: createLogger({ redact: (line) => redactor.redact(line), ...(opts.write ? { write: opts.write } : {}) }),
     redactor,
-    prefix: env.FORGEHAND_PREFIX || "forgehand",
+    // On a Redis Cluster the prefix carries a {hash-tag} (redis-url.ts prefixFor).
+    prefix: prefixFor(env.REDIS_URL, env.FORGEHAND_PREFIX || "forgehand"),
     dataDir: resolve(env.FORGEHAND_DATA_DIR || ".forgehand"),
     port,
     host: env.HOST || "0.0.0.0",

@@ -1,5 +1,11 @@
 import type { Logger } from "@forgehand/core";
-import { createForgeClients, type ForgeClients, forgeOptionsFromEnv, resolveBotLogins } from "@forgehand/forge";
+import {
+  createForgeClients,
+  type ForgeClients,
+  forgeOptionsFromEnv,
+  resolveBotLogins,
+  type WriteBudget,
+} from "@forgehand/forge";
 
 /**
  * Forge clients from the environment, with the bot's own login settled once at start-up:
@@ -12,7 +18,9 @@ export async function forgeClientsFromEnv(
   logger: Logger,
   /** Told every secret minted at run time (App installation tokens): the process's `redactor.add`. */
   onSecret?: (value: string) => void,
+  /** Processes that write to the forge (runners) share one write budget per installation (shared-write-budget.ts). */
+  writeBudget?: WriteBudget,
 ): Promise<ForgeClients> {
   const { options } = await resolveBotLogins(forgeOptionsFromEnv(env), { logger });
-  return createForgeClients({ ...options, ...(onSecret ? { onSecret } : {}) });
+  return createForgeClients({ ...options, ...(onSecret ? { onSecret } : {}), ...(writeBudget ? { writeBudget } : {}) });
 }

@@ -1,10 +1,13 @@
 import {
   addToMulti,
+  awaitReplicas,
   commandJobOn,
   commitDeliveryOn,
   type DeliveryCommit,
   defineCommitDelivery,
   encodeLabelSet,
+  replicaAcks,
+  requireReplicaAcks,
   stageJobOn,
   undoDeliveryCommit,
 } from "@forgehand/queue";
@@ -46,7 +49,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-async function queueClient(queue: Queue, ms: number): Promise<Redis> {
+async function queueClient(queue: Queue, ms: number, redis: Redis): Promise<Redis> {
   const known = readyClients.get(queue);
   if (known) return known;
   const client = (await within(queue.client, ms, "the queue connection").catch((error: Error) => {
@@ -56,6 +59,8 @@ async function queueClient(queue: Queue, ms: number): Promise<Redis> {
       : new RedisUnavailableError(`[webhook] queue connection failed: ${error.message}`, { cause: error });
   })) as unknown as Redis;
   defineCommitDelivery(client);
+  // The commit is written on this client, so its WAIT must be too.
+  requireReplicaAcks(client, replicaAcks(redis));
   readyClients.set(queue, client);
   return client;
 }
@@ -84,7 +89,7 @@ export async function commitRoute(
   const { redis, prefix } = target;
   const ms = target.timeoutMs ?? 2_000;
   if (redis.status !== "ready") throw new RedisUnavailableError(`[webhook] Redis is not connected (${redis.status})`);
-  const client = await queueClient(target.stageQueue, ms);
+  const client = await queueClient(target.stageQueue, ms, redis);
   const jobs = [
     ...route.stageJobs.map((data) => stageJobOn(target.stageQueue, data)),
     ...(route.commandJob ? [commandJobOn(target.commandQueue, forge, route.commandJob)] : []),
@@ -119,5 +124,9 @@ export async function commitRoute(
     await undoDeliveryCommit(redis, prefix, commit, previousLabelSet);
     throw new RedisUnavailableError(`[webhook] could not enqueue: ${jobErr.message}`, { cause: jobErr });
   }
+  // Accepted means it survives a failover: under Sentinel the replica must hold it before the 202. Not undone when
+  // the replica is late: the primary has it, and a redelivery is then a duplicate (or, after a failover, new).
+  const replicated = await within(awaitReplicas(client, ms), ms + 500, "the replica confirmation").catch(() => false);
+  if (!replicated) throw new RedisUnavailableError("[webhook] the delivery is not on a replica yet; redeliver it");
   return { duplicate: false, jobIds };
 }

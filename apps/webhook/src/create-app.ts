@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { Hono } from "hono";
 import { Registry } from "prom-client";
 import { BodyBudget, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT_BYTES } from "./body-budget";
+import { connectionHealth } from "./connection-health";
 import { handleDelivery } from "./handle-delivery";
 import { unreadNodeBody } from "./read-node-body";
 import type { WebhookDeps } from "./webhook-deps";
@@ -37,13 +38,20 @@ export function createApp(deps: WebhookDeps): Hono {
   app.post("/webhooks/gitea", (c) => handleDelivery(ctx, "gitea", c.req.raw, unreadNodeBody(c.env)));
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", async (c) => {
-    const ok =
-      deps.redis.status === "ready" &&
-      (await deps.redis.ping().then(
-        (r) => r === "PONG",
-        () => false,
-      ));
-    return c.json({ redis: ok ? "ok" : "unavailable" }, ok ? 200 : 503);
+    const connections = await connectionHealth({
+      webhook: deps.redis,
+      "stage-queue": ctx.target.stageQueue,
+      "command-queue": ctx.target.commandQueue,
+    });
+    const down = Object.entries(connections).filter(([, h]) => h.status !== "ok");
+    return c.json(
+      {
+        redis: down.length ? "unavailable" : "ok",
+        ...(down.length ? { down: down.map(([n]) => n) } : {}),
+        connections,
+      },
+      down.length ? 503 : 200,
+    );
   });
   app.get("/metrics", async (c) => {
     c.header("content-type", registry.contentType);

@@ -56,7 +56,12 @@ describe("Redis outages", () => {
     expect(down.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(((await down.json()) as { error: string }).error).toMatch(/^\[webhook\] Redis/);
-    expect((await app.request("/readyz")).status).toBe(503);
+    const notReady = await app.request("/readyz");
+    expect(notReady.status).toBe(503);
+    // /readyz names the connection that is down and why.
+    const body = (await notReady.json()) as { down: string[]; connections: Record<string, { state?: string }> };
+    expect(body.down).toContain("webhook");
+    expect(body.connections.webhook?.state).toMatch(/connect|reconnecting|end|close/);
     // Gitea label events need the stored label set: also 503, not a guess.
     const gitea = giteaDelivery("issues", giteaFixture("issues.label_updated.json"), { id: "g-during" });
     expect((await app.request("/webhooks/gitea", gitea)).status).toBe(503);

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ForgeId, Logger } from "@forgehand/core";
 import type { ForgeClient, ForgeClients } from "./forge-client";
 import { createGiteaClient } from "./gitea-client";
 import { createGitHubClient } from "./github-client";
+import type { WriteBudget } from "./write-budget";
 
 /** Credentials and endpoints for each configured forge. */
 export interface ForgeClientsOptions {
@@ -20,6 +22,18 @@ export interface ForgeClientsOptions {
   logger?: Logger;
   /** Told every secret minted at run time (GitHub App installation tokens), e.g. `redactor.add([value])`. */
   onSecret?: (value: string) => void;
+  /** GitHub writes budgeted per installation (or token) across every process (write-budget.ts). */
+  writeBudget?: WriteBudget;
+}
+
+/** The budget scope of a GitHub client: its installation, or a digest of its token (never the token itself). */
+function githubScope(apiUrl: string | undefined, isApp: boolean, installationId?: number, token?: string): string {
+  const host = (apiUrl ?? "https://api.github.com").replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  if (isApp) return `github:${host}:installation:${installationId}`;
+  return `github:${host}:token:${createHash("sha256")
+    .update(token ?? "")
+    .digest("hex")
+    .slice(0, 16)}`;
 }
 
 /** One client per forge (and per GitHub App installation), created on first use and cached. */
@@ -46,6 +60,14 @@ export function createForgeClients(opts: ForgeClientsOptions): ForgeClients {
           fetch: opts.fetch,
           logger: opts.logger?.child({ forge }),
           throttle: gh.throttle,
+          ...(opts.writeBudget
+            ? {
+                writeBudget: {
+                  budget: opts.writeBudget,
+                  scope: githubScope(gh.apiUrl, isApp, installationId, gh.token),
+                },
+              }
+            : {}),
           ...(opts.onSecret ? { onSecret: opts.onSecret } : {}),
         });
       } else {

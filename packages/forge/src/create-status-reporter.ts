@@ -3,6 +3,7 @@ import { ForgeApiError, sleep } from "./forge-api-error";
 import type { ForgeClient } from "./forge-client";
 import { STATE_ICONS } from "./render-status-comment";
 import { statusMarker } from "./status-marker";
+import { WriteDeferredError } from "./write-budget";
 
 export interface StatusReporterOptions {
   forge: ForgeClient;
@@ -58,7 +59,7 @@ export function createStatusReporter(opts: StatusReporterOptions): StatusReporte
     }
   }
 
-  async function land(record: RunRecord): Promise<void> {
+  async function land(record: RunRecord, final = false): Promise<void> {
     const body = safeRender(record);
     if (body === lastBody) return;
     if (id === undefined) {
@@ -76,7 +77,8 @@ export function createStatusReporter(opts: StatusReporterOptions): StatusReporte
         return;
       }
     }
-    await opts.forge.updateComment(opts.ref.repo, id, body);
+    // Intermediate edits yield to every other write when the installation's write budget is queued up.
+    await opts.forge.updateComment(opts.ref.repo, id, body, { priority: final ? "urgent" : "low" });
     lastBody = body;
   }
 
@@ -86,7 +88,9 @@ export function createStatusReporter(opts: StatusReporterOptions): StatusReporte
     dirty = false;
     const p = land(record)
       .catch((error: unknown) => {
-        log.warn("status comment edit failed, will retry", { error });
+        // A declined low-priority edit is coalescing, not a failure: the next edit carries the newer state.
+        if (error instanceof WriteDeferredError) log.debug("status edit deferred by the write budget", { error });
+        else log.warn("status comment edit failed, will retry", { error });
         if (latest === record) dirty = true;
       })
       .finally(() => {
@@ -136,7 +140,7 @@ export function createStatusReporter(opts: StatusReporterOptions): StatusReporte
       let backoff = opts.retryBaseMs ?? 1000;
       for (let attempt = 1; ; attempt++) {
         try {
-          await land(record);
+          await land(record, true);
           return;
         } catch (error) {
           if (attempt >= attempts) {

@@ -1,4 +1,5 @@
 import type { ForgeId, GitCredentials, IssueRef, Permission, RepoRef } from "@forgehand/core";
+import type { WritePriority } from "./write-budget";
 
 /** A comment as the forge returns it. */
 export interface ForgeComment {
@@ -78,7 +79,8 @@ export interface ForgeClient {
   /** The sender's permission on the repository, from the forge API (never from the payload). */
   getPermission(repo: RepoRef, login: string): Promise<Permission>;
   createComment(ref: IssueRef, body: string): Promise<ForgeComment>;
-  updateComment(repo: RepoRef, commentId: number, body: string): Promise<void>;
+  /** `priority: "low"` (an intermediate status edit) may be declined with WriteDeferredError when writes queue up. */
+  updateComment(repo: RepoRef, commentId: number, body: string, opts?: { priority?: WritePriority }): Promise<void>;
   /** One comment by id, or null when it no longer exists (deleted). */
   getComment(repo: RepoRef, commentId: number): Promise<ForgeComment | null>;
   /** Finds the first comment on the issue whose body contains `marker`. */

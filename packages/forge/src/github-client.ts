@@ -10,6 +10,7 @@ import { githubGitHosts } from "./forge-git-hosts";
 import { fromOctokitError } from "./from-octokit-error";
 import { githubPulls } from "./github-pulls";
 import { createInstallationTokenSource, type InstallationTokenSource } from "./installation-token-source";
+import { classifyWrite, type WriteBudget, type WritePriority } from "./write-budget";
 
 export interface GitHubClientOptions {
   /** REST base URL (GHES: `https://HOST/api/v3`). @defaultValue https://api.github.com */
@@ -29,6 +30,16 @@ export interface GitHubClientOptions {
   maxRetryAfterSec?: number;
   /** Told each App installation token as it is minted (see InstallationTokenSourceOptions.onToken). */
   onSecret?: (value: string) => void;
+  /**
+   * A write budget shared by every process writing with this installation / token (write-budget.ts). Given, it
+   * replaces plugin-throttling's per-process write spacing, and a rate-limit answer pauses every process's writes.
+   */
+  writeBudget?: { budget: WriteBudget; scope: string };
+}
+
+/** Octokit request option carrying a write's priority to the budget hook (`request: { forgehandPriority }`). */
+export interface PriorityRequestOption {
+  forgehandPriority?: WritePriority;
 }
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
@@ -70,7 +81,9 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
   const log = opts.logger ?? silentLogger;
   const maxRetries = opts.maxRetries ?? 2;
   const maxWaitSec = opts.maxRetryAfterSec ?? 120;
-  const throttle = opts.throttle ?? true;
+  const budget = opts.writeBudget;
+  // With a shared budget the per-process spacing would only add a second, uncoordinated wait.
+  const throttle = budget ? false : (opts.throttle ?? true);
   let source: InstallationTokenSource | undefined;
   if (opts.appId !== undefined && opts.privateKey) {
     if (opts.installationId === undefined)
@@ -119,11 +132,18 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
   // proxy, or any limit when throttling is off): honour Retry-After a couple of times. This hook is
   // the outermost, so every request failure leaves it as a ForgeApiError.
   octokit.hook.wrap("request", async (request, options) => {
+    const kind = classifyWrite(options.method ?? "GET", String(options.url ?? ""));
+    const priority = (options.request as PriorityRequestOption | undefined)?.forgehandPriority ?? "normal";
     for (let attempt = 0; ; attempt++) {
       try {
+        if (budget && kind.write) await budget.budget.take(budget.scope, { creates: kind.creates, priority });
         return await request(options);
       } catch (raw) {
+        if (raw instanceof Error && raw.name === "WriteDeferredError") throw raw;
         const error = fromOctokitError(raw, options);
+        // Every process writing with this installation waits too, not only the one that was told.
+        if (budget && error.rateLimited)
+          await budget.budget.pause(budget.scope, error.retryAfterMs ?? 60_000).catch(() => {});
         // A limit that names no time: "wait for at least one minute", per GitHub's REST rate-limit docs
         // (docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit).
         const waitMs = error.rateLimited ? (error.retryAfterMs ?? 60_000) : undefined;
@@ -193,8 +213,9 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
       }
     },
 
-    async updateComment(repo, commentId, body) {
-      await octokit.rest.issues.updateComment({ ...r(repo), comment_id: commentId, body });
+    async updateComment(repo, commentId, body, opts) {
+      const request: PriorityRequestOption = { forgehandPriority: opts?.priority ?? "normal" };
+      await octokit.rest.issues.updateComment({ ...r(repo), comment_id: commentId, body, request });
     },
 
     async findCommentByMarker(ref, marker) {

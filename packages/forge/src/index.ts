@@ -10,3 +10,4 @@ export * from "./permission-cache";
 export * from "./render-status-comment";
 export * from "./resolve-bot-logins";
 export * from "./status-marker";
+export * from "./write-budget";

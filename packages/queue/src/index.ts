@@ -1,5 +1,6 @@
 export * from "./agent-session-store";
 export * from "./commit-delivery";
+export * from "./forge-write-budget";
 export * from "./issue-order";
 export * from "./jobs";
 export * from "./label-sets";
@@ -10,6 +11,7 @@ export * from "./produce-jobs";
 export * from "./redis";
 export * from "./redis-password";
 export * from "./redis-server";
+export * from "./redis-url";
 export * from "./run-log";
 export * from "./run-store";
 export * from "./shared-metrics";

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { awaitReplicas } from "./redis";
 
 /**
  * Per-issue lease: `SET key token NX PX ttl`. Only the holder of the token may renew
@@ -56,7 +57,11 @@ export async function acquireLease(
 ): Promise<boolean> {
   checkTtl(ttlMs);
   const ok = await redis.set(leaseKey(prefix, issue), token, "PX", ttlMs, "NX");
-  return ok === "OK";
+  if (ok !== "OK") return false;
+  // Under Sentinel a lease only the old primary saw would vanish in a failover and let a second runner in.
+  if (await awaitReplicas(redis).catch(() => false)) return true;
+  await releaseLease(redis, prefix, issue, token).catch(() => {});
+  return false;
 }
 
 /** Extends the lease only if `token` still holds it. */

@@ -2,6 +2,7 @@ import { createCliContext } from "../cli-context";
 import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, positiveInt } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
+import { sharedWriteBudget } from "../shared-write-budget";
 import { serveUntilSignal } from "../shutdown";
 import { startRunner } from "../start-runner";
 import { announceConfig } from "./announce-config";
@@ -15,8 +16,9 @@ export async function runnerCommand(args: string[]): Promise<number> {
   const concurrency = positiveInt("--concurrency", values.concurrency);
   const loaded = loadCliConfig(values.config, ctx.env);
   announceConfig(loaded, ctx.logger);
-  const forges = await forgeClientsFromEnv(ctx.env, ctx.logger, (v) => ctx.redactor.add([v]));
   return serveUntilSignal(ctx.logger, async (cleanup) => {
+    const budget = sharedWriteBudget(redisUrl, ctx.prefix, ctx.logger, cleanup);
+    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger, (v) => ctx.redactor.add([v]), budget);
     await startRunner({
       ctx,
       config: loaded.config,

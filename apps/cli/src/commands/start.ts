@@ -5,6 +5,7 @@ import { forgeClientsFromEnv } from "../forge-clients-from-env";
 import { parseFlags, portNumber } from "../parse-flags";
 import { loadCliConfig } from "../resolve-config";
 import { serveWebhook } from "../serve-webhook";
+import { sharedWriteBudget } from "../shared-write-budget";
 import { serveUntilSignal } from "../shutdown";
 import { startRunner } from "../start-runner";
 import { announceConfig } from "./announce-config";
@@ -23,7 +24,8 @@ export async function startCommand(args: string[]): Promise<number> {
   return serveUntilSignal(ctx.logger, async (cleanup) => {
     const redisUrl = ctx.env.REDIS_URL || (await startEmbeddedRedis(ctx.dataDir, ctx.logger, cleanup)).url;
     if (ctx.env.REDIS_URL) ctx.logger.info("using redis", { url: redactUrl(redisUrl) });
-    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger, (v) => ctx.redactor.add([v]));
+    const budget = sharedWriteBudget(redisUrl, ctx.prefix, ctx.logger, cleanup);
+    const forges = await forgeClientsFromEnv(ctx.env, ctx.logger, (v) => ctx.redactor.add([v]), budget);
     const host = values.host ?? ctx.host;
     const bound = await serveWebhook({ ctx, config: loaded.config, redisUrl, port, host, cleanup, forges });
     await startRunner({ ctx, config: loaded.config, configDir: loaded.baseDir, redisUrl, forges, cleanup });
