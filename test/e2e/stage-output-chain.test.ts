@@ -10,6 +10,7 @@ import { type E2eWorld, startE2eWorld, waitFor } from "./harness/start-e2e-world
 const PROMPTS = join(import.meta.dirname, "../../examples/prompts");
 const PLAN = "PLAN-7731: add hello.txt holding a greeting; @everyone look";
 const DONE = "SUMMARY-5512: added hello.txt with a greeting.";
+const VERDICT = "VERDICT-3310: looks right; hello.txt greets.";
 
 let world: E2eWorld | undefined;
 afterEach(async (ctx) => {
@@ -19,8 +20,8 @@ afterEach(async (ctx) => {
 });
 
 describe.each(["github", "gitea"] as const)("e2e (%s): stage output carried to the next stage", (forge) => {
-  it("posts the analysis, puts it in develop's prompt and develop's summary in the PR body", {
-    timeout: 240_000,
+  it("analyse → develop → review: the analysis posted and in develop's prompt, the summary in the PR body, a review on that PR", {
+    timeout: 300_000,
   }, async () => {
     let worktreeOf = () => "";
     world = await startE2eWorld({
@@ -33,6 +34,7 @@ describe.each(["github", "gitea"] as const)("e2e (%s): stage output carried to t
           ctx.toolResults > 0
             ? { text: DONE }
             : { toolUse: { name: "Write", input: { file_path: join(worktreeOf(), "hello.txt"), content: "hello\n" } } },
+        "You are reviewing the changes": () => ({ text: VERDICT }),
       }),
       stages: [
         {
@@ -48,7 +50,9 @@ describe.each(["github", "gitea"] as const)("e2e (%s): stage output carried to t
           prompt: join(PROMPTS, "develop.md"),
           gate: ["test", "-f", "hello.txt"],
           openPullRequest: true,
+          next: "review",
         },
+        { name: "review", label: "agent:review", prompt: join(PROMPTS, "review.md"), output: "review" },
       ],
       redisUrl: testRedisUrl(),
       prefix: uniquePrefix("e2e14"),
@@ -58,12 +62,12 @@ describe.each(["github", "gitea"] as const)("e2e (%s): stage output carried to t
     worktreeOf = () => join(w.dir, "data/workspaces/worktrees", forge, "acme/widgets", String(issue));
     await w.addLabel(issue, "agent:analyse", "alice");
     const runs = await waitFor(
-      "analyse and develop to end",
+      "analyse, develop and review to end",
       async () => {
         const all = await w.runs();
-        return all.filter((r) => r.state !== "queued" && r.state !== "running").length >= 2 ? all : undefined;
+        return all.filter((r) => r.state !== "queued" && r.state !== "running").length >= 3 ? all : undefined;
       },
-      { timeoutMs: 150_000, intervalMs: 500 },
+      { timeoutMs: 220_000, intervalMs: 500 },
     );
     for (const r of runs.filter((x) => x.state !== "succeeded")) {
       const res = await fetch(`${w.forgehand.url}/api/runs/${r.id}/log`, {
@@ -74,6 +78,7 @@ describe.each(["github", "gitea"] as const)("e2e (%s): stage output carried to t
     expect(runs.map((r) => `${r.stage}:${r.state}:${r.reason ?? ""}`).sort()).toEqual([
       "analyse:succeeded:",
       "develop:succeeded:",
+      "review:succeeded:",
     ]);
     const analyse = runs.find((r) => r.stage === "analyse");
     expect(analyse?.output).toBe(PLAN);
@@ -113,6 +118,13 @@ describe.each(["github", "gitea"] as const)("e2e (%s): stage output carried to t
     );
     expect(final).toContain("#### Summary");
     expect(final).not.toContain("/workspaces/");
+    // review ran on the issue (the chain's label) and reviewed the PR develop opened: a review there, not a comment.
+    const reviews = w.emulator.state.repos.get("acme/widgets")!.reviews;
+    expect(reviews.map((r) => r.body).filter((b) => b.includes("VERDICT-3310"))).toHaveLength(1);
+    expect(reviews[0]).toMatchObject({ pull: (pulls[0] as unknown as { number: number }).number, event: "COMMENT" });
+    expect(
+      w.comments(issue).filter((c) => c.body.includes("VERDICT-3310") && !c.body.includes("forgehand:run=")),
+    ).toEqual([]);
     expect(w.survivors()).toEqual([]);
   });
 });

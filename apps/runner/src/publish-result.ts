@@ -1,6 +1,6 @@
-import { formatDuration, type GitCredentials, issueKey } from "@forgehand/core";
-import type { ForgeIssue } from "@forgehand/forge";
-import { recordPrIssue } from "@forgehand/queue";
+import { formatDuration, type GitCredentials, type IssueRef, issueKey } from "@forgehand/core";
+import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
+import { readIssuePr, recordIssuePr, recordPrIssue } from "@forgehand/queue";
 import { classifyError } from "./classify-failure";
 import { pullRequestBody } from "./pull-request-body";
 import { type PullRequestPlan, postReviewOutput } from "./pull-request-stage";
@@ -56,9 +56,15 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
         });
       if (stage.output === "review")
         await once("posting the review", async () => {
+          // A review stage on an issue reviews the PR an earlier stage opened for it (analyse → develop → review).
+          const prNumber =
+            !ref.isPr && ctx.shared
+              ? await readIssuePr(ctx.shared.redis, ctx.shared.prefix, issueKey(ref)).catch(() => undefined)
+              : undefined;
+          const reviewed = prNumber ? await openPull(forge, ref, prNumber) : undefined;
           const where = await postReviewOutput({
             forge,
-            ref,
+            ref: reviewed ?? ref,
             stage: stage.name,
             runId: job.runId,
             text: input.output,
@@ -77,13 +83,13 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
           });
           prUrl = pr.url;
           // Closing or merging this PR stops the issue's run (the webhook looks the issue up on pull_request.closed).
-          if (ctx.shared)
-            await recordPrIssue(
-              ctx.shared.redis,
-              ctx.shared.prefix,
-              issueKey({ repo: ref.repo, number: pr.number }),
-              issueKey(ref),
-            ).catch((error) => ctx.logger.warn("PR → issue mapping not recorded", { error }));
+          if (ctx.shared) {
+            const { redis, prefix } = ctx.shared;
+            await Promise.all([
+              recordPrIssue(redis, prefix, issueKey({ repo: ref.repo, number: pr.number }), issueKey(ref)),
+              recordIssuePr(redis, prefix, issueKey(ref), pr.number),
+            ]).catch((error) => ctx.logger.warn("PR ↔ issue mapping not recorded", { error }));
+          }
         });
       await once(`removing label ${stage.label}`, () => forge.removeLabel(ref, stage.label));
       if (next) await once(`adding label ${next.label}`, () => forge.addLabels(ref, [next.label]));
@@ -140,4 +146,10 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
       reason: redact(`publishing the result failed while ${doing}${tries}: ${message}; ${kept}`),
     },
   };
+}
+
+/** The issue's PR as a ref to review, if it is still open (a closed or merged one gets the issue comment instead). */
+async function openPull(forge: ForgeClient, ref: IssueRef, prNumber: number): Promise<IssueRef | undefined> {
+  const pr = await forge.getPullRequest(ref.repo, prNumber).catch(() => undefined);
+  return pr && pr.state === "open" && !pr.merged ? { ...ref, number: prNumber, isPr: true } : undefined;
 }

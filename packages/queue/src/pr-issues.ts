@@ -20,3 +20,19 @@ export async function recordPrIssue(redis: Redis, prefix: string, pr: string, is
 export async function readPrIssue(redis: Redis, prefix: string, pr: string): Promise<string | null> {
   return redis.get(prIssueKey(prefix, pr));
 }
+
+/** Key of the pull request forgehand opened for an issue (`issueKey`): where a later review stage posts its review. */
+export function issuePrKey(prefix: string, issue: string): string {
+  return `${prefix}:issue-pr:${issue}`;
+}
+
+/** Records that forgehand's pull request `prNumber` is the one it opened for `issue`. */
+export async function recordIssuePr(redis: Redis, prefix: string, issue: string, prNumber: number): Promise<void> {
+  await redis.set(issuePrKey(prefix, issue), String(prNumber), "EX", PR_ISSUE_TTL_S);
+}
+
+/** The number of the pull request forgehand opened for `issue`, if it did (and the record has not expired). */
+export async function readIssuePr(redis: Redis, prefix: string, issue: string): Promise<number | undefined> {
+  const raw = await redis.get(issuePrKey(prefix, issue));
+  return raw && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : undefined;
+}
