@@ -106,8 +106,9 @@ export async function commitRoute(
     client,
     (multi) => {
       commitDeliveryOn(multi, prefix, commit);
-      for (const job of jobs) addToMulti(multi, job);
-      return 1 + jobs.length;
+      let commands = 1;
+      for (const job of jobs) commands += addToMulti(multi, job);
+      return commands;
     },
     ms,
   );

@@ -26,10 +26,12 @@ export function orderMember(entry: Pick<OrderEntry, "runId" | "stage">): string 
 }
 
 /** Queues, on a MULTI or pipeline, the add of a waiting run (NX: a re-add keeps its first place). */
-export function addOrderOn(multi: ChainableCommander, prefix: string, issue: string, entry: OrderEntry): void {
+/** Queues the entry on `multi`; returns how many commands it queued (a batched EXEC's callers count replies). */
+export function addOrderOn(multi: ChainableCommander, prefix: string, issue: string, entry: OrderEntry): number {
   const key = issueOrderKey(prefix, issue);
   multi.zadd(key, "NX", entry.requestedAt, orderMember(entry));
   multi.expire(key, ISSUE_ORDER_TTL_S);
+  return 2;
 }
 
 /** Adds a waiting run now. */

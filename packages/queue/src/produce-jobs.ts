@@ -52,14 +52,16 @@ export function commandJobOn(queue: Queue, forge: string, data: CommandJob): Pro
  * stage job its place in the issue's order (issue-order.ts, same MULTI: both or neither); replies
  * are read from the EXEC (a duplicate id is a no-op, not an error).
  */
-export function addToMulti(multi: ChainableCommander, job: ProducedJob): void {
+/** Queues the job (and a stage job's place in its issue's order) on `multi`; returns how many commands it queued. */
+export function addToMulti(multi: ChainableCommander, job: ProducedJob): number {
   const instance = new Job(job.queue, job.name, job.data, jobOptionsFor(job.id), job.id);
   // Queued on the pipeline synchronously; its own promise only mirrors the queueing, read from the EXEC.
   instance.addJob(multi as never).catch(() => {});
   if (job.data.kind === "stage") {
     const { runId, stage, requestedAt, ref } = job.data;
-    addOrderOn(multi, job.queue.opts.prefix ?? "bull", issueKey(ref), { runId, stage, requestedAt });
+    return 1 + addOrderOn(multi, job.queue.opts.prefix ?? "bull", issueKey(ref), { runId, stage, requestedAt });
   }
+  return 1;
 }
 
 /** Adds jobs in one MULTI on their first queue's connection; rejects with the first failed add. */
