@@ -4,6 +4,7 @@ import { type RunStore, readRunMetrics } from "@forgehand/queue";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { beforeEach, describe, expect, it } from "vitest";
+import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
 import type { MemoryForge } from "./testing/memory-forge";
 import { fixtureConfig } from "./testing/runner-fixture";
@@ -44,6 +45,11 @@ describe("runner: who may start a stage, and only while the trigger holds", () =
     // The label is left alone: removing it would hide what the person did (and fire another delivery).
     expect(forge.labelsOf(7)).toContain("agent:develop");
     expect(forge.calls.some((c) => c.method === "removeLabel")).toBe(false);
+    // The refusal is counted right after the run record ends: wait for the count, not for the record.
+    await waitFor("both refusals counted", async () => (await readRunMetrics(redis, prefix)).deniedTriggers.label === 2, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
     expect((await readRunMetrics(redis, prefix)).deniedTriggers).toEqual({ label: 2 });
     // The same person with write access starts it.
     forge.permissions.set("mallory", "write");

@@ -35,13 +35,13 @@ describe("renderStatusComment", () => {
   it("says what a live agent waits for (its own API retry), never on an ended run or once it is active again", () => {
     const waiting = "API retry 2/10 after HTTP 529, next try in 39 s";
     expect(renderStatusComment({ ...base, waiting }, { now })).toContain(
-      "| **Waiting** | ⏳ waiting: API retry 2/10 after HTTP 529, next try in 39 s |",
+      "⏳ waiting: API retry 2/10 after HTTP 529, next try in 39 s",
     );
     expect(renderStatusComment({ ...base, waiting: "" }, { now })).not.toContain("waiting:");
     expect(renderStatusComment({ ...base, state: "failed", waiting }, { now })).not.toContain("waiting:");
-    // Agent-written text: markup cannot break out of the table row.
+    // Agent-written text: no markup, no live mention.
     expect(renderStatusComment({ ...base, waiting: "x | <img src=y> @admin" }, { now })).toContain(
-      "x \\| &lt;img src=y&gt; @\u200badmin |",
+      "⏳ waiting: x | &lt;img src=y&gt; @\u200badmin",
     );
   });
 
