@@ -72,7 +72,7 @@ describe("runner (in process): stops and commands", () => {
     expect(events(log).filter((e) => e.kind === "start")).toHaveLength(1);
     // The status comment, which said `queued` while the retry waited, is edited to say `stopped`.
     const comment = () => forge.issues.get(7)?.comments.find((c) => c.body.includes(`forgehand:run=${runId}`));
-    await waitFor("the status comment to say stopped", async () => comment()?.body.includes("· stopped"), {
+    await waitFor("the status comment to say stopped", async () => /`develop` stopped/.test(comment()?.body ?? ""), {
       ...POLL,
       timeoutMs: 5_000,
     });

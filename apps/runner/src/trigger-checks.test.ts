@@ -46,10 +46,14 @@ describe("runner: who may start a stage, and only while the trigger holds", () =
     expect(forge.labelsOf(7)).toContain("agent:develop");
     expect(forge.calls.some((c) => c.method === "removeLabel")).toBe(false);
     // The refusal is counted right after the run record ends: wait for the count, not for the record.
-    await waitFor("both refusals counted", async () => (await readRunMetrics(redis, prefix)).deniedTriggers.label === 2, {
-      timeoutMs: 10_000,
-      intervalMs: 50,
-    });
+    await waitFor(
+      "both refusals counted",
+      async () => (await readRunMetrics(redis, prefix)).deniedTriggers.label === 2,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      },
+    );
     expect((await readRunMetrics(redis, prefix)).deniedTriggers).toEqual({ label: 2 });
     // The same person with write access starts it.
     forge.permissions.set("mallory", "write");
