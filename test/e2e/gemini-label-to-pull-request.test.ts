@@ -44,8 +44,8 @@ describe("e2e (gemini): label → agent → commit, PR, status comment", () => {
     );
     if (process.env.E2E_SHOW) console.log(final);
     const text = plainText(final);
-    expect(text).toMatch(/turns:? 1\b/i);
-    expect(text).toMatch(/cost:? \$0\.10\b/i);
+    expect(text).toMatch(/· 1 tool turn · \$\d+\.\d\d\b/);
+    expect(text).toMatch(/ · \$0\.10\b/);
     expect(final).toContain(`/acme/widgets/pull/${pulls[0]!.number}`);
     const [run] = await w.runs();
     expect(run).toMatchObject({ state: "succeeded", stage: "develop", sandboxed: true, turns: 1 });

@@ -33,7 +33,7 @@ describe("e2e on Gitea: label → agent → commit, PR, status comment", () => {
     const final = await waitFor("the status comment to say succeeded", () =>
       w.statusComments(issue).find((body) => /succeeded/.test(body)),
     );
-    expect(plainText(final)).toMatch(/turns:? 1\b/i);
+    expect(plainText(final)).toMatch(/· 1 tool turn · \$\d+\.\d\d\b/);
     await waitFor("the stage label removed", () => !w.labels(issue).includes("agent:develop"));
     expect(w.survivors()).toEqual([]);
   });

@@ -55,8 +55,8 @@ describe("e2e: label → agent → commit, PR, status comment", () => {
       if (process.env.E2E_SHOW) console.log(final);
       const text = plainText(final);
       expect(text).toMatch(/\bdevelop\b/);
-      expect(text).toMatch(/turns:? 1\b/i);
-      expect(text).toMatch(/cost:? \$0\.16\b/i);
+      expect(text).toMatch(/· 1 tool turn · \$\d+\.\d\d\b/);
+      expect(text).toMatch(/ · \$0\.16\b/);
       expect(final).toContain(`/acme/widgets/pull/${pulls[0]!.number}`);
       expect(w.labels(issue)).not.toContain("agent:develop");
       const [run] = await w.runs();
