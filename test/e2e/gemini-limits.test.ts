@@ -54,7 +54,7 @@ describe("e2e (gemini): watchdog limits", () => {
     // The 4th tool_use crosses maxTurns 3 and starts the kill; echo calls are fast, so the CLI may print a few
     // more before SIGTERM lands (each still counted), but the run ends on the 4th.
     const turnsRun = byIssue.get(issues.get("turns")!)!;
-    expect(turnsRun.reason).toMatch(/tool turn 4 exceeds maxTurns 3/);
+    expect(turnsRun.reason).toMatch(/tool call 4 exceeds maxTurns 3/);
     expect(turnsRun.turns).toBeGreaterThanOrEqual(4);
     const words = { turns: /turn limit/i, stall: /stalled/i };
     for (const [name, pattern] of Object.entries(words)) {

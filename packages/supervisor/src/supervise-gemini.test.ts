@@ -57,6 +57,6 @@ describe("supervise with parser gemini-stream-json (recorded gemini-cli 0.61.0 s
   it("stops at maxTurns counted from tool_use lines", async () => {
     const outcome = await supervise(replay("two-calls-one-turn.jsonl", 0, { limits: { maxTurns: 2 } }));
     expect(outcome.reason).toBe("turn_limit");
-    expect(outcome.detail).toMatch(/tool turn 3 exceeds maxTurns 2/);
+    expect(outcome.detail).toMatch(/tool call 3 exceeds maxTurns 2/);
   });
 });
