@@ -1,4 +1,4 @@
-import type { components } from "@octokit/openapi-types";
+import type { components, operations, paths } from "@octokit/openapi-types";
 import type { PullReviewComment } from "gitea-js";
 import type { EmulatedRepo, EmulatedReviewComment } from "./emulator-state";
 import { gtUser } from "./gitea-shapes";
@@ -27,6 +27,30 @@ export type GhReviewComment = Pick<
   | "original_line"
   | "side"
 >;
+
+/**
+ * The GitHub routes pull-read-routes.ts answers, as GitHub's OpenAPI document names them: a path renamed or
+ * removed there, or a query value the client sends (`sort=created`, `direction=desc`) dropped, fails typecheck.
+ */
+type ListReviewComments = paths["/repos/{owner}/{repo}/pulls/{pull_number}/comments"]["get"];
+type ListQuery = NonNullable<operations["pulls/list-review-comments"]["parameters"]["query"]>;
+export type GhPullReadRoutes = [
+  ListReviewComments,
+  paths["/repos/{owner}/{repo}/pulls/{pull_number}"]["get"],
+  "created" extends ListQuery["sort"] ? true : never,
+  "desc" extends ListQuery["direction"] ? true : never,
+  GhReviewComment[] extends Pick<
+    ListReviewComments["responses"]["200"]["content"]["application/json"][number],
+    keyof GhReviewComment
+  >[]
+    ? true
+    : never,
+];
+export const GH_PULL_READ_ROUTES_CHECKED: [GhPullReadRoutes[2], GhPullReadRoutes[3], GhPullReadRoutes[4]] = [
+  true,
+  true,
+  true,
+];
 
 export function ghReviewComment(base: string, repo: EmulatedRepo, c: EmulatedReviewComment): GhReviewComment {
   return {
