@@ -21,15 +21,12 @@ export async function loadPullRequestValues(
   issue: ForgeIssue,
   names: ReadonlySet<string>,
 ): Promise<{ title: string; body: string; diff: string; reviewComments: string }> {
-  const cannot = (what: string) => new Error(`[runner] the ${forge.forge} client cannot read a pull request's ${what}`);
   let diff = "";
   if (names.has("pr.diff")) {
-    if (!forge.getPullRequestDiff) throw cannot("diff");
     diff = capDiff(await forge.getPullRequestDiff(ref.repo, ref.number));
   }
   let reviewComments = "";
   if (names.has("pr.reviewComments")) {
-    if (!forge.listPullRequestReviewComments) throw cannot("review comments");
     const comments = await forge.listPullRequestReviewComments(ref.repo, ref.number);
     reviewComments = comments
       .slice(-MAX_REVIEW_COMMENTS)

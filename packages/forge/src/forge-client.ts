@@ -97,10 +97,10 @@ export interface ForgeClient {
   getPullRequest(repo: RepoRef, number: number): Promise<ForgePullRequest>;
   /** Posts `body` as a review of pull request `number` with `event: COMMENT` (no approval, no request for changes). */
   createReview(repo: RepoRef, number: number, body: string): Promise<ForgeReview>;
-  /** The pull request's unified diff (`{{pr.diff}}`); optional so test fakes need not implement it. */
-  getPullRequestDiff?(repo: RepoRef, number: number): Promise<string>;
-  /** The pull request's inline review comments, oldest first (`{{pr.reviewComments}}`). */
-  listPullRequestReviewComments?(repo: RepoRef, number: number): Promise<PullRequestReviewComment[]>;
+  /** The pull request's unified diff as text (`{{pr.diff}}`), uncut: the caller caps it. */
+  getPullRequestDiff(repo: RepoRef, number: number): Promise<string>;
+  /** The pull request's most recent inline review comments (at most ~100), oldest first (`{{pr.reviewComments}}`). */
+  listPullRequestReviewComments(repo: RepoRef, number: number): Promise<PullRequestReviewComment[]>;
   getRepository(repo: RepoRef): Promise<{ defaultBranch: string; cloneUrl: string; private: boolean }>;
   /**
    * HTTP basic credentials for git clone/push of this repository (token-based), or null

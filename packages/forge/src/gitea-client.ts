@@ -42,10 +42,12 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
   /** fullName → label name → id; refreshed on a miss. */
   const labelIds = new Map<string, Map<string, number>>();
 
+  /** `how.text`: the answer is plain text (a PR's `.diff`), returned as is instead of parsed as JSON. */
   async function call<T>(
     method: string,
     path: string,
     body?: unknown,
+    how?: { text?: boolean },
   ): Promise<{ status: number; data: T; headers: Headers }> {
     const url = `${api}${path}`;
     for (let attempt = 0; ; attempt++) {
@@ -55,7 +57,7 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
           method,
           headers: {
             authorization: `token ${opts.token}`,
-            accept: "application/json",
+            accept: how?.text ? "text/plain" : "application/json",
             ...(body === undefined ? {} : { "content-type": "application/json" }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
@@ -76,6 +78,7 @@ export function createGiteaClient(opts: GiteaClientOptions): ForgeClient {
       }
       const text = await res.text();
       if (res.ok) {
+        if (how?.text) return { status: res.status, data: text as T, headers: res.headers };
         try {
           return { status: res.status, data: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
         } catch (error) {

@@ -48,6 +48,8 @@ export interface EmulatedPull {
   headRepo?: string;
   /** Who opened it. @defaultValue the repository owner */
   author?: string;
+  /** The diff the API answers; absent: `git diff base...head` of the bare repository (pull-heads.ts). */
+  diff?: string;
 }
 
 /** A review posted on a pull request (`POST …/pulls/{n}/reviews`). */
@@ -58,6 +60,19 @@ export interface EmulatedReview {
   event: string;
   author: string;
   submittedAt: string;
+}
+
+/** An inline comment on a PR's diff, part of review `review` (GitHub and Gitea group them by review). */
+export interface EmulatedReviewComment {
+  id: number;
+  pull: number;
+  review: number;
+  body: string;
+  path: string;
+  /** Line in the new file; absent: a comment on the file. */
+  line?: number;
+  author: string;
+  createdAt: string;
 }
 
 export interface EmulatedRepo {
@@ -73,6 +88,7 @@ export interface EmulatedRepo {
   reactions: EmulatedReaction[];
   pulls: EmulatedPull[];
   reviews: EmulatedReview[];
+  reviewComments: EmulatedReviewComment[];
   /** login → role on this repository. */
   permissions: Map<string, EmulatedRole>;
 }
@@ -119,6 +135,7 @@ export function addRepo(
     reactions: [],
     pulls: [],
     reviews: [],
+    reviewComments: [],
     permissions: new Map(),
   };
   for (const label of opts.labels ?? []) ensureLabel(state, repo, label);

@@ -11,6 +11,7 @@ import {
   type RepoCollaboratorPermission,
 } from "./gitea-shapes";
 import { headShaOf } from "./pull-heads";
+import { giteaPullReadRoutes } from "./pull-read-routes";
 import { addComment, addReaction, addReview, bodyField, createPull, pageOf, withRepo } from "./route-helpers";
 import { fail, type Route, type RouteContext } from "./router";
 
@@ -54,6 +55,7 @@ function labelEvent(ctx: RouteContext, repo: EmulatedRepo, n: number, action: "l
 export function giteaRoutes(opts: GiteaEmulation = {}): Route[] {
   const maxItems = opts.maxItems ?? 50;
   return [
+    ...giteaPullReadRoutes(maxItems),
     {
       method: "GET",
       pattern: "/user",

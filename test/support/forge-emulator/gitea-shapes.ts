@@ -171,7 +171,7 @@ export function gtReview(base: string, repo: EmulatedRepo, r: EmulatedReview): P
     html_url: `${base}/${repo.fullName}/pulls/${r.pull}#issuecomment-${r.id}`,
     pull_request_url: `${base}/${repo.fullName}/pulls/${r.pull}`,
     submitted_at: r.submittedAt,
-    comments_count: 0,
+    comments_count: repo.reviewComments.filter((c) => c.review === r.id).length,
   };
 }
 

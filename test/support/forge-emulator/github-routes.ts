@@ -16,7 +16,8 @@ import {
   ghReview,
   ghUser,
 } from "./github-shapes";
-import { headShaOf } from "./pull-heads";
+import { diffOf, headShaOf } from "./pull-heads";
+import { githubDiff, githubPullReadRoutes } from "./pull-read-routes";
 import { addComment, addReaction, addReview, bodyField, createPull, pageOf, withRepo } from "./route-helpers";
 import { fail, type Route, type RouteContext, type RouteResult } from "./router";
 
@@ -81,6 +82,7 @@ function issueEvent(ctx: RouteContext, repo: EmulatedRepo, number: number, actio
 /** The GitHub REST subset forgehand uses. */
 export function githubRoutes(app?: EmulatedApp): Route[] {
   return [
+    ...githubPullReadRoutes(),
     {
       method: "GET",
       pattern: "/app",
@@ -305,6 +307,8 @@ export function githubRoutes(app?: EmulatedApp): Route[] {
       handle: withRepo((ctx, repo) => {
         const pr = repo.pulls.find((p) => p.number === Number(ctx.params.number));
         if (!pr) return fail(404, "Not Found");
+        const diff = githubDiff(ctx.accept, () => diffOf(ctx.state, repo, pr));
+        if (diff) return diff;
         return { status: 200, body: ghPull(ctx.base, repo, pr, headShaOf(ctx.state, repo, pr)) };
       }),
     },

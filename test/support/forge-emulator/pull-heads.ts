@@ -26,3 +26,20 @@ export function headRepoOf(repo: EmulatedRepo, pr: EmulatedPull): { fullName: st
   const [owner = repo.owner, name = repo.name] = fullName.split("/");
   return { fullName, owner, name };
 }
+
+/**
+ * What the forges answer for a PR's diff: the stored `diff`, else `git diff base...head` (changes since the
+ * merge base, as both forges show them) of the bare repository; "" without one.
+ */
+export function diffOf(state: EmulatorState, repo: EmulatedRepo, pr: EmulatedPull): string {
+  if (pr.diff !== undefined) return pr.diff;
+  const dir = state.gitDirs.get(repo.fullName);
+  if (!dir) return "";
+  const out = spawnSync("git", ["--git-dir", dir, "diff", `refs/heads/${pr.base}...${headRefOf(pr)}`, "--"], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (out.status !== 0) throw new Error(`[forge-emulator] git diff for PR #${pr.number} failed: ${out.stderr}`);
+  return out.stdout;
+}

@@ -8,6 +8,8 @@ export interface RouteContext {
   params: Record<string, string>;
   query: URLSearchParams;
   body: unknown;
+  /** The request's `accept` header ("" when absent): GitHub answers a PR as a diff for `application/vnd.github.diff`. */
+  accept: string;
   /** Login of the token's user; routes with `auth: "token"` only run when set. */
   login: string;
   /** Raw bearer value (the app JWT for `auth: "jwt"` routes). */
@@ -21,6 +23,8 @@ export interface RouteContext {
 export interface RouteResult {
   status: number;
   body?: unknown;
+  /** A plain-text answer instead of JSON `body` (content-type from `headers`, else text/plain). */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -45,6 +49,17 @@ export function createRouter(routes: Route[]) {
     const source = route.pattern
       .split("/")
       .map((seg) => {
+        if (seg.startsWith(":") && seg.includes(".")) {
+          // `:index.:diffType` (Gitea's `{index}.{diffType}`): params split at the dot, literal parts kept.
+          return seg
+            .split(".")
+            .map((part) => {
+              if (!part.startsWith(":")) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+              names.push(part.slice(1));
+              return "([^/.]+)";
+            })
+            .join("\\.");
+        }
         if (seg.startsWith(":")) {
           names.push(seg.slice(1));
           return "([^/]+)";

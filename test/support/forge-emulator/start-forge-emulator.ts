@@ -73,8 +73,23 @@ export interface ForgeEmulator {
    */
   addPull(
     fullName: string,
-    pr: { head: string; base?: string; title?: string; body?: string; headRepo?: string; author?: string },
+    pr: {
+      head: string;
+      base?: string;
+      title?: string;
+      body?: string;
+      headRepo?: string;
+      author?: string;
+      /** The diff the API answers; absent: `git diff base...head` of the bare repository. */
+      diff?: string;
+    },
   ): number;
+  /** An inline review comment on PR `number`, in a new review of its own unless `review` (an id) is given. */
+  addReviewComment(
+    fullName: string,
+    number: number,
+    c: { author: string; path: string; body: string; line?: number; review?: number },
+  ): { id: number; review: number };
   /**
    * The next `times` (default 1) requests matching `route` get `status`. `route` is
    * `"METHOD /path"` where `*` matches within one segment, or a RegExp on that string.
@@ -210,6 +225,7 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
       params: found.params,
       query: u.searchParams,
       body,
+      accept: req.headers.accept ?? "",
       login,
       credential,
       base,
@@ -220,6 +236,11 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
     };
     try {
       const result = await found.route.handle(ctx);
+      if (result.text !== undefined) {
+        call.status = result.status;
+        res.writeHead(result.status, { "content-type": "text/plain; charset=utf-8", ...result.headers });
+        return res.end(result.text);
+      }
       return reply(result.status, result.body, result.headers);
     } catch (error) {
       return reply(500, { message: error instanceof Error ? error.message : String(error) });
@@ -283,6 +304,7 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
         merged: false,
         author,
         ...(pr.headRepo ? { headRepo: pr.headRepo } : {}),
+        ...(pr.diff !== undefined ? { diff: pr.diff } : {}),
       });
       repo.issues.set(number, {
         number,
@@ -295,6 +317,31 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
         createdAt: nowIso(),
       });
       return number;
+    },
+    addReviewComment(fullName, number, c) {
+      const repo = repoOrThrow(fullName);
+      if (!repo.pulls.some((p) => p.number === number))
+        throw new Error(`[forge-emulator] no PR #${number} in ${fullName}`);
+      state.users.add(c.author);
+      const at = nowIso();
+      let review = c.review;
+      if (review === undefined) {
+        review = nextId(state);
+        repo.reviews.push({ id: review, pull: number, body: "", event: "COMMENT", author: c.author, submittedAt: at });
+      }
+      const id = nextId(state);
+      const { author, path, body, line } = c;
+      repo.reviewComments.push({
+        id,
+        pull: number,
+        review,
+        body,
+        path,
+        author,
+        createdAt: at,
+        ...(line ? { line } : {}),
+      });
+      return { id, review };
     },
     setPermission(fullName, login, role) {
       repoOrThrow(fullName).permissions.set(login, role);
@@ -326,6 +373,7 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
         params: found.params,
         query: new URLSearchParams(),
         body: { body },
+        accept: "",
         login,
         credential: "",
         base,

@@ -9,6 +9,7 @@ import {
   type ForgePullRequest,
   type ForgeReview,
   type PullRequestInfo,
+  type PullRequestReviewComment,
 } from "@forgehand/forge";
 
 /** A forge answering `status`, as the real clients throw it (e.g. `forgeError(502, "bad gateway")`). */
@@ -154,6 +155,17 @@ export class MemoryForge implements ForgeClient {
     this.record("createReview", number, body);
     this.reviews.push({ number, body });
     return { id: this.nextId++ };
+  }
+  /** What `getPullRequestDiff` / `listPullRequestReviewComments` answer, by PR number (absent: "" and []). */
+  readonly diffs = new Map<number, string>();
+  readonly reviewComments = new Map<number, PullRequestReviewComment[]>();
+  async getPullRequestDiff(_repo: RepoRef, number: number): Promise<string> {
+    this.record("getPullRequestDiff", number);
+    return this.diffs.get(number) ?? "";
+  }
+  async listPullRequestReviewComments(_repo: RepoRef, number: number): Promise<PullRequestReviewComment[]> {
+    this.record("listPullRequestReviewComments", number);
+    return structuredClone(this.reviewComments.get(number) ?? []);
   }
   async getRepository(repo: RepoRef) {
     this.record("getRepository", repo.fullName);
