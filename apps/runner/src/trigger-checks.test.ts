@@ -39,6 +39,7 @@ describe("runner: who may start a stage, and only while the trigger holds", () =
     const b = await enqueueStage(queue, store, { ref, stage: "develop", trigger: label("mallory", "m2") });
     expect((await ended(b)).state).toBe("stopped");
     expect(events(log)).toEqual([]);
+    await waitFor("the refusal reply", () => replies().length > 0, { timeoutMs: 10_000, intervalMs: 50 });
     expect(replies()).toEqual([
       "@mallory, only collaborators with write, maintain or admin access can start `develop`.",
     ]);
@@ -71,6 +72,8 @@ describe("runner: who may start a stage, and only while the trigger holds", () =
     await start(config).start();
     const denied = await enqueueStage(queue, store, { ref, stage: "develop", trigger: label("wendy", "w1") });
     expect((await ended(denied)).reason).toMatch(/wendy has write access; .* needs admin$/);
+    // The reply is posted right after the run record ends: wait for it, not for the record.
+    await waitFor("the refusal reply", () => replies().length > 0, { timeoutMs: 10_000, intervalMs: 50 });
     expect(replies()).toEqual(["@wendy, only collaborators with admin access can start `develop`."]);
     // `/run develop` from a write user is refused too: the stage says admin.
     const run = await enqueueStage(queue, store, {
