@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { freePort } from "./free-port";
 
 /** A real Sentinel group: one primary, one replica and three redis-sentinel processes on loopback. */
 export interface SentinelGroup {
@@ -18,17 +18,6 @@ export interface SentinelGroup {
   /** The port the sentinels name as primary now. */
   primaryPort(): Promise<number>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
 }
 
 async function untilPing(port: number, timeoutMs = 10_000): Promise<void> {

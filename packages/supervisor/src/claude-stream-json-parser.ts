@@ -1,4 +1,5 @@
 import { isValidSessionId } from "@forgehand/core";
+import { isObject, type Json, num, SHORT, short, str } from "./stream-json-fields";
 import type { AgentEvent, ModelUsage } from "./types";
 
 export interface ParserOptions {
@@ -7,9 +8,6 @@ export interface ParserOptions {
 }
 
 /** Longest tool input / text kept in an event (status comments show only a short summary). */
-const SHORT = 200;
-
-type Json = Record<string, unknown>;
 
 /**
  * Parser for Claude Code's `-p --output-format stream-json --verbose` output: one JSON object per line.
@@ -194,28 +192,7 @@ function resultText(content: unknown): string | undefined {
   return undefined;
 }
 
-function short(text: string): string {
-  // Slice first: a tool result line can be megabytes long.
-  const oneLine = text
-    .slice(0, SHORT * 4)
-    .replace(/\s+/g, " ")
-    .trim();
-  return oneLine.length > SHORT ? `${oneLine.slice(0, SHORT - 1)}…` : oneLine;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
 /** A non-negative finite number, else undefined. */
 function count(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
-function num(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
 }

@@ -1,5 +1,6 @@
 import { isValidSessionId } from "@forgehand/core";
 import { classifyApiErrorText } from "./classify-api-error-text";
+import { isObject, type Json, num, short, str } from "./stream-json-fields";
 import type { AgentEvent } from "./types";
 
 export interface CodexParserOptions {
@@ -10,8 +11,6 @@ export interface CodexParserOptions {
   onMalformed?: (line: string, why: string) => void;
 }
 
-type Json = Record<string, unknown>;
-const SHORT = 200;
 /** Item types that are one tool call each (`maxTurns` counts tool calls for every parser). */
 const TOOL_ITEMS = new Set(["command_execution", "file_change", "mcp_tool_call", "web_search", "collab_tool_call"]);
 
@@ -155,24 +154,4 @@ function unwrapShell(command: string): string {
 function outputOf(item: Json): string | undefined {
   const text = str(item.aggregated_output) ?? (isObject(item.error) ? str(item.error.message) : undefined);
   return text ? short(text) : undefined;
-}
-
-function short(text: string): string {
-  const oneLine = text
-    .slice(0, SHORT * 4)
-    .replace(/\s+/g, " ")
-    .trim();
-  return oneLine.length > SHORT ? `${oneLine.slice(0, SHORT - 1)}…` : oneLine;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-function num(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
 }

@@ -2,6 +2,7 @@ import { isAbsolute, relative } from "node:path";
 import { isValidSessionId } from "@forgehand/core";
 import type { ParserOptions } from "./claude-stream-json-parser";
 import { geminiApiError } from "./gemini-api-error";
+import { isObject, type Json, num, short, str } from "./stream-json-fields";
 import type { AgentEvent } from "./types";
 
 export interface GeminiParserOptions extends ParserOptions {
@@ -10,14 +11,11 @@ export interface GeminiParserOptions extends ParserOptions {
 }
 
 /** Longest tool input / tool output kept in an event (status comments show only a short summary). */
-const SHORT = 200;
 /** Longest final message kept: the assistant's text arrives in deltas of any number and size. */
 const TEXT_MAX = 64 * 1024;
 /** Parameters that name a file or directory (Gemini CLI's tools pass absolute paths). */
 const PATH_KEYS = new Set(["file_path", "absolute_path", "dir_path", "path"]);
 const SUMMARY_KEYS = ["command", "file_path", "absolute_path", "dir_path", "path", "pattern", "query", "url", "prompt"];
-
-type Json = Record<string, unknown>;
 
 /**
  * Parser for Gemini CLI's `--output-format stream-json` (gemini-cli 0.61.0): `init`, `message`, `tool_use`,
@@ -156,25 +154,4 @@ function relativeTo(cwd: string, path: string): string {
   const rel = relative(cwd, path);
   if (rel === "") return ".";
   return rel.startsWith("..") || isAbsolute(rel) ? path : rel;
-}
-
-function short(value: string): string {
-  // Slice first: a tool output can be megabytes long.
-  const oneLine = value
-    .slice(0, SHORT * 4)
-    .replace(/\s+/g, " ")
-    .trim();
-  return oneLine.length > SHORT ? `${oneLine.slice(0, SHORT - 1)}…` : oneLine;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-function num(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
 }
