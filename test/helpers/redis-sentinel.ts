@@ -17,6 +17,8 @@ export interface SentinelGroup {
   signal(port: number, signal: NodeJS.Signals): void;
   /** The port the sentinels name as primary now. */
   primaryPort(): Promise<number>;
+  /** `SENTINEL FAILOVER`: promote a replica now, without waiting for the sentinels to agree the primary is down. */
+  forceFailover(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,7 +51,8 @@ async function untilPing(port: number, timeoutMs = 10_000): Promise<void> {
  * `downAfterMs` is how long a silent primary takes to be judged down (Redis' default is 30 s).
  */
 export async function startSentinelGroup(opts: { downAfterMs?: number; name?: string } = {}): Promise<SentinelGroup> {
-  const name = opts.name ?? "fhprimary";
+  // A name of its own: a stray sentinel from another run that finds a reused port must not take this primary as its own.
+  const name = opts.name ?? `fhprimary-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const dir = mkdtempSync(join(tmpdir(), "fh-sentinel-"));
   const procs = new Map<number, ChildProcess>();
   const start = (bin: string, args: string[], port: number) => {
@@ -126,6 +129,9 @@ export async function startSentinelGroup(opts: { downAfterMs?: number; name?: st
     name,
     ports: { primary, replica, sentinels },
     primaryPort,
+    forceFailover: async () => {
+      await ask(sentinels[0] ?? 0, "failover", name).catch(() => {});
+    },
     signal: (port, sig) => void procs.get(port)?.kill(sig),
     async killPrimary() {
       const port = await primaryPort();
