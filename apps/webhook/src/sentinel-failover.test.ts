@@ -67,28 +67,37 @@ describe("Redis Sentinel failover", () => {
     expect(accepted.length).toBe(30);
     const oldPrimary = await group.killPrimary();
     const killedAt = Date.now();
+    let switchedAt = 0;
     let recoveredAt = 0;
-    // Keep delivering until 20 more are accepted after the failover (bounded: 60 s).
-    let forced = false;
-    while (Date.now() - killedAt < 60_000) {
+    let forcedAt = 0;
+    // Keep delivering until 20 more are accepted after the failover (bounded: 90 s).
+    while (Date.now() - killedAt < 90_000) {
+      const named = await group.primaryPort();
+      if (!switchedAt && named !== 0 && named !== oldPrimary) switchedAt = Date.now();
       // What is under test is forgehand's side (reconnect, replica-confirmed acceptance, nothing lost), not the
-      // sentinels' election: on a starved CI machine their vote can stall, so after 15 s the failover is forced.
-      if (!forced && Date.now() - killedAt > 15_000 && (await group.primaryPort()) === oldPrimary) {
-        forced = true;
+      // sentinels' election: on a starved CI machine their vote can stall (TILT mode, a lost vote that waits out
+      // the failover timeout), so while no new primary is named the failover is forced, every 10 s.
+      if (!switchedAt && Date.now() - killedAt > 10_000 && Date.now() - forcedAt > 10_000) {
+        forcedAt = Date.now();
         await group.forceFailover();
       }
       await send();
       const last = statuses.at(-1);
-      if (last?.status === 202 && last.at > killedAt && !recoveredAt && (await group.primaryPort()) !== oldPrimary)
-        recoveredAt = last.at;
+      if (last?.status === 202 && last.at > killedAt && !recoveredAt && switchedAt) recoveredAt = last.at;
       if (recoveredAt && accepted.length >= 50) break;
       await new Promise((r) => setTimeout(r, 20));
     }
+    expect(switchedAt, "the sentinels named a new primary").toBeGreaterThan(0);
     expect(recoveredAt, "deliveries were accepted again after the failover").toBeGreaterThan(0);
     const outageMs = recoveredAt - killedAt;
-    if (process.env.DEBUG_SENTINEL) console.log("outage ms", outageMs, "accepted", accepted.length, "sent", n);
-    // down-after 1 s + election: a few seconds, not the 30 s default nor forever.
-    expect(outageMs).toBeLessThan(15_000);
+    const afterSwitchMs = recoveredAt - switchedAt;
+    if (process.env.DEBUG_SENTINEL)
+      console.log("outage ms", outageMs, "after switch ms", afterSwitchMs, "forced", forcedAt > 0, "sent", n);
+    // forgehand's part: once the sentinels name the new primary, the webhook is back within a few seconds
+    // (the connection to the dead primary reconnects and asks the sentinels again).
+    expect(afterSwitchMs).toBeLessThan(10_000);
+    // down-after 1 s + election: a few seconds, not the 30 s default; a forced failover adds at most ~20 s.
+    expect(outageMs).toBeLessThan(forcedAt ? 45_000 : 15_000);
     expect(await group.primaryPort()).not.toBe(oldPrimary);
 
     const ready = await app.request("/readyz");
@@ -105,5 +114,5 @@ describe("Redis Sentinel failover", () => {
       reader.disconnect();
       redis.disconnect();
     }
-  }, 120_000);
+  }, 150_000);
 });

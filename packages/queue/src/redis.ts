@@ -61,8 +61,10 @@ function connect(target: RedisTarget, base: RedisOptions): Redis {
         ...target.options,
         sentinels: target.sentinels,
         name: target.name,
-        // Hear +switch-master at once instead of on the next failed command.
-        failoverDetector: true,
+        // No `failoverDetector`: in ioredis 5.11 its +switch-master handler disconnects the connector even while a
+        // reconnect is resolving the new primary, and that reconnect then ends the connection for good (status
+        // "end", every later command "not connected"; seen under load when the primary is SIGKILLed). A dead
+        // primary closes the socket anyway, and a demoted live one answers READONLY, which reconnects below.
         reconnectOnError: reconnectOnReadonly,
         sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
       });
