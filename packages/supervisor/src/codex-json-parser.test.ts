@@ -35,7 +35,7 @@ describe("createCodexJsonParser on real codex 0.171.0 streams", () => {
     expect(meter.turns).toBe(3);
     const results = events.filter((e) => e.type === "tool_result");
     expect(results.map((r) => r.isError)).toEqual([false, true]);
-    expect(events.filter((e) => e.type === "usage")).toEqual<AgentEvent[]>([
+    expect(events.filter((e) => e.type === "usage" && !e.estimated)).toEqual<AgentEvent[]>([
       {
         type: "usage",
         messageId: "codex-turn-1",
@@ -46,10 +46,51 @@ describe("createCodexJsonParser on real codex 0.171.0 streams", () => {
         cacheWriteTokens: 0,
       },
     ]);
-    // 5400 × $1 + 1600 × $0.10 + 350 × $10 per million.
+    // 5400 × $1 + 1600 × $0.10 + 350 × $10 per million: the real figure, every live estimate before it replaced.
     expect(meter.costUsd).toBeCloseTo(0.00906, 8);
+    expect(meter.costEstimated).toBe(false);
     expect(meter.result).toMatchObject({ isError: false, text: "Wrote src/hello.txt." });
     expect(meter.sessionId).toBe("01a2353a-f434-7420-abe9-b1f8c19bd4b1");
+  });
+
+  it("edit.jsonl: a live estimate after each model response, the real usage replacing it at turn.completed", () => {
+    const parse = createCodexJsonParser({ cwd: "/WORKTREE", model: "gpt-5.5" });
+    const meter = createRunMeter({}, PRICES);
+    const lines = recording("edit.jsonl");
+    const costs: number[] = [];
+    for (const line of lines.slice(0, -1))
+      for (const e of parse(line)) if (meter.apply(e).changed) costs.push(meter.costUsd);
+    const estimates = costs.filter((c) => c > 0);
+    // One estimate per model response before the end (three tool calls, then the final message).
+    expect(estimates.length).toBeGreaterThanOrEqual(3);
+    expect([...estimates].sort((a, b) => a - b)).toEqual(estimates);
+    expect(meter.costEstimated).toBe(true);
+    for (const e of parse(lines.at(-1) as string)) meter.apply(e);
+    expect(meter.costEstimated).toBe(false);
+    expect(meter.costUsd).toBeCloseTo(0.00906, 8);
+  });
+
+  it("maxBudgetUsd stops a run mid-turn on the live estimate (large tool outputs re-sent to the model)", () => {
+    const parse = createCodexJsonParser({ model: "gpt-5.5" });
+    // $1 per million input tokens: each 400 KB output is ~100k tokens in the next request, about $0.10.
+    const meter = createRunMeter({ maxBudgetUsd: 0.25 }, PRICES);
+    const big = "x".repeat(400_000);
+    const lines = [JSON.stringify({ type: "thread.started", thread_id: "01a2353a-f434-7420-abe9-b1f8c19bd4b1" })];
+    for (let i = 0; i < 10; i++) {
+      const item = { id: `item_${i}`, type: "command_execution", command: "/bin/bash -lc 'cat big'" };
+      lines.push(JSON.stringify({ type: "item.started", item: { ...item, status: "in_progress" } }));
+      lines.push(
+        JSON.stringify({ type: "item.completed", item: { ...item, aggregated_output: big, status: "completed" } }),
+      );
+    }
+    let stoppedAt = -1;
+    lines.forEach((line, i) => {
+      for (const e of parse(line)) if (stoppedAt < 0 && meter.apply(e).limit?.reason === "budget_limit") stoppedAt = i;
+    });
+    // Requests 2, 3 and 4 each carry one more output: the budget is crossed before half the calls ran.
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(stoppedAt).toBeLessThan(lines.length / 2);
+    expect(meter.costEstimated).toBe(true);
   });
 
   it("enforces maxTurns on the tool calls (the third call crosses maxTurns 2)", () => {

@@ -1,5 +1,6 @@
 import { isValidSessionId } from "@forgehand/core";
 import { classifyApiErrorText } from "./classify-api-error-text";
+import { createLiveTokenEstimate } from "./live-token-estimate";
 import { isObject, type Json, num, short, str } from "./stream-json-fields";
 import type { AgentEvent } from "./types";
 
@@ -18,7 +19,8 @@ const TOOL_ITEMS = new Set(["command_execution", "file_change", "mcp_tool_call",
  * Parser for `codex exec --json` (codex-cli 0.171.0): `thread.started`, `item.*`, `turn.completed|failed`,
  * `error`. A tool item yields an `assistant` event keyed by its item id (started and completed share the id, the
  * run meter counts it once); `turn.completed` carries the thread's cumulative usage and ends the run, so it yields
- * the usage (keyed once) and the `result` with the last agent message.
+ * the usage (keyed once) and the `result` with the last agent message. Until then a live estimate (usage marked
+ * `estimated`, same key) is reported after every model response, from the text the stream shows.
  */
 export function createCodexJsonParser(options: CodexParserOptions = {}): (line: string) => AgentEvent[] {
   const model = options.model;
@@ -28,6 +30,7 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
   let usageSeq = 0;
   /** Item ids already reported as a tool call: started and completed describe one call, consumers see it once. */
   const toolIds = new Set<string>();
+  let live = createLiveTokenEstimate();
   return function parseCodexLine(line) {
     if (line.trim() === "") return [];
     let obj: unknown;
@@ -57,6 +60,7 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
         const usage = isObject(obj.usage) ? obj.usage : {};
         const input = num(usage.input_tokens);
         const cached = Math.min(num(usage.cached_input_tokens), input);
+        live = createLiveTokenEstimate();
         return [
           {
             type: "usage",
@@ -91,24 +95,54 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
   function parseItem(phase: string, item: Json): AgentEvent[] {
     const id = str(item.id);
     const type = str(item.type) ?? "";
-    if (type === "agent_message") {
+    if (type === "agent_message" || type === "reasoning") {
       if (phase !== "item.completed") return [];
-      lastMessage = str(item.text);
-      return [{ type: "assistant", messageId: id, usesTool: false, tools: [], text: short(lastMessage ?? "") }];
+      const text = str(item.text) ?? "";
+      live.output(text.length);
+      if (type === "reasoning") return [];
+      lastMessage = text;
+      // A message is the end of a model response (the final answer, or narration before the next request).
+      return [
+        { type: "assistant", messageId: id, usesTool: false, tools: [], text: short(lastMessage) },
+        ...liveUsage(),
+      ];
     }
     if (TOOL_ITEMS.has(type)) {
       const events: AgentEvent[] = [];
       if (id === undefined || !toolIds.has(id)) {
         if (id !== undefined) toolIds.add(id);
-        events.push({ type: "assistant", messageId: id, usesTool: true, tools: [toolOf(type, item)] });
+        const tool = toolOf(type, item);
+        live.output(tool.name.length + tool.input.length);
+        events.push({ type: "assistant", messageId: id, usesTool: true, tools: [tool] });
       }
-      if (phase === "item.completed" && (type === "command_execution" || type === "mcp_tool_call")) {
-        const isError = item.status === "failed" || item.status === "declined" || isObject(item.error);
-        events.push({ type: "tool_result", toolUseId: id, isError, text: outputOf(item) });
+      if (phase === "item.completed") {
+        // The model's response asked for this call; its output goes into the next request.
+        events.push(...liveUsage());
+        live.context(outputLength(item));
+        if (type === "command_execution" || type === "mcp_tool_call") {
+          const isError = item.status === "failed" || item.status === "declined" || isObject(item.error);
+          events.push({ type: "tool_result", toolUseId: id, isError, text: outputOf(item) });
+        }
       }
       return events;
     }
     return [];
+  }
+
+  /** The running estimate once a model response ended, keyed like the turn's real usage that replaces it. */
+  function liveUsage(): AgentEvent[] {
+    const t = live.endResponse();
+    if (!t) return [];
+    return [
+      {
+        type: "usage",
+        messageId: `codex-turn-${usageSeq + 1}`,
+        ...(model ? { model } : {}),
+        ...t,
+        cacheWriteTokens: 0,
+        estimated: true,
+      },
+    ];
   }
 
   function toolOf(type: string, item: Json): { name: string; input: string } {
@@ -149,6 +183,14 @@ function unwrapShell(command: string): string {
   if (!m) return command;
   const rest = m[1] as string;
   return rest.startsWith("'") && rest.endsWith("'") ? rest.slice(1, -1).replaceAll("'\\''", "'") : rest;
+}
+
+/** Characters a tool's result adds to the conversation (the whole output, not the short summary). */
+function outputLength(item: Json): number {
+  const out = str(item.aggregated_output);
+  if (out !== undefined) return out.length;
+  if (isObject(item.result)) return (JSON.stringify(item.result.content) ?? "").length;
+  return 0;
 }
 
 function outputOf(item: Json): string | undefined {

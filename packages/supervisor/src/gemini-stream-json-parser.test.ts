@@ -27,6 +27,8 @@ function parseAll(lines: string[], cwd: string | undefined = CWD) {
 
 const ofType = <T extends AgentEvent["type"]>(events: AgentEvent[], type: T) =>
   events.filter((e): e is Extract<AgentEvent, { type: T }> => e.type === type);
+/** The CLI's own token counts (the `result`), without the parser's live estimates. */
+const realUsage = (events: AgentEvent[]) => ofType(events, "usage").filter((u) => !u.estimated);
 
 describe("createGeminiStreamJsonParser on recorded gemini-cli 0.61.0 streams", () => {
   it("write-file: session, one tool turn with a worktree-relative path, usage with model, final message", () => {
@@ -45,7 +47,7 @@ describe("createGeminiStreamJsonParser on recorded gemini-cli 0.61.0 streams", (
       }),
     ]);
     expect(ofType(events, "tool_result")).toEqual([expect.objectContaining({ isError: false })]);
-    expect(ofType(events, "usage")).toEqual([
+    expect(realUsage(events)).toEqual([
       expect.objectContaining({ model: "gemini-2.5-pro", inputTokens: 2000, outputTokens: 100, cacheReadTokens: 0 }),
     ]);
     // The two SSE chunks arrive as two `delta` messages; the final message is their concatenation.
@@ -65,7 +67,7 @@ describe("createGeminiStreamJsonParser on recorded gemini-cli 0.61.0 streams", (
     ]);
     expect(meter.turns).toBe(3);
     // input_tokens 90000 includes cached 20000: 70000 uncached input, 20000 cache reads.
-    expect(ofType(events, "usage")[0]).toMatchObject({
+    expect(realUsage(events)[0]).toMatchObject({
       inputTokens: 70_000,
       cacheReadTokens: 20_000,
       outputTokens: 50,
@@ -97,7 +99,7 @@ describe("createGeminiStreamJsonParser on recorded gemini-cli 0.61.0 streams", (
     expect(apiError).toMatchObject({ transient: true, status, message: expect.stringContaining("[API Error") });
     expect(apiError?.retryAfterMs).toBe(retryAfterMs);
     expect(ofType(events, "result")[0]).toMatchObject({ isError: true, subtype: "error_unknown" });
-    expect(ofType(events, "usage")).toEqual([]); // all-zero stats are not a usage event
+    expect(realUsage(events)).toEqual([]); // all-zero stats are not a usage event
   });
 
   it("api-400: an api_error that is not transient", () => {
@@ -173,7 +175,7 @@ describe("createGeminiStreamJsonParser on hostile and odd lines", () => {
       models: { "gemini-2.5-pro": { input: -5, output_tokens: "9", cached: Number.NaN, input_tokens: 7 } },
     };
     const { events } = parseAll([line({ type: "result", status: "success", stats })]);
-    expect(ofType(events, "usage")).toEqual([]);
+    expect(realUsage(events)).toEqual([]);
   });
 });
 
@@ -188,5 +190,40 @@ describe("geminiApiError", () => {
     expect(geminiApiError("Loop detected, stopping execution")).toBeUndefined();
     expect(geminiApiError("Reached max session turns (500 turns)")).toBeUndefined();
     expect(geminiApiError("[API Error: permission denied]")).toMatchObject({ transient: false });
+  });
+});
+
+describe("createGeminiStreamJsonParser live cost estimate", () => {
+  const line = (o: unknown) => JSON.stringify(o);
+
+  it("two-calls-one-turn: live estimates while tools run, the result's real tokens replacing them", () => {
+    const lines = recording("two-calls-one-turn.jsonl");
+    const parse = createGeminiStreamJsonParser({ cwd: CWD });
+    const meter = createRunMeter({}, PRICES);
+    for (const line of lines.slice(0, -1)) for (const e of parse(line)) meter.apply(e);
+    expect(meter.costUsd).toBeGreaterThan(0);
+    expect(meter.costEstimated).toBe(true);
+    for (const e of parse(lines.at(-1) as string)) meter.apply(e);
+    expect(meter.costEstimated).toBe(false);
+    const only = createRunMeter({}, PRICES);
+    for (const e of realUsage(lines.flatMap(createGeminiStreamJsonParser({ cwd: CWD })))) only.apply(e);
+    expect(meter.costUsd).toBeCloseTo(only.costUsd, 10);
+  });
+
+  it("maxBudgetUsd stops a run on the live estimate before the result", () => {
+    const meter = createRunMeter({ maxBudgetUsd: 0.3 }, PRICES);
+    const parse = createGeminiStreamJsonParser({ cwd: CWD });
+    const lines = [line({ type: "init", session_id: "45471512-aea6-4cdd-b405-735209fb2058", model: "gemini-2.5-pro" })];
+    for (let i = 0; i < 10; i++) {
+      lines.push(line({ type: "tool_use", tool_name: "read_file", tool_id: `t${i}`, parameters: { file_path: "a" } }));
+      lines.push(line({ type: "tool_result", tool_id: `t${i}`, status: "success", output: "y".repeat(400_000) }));
+    }
+    let stoppedAt = -1;
+    lines.forEach((l, i) => {
+      for (const e of parse(l)) if (stoppedAt < 0 && meter.apply(e).limit?.reason === "budget_limit") stoppedAt = i;
+    });
+    // $1.25 per million input tokens: each 400 KB result is ~100k tokens (~$0.125) in the next request.
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(stoppedAt).toBeLessThan(lines.length / 2);
   });
 });

@@ -2,6 +2,7 @@ import { isAbsolute, relative } from "node:path";
 import { isValidSessionId } from "@forgehand/core";
 import type { ParserOptions } from "./claude-stream-json-parser";
 import { geminiApiError } from "./gemini-api-error";
+import { createLiveTokenEstimate } from "./live-token-estimate";
 import { isObject, type Json, num, short, str } from "./stream-json-fields";
 import type { AgentEvent } from "./types";
 
@@ -22,12 +23,14 @@ const SUMMARY_KEYS = ["command", "file_path", "absolute_path", "dir_path", "path
  * `tool_result`, `error`, `result` lines. Each `tool_use` is one tool turn (its `tool_id` counted once); tokens
  * come only in the final `result` (session totals per model); the final message is the assistant text after the
  * last tool call (Gemini streams it as `delta` chunks). The stream carries no cost: it is priced from tokens.
+ * Until the `result`, a live estimate (usage marked `estimated`) follows every model response that called tools.
  */
 export function createGeminiStreamJsonParser(options: GeminiParserOptions = {}): (line: string) => AgentEvent[] {
   let sessionId: string | undefined;
   let model: string | undefined;
   let text = "";
   const toolIds = new Set<string>();
+  const live = createLiveTokenEstimate();
 
   return function parseGeminiLine(line) {
     if (line.trim() === "") return [];
@@ -52,7 +55,10 @@ export function createGeminiStreamJsonParser(options: GeminiParserOptions = {}):
         return [{ type: "session", sessionId: id, ...(model ? { model } : {}) }];
       }
       case "message": {
-        if (obj.role !== "assistant" || typeof obj.content !== "string") return [];
+        if (typeof obj.content !== "string") return [];
+        if (obj.role === "user") live.context(obj.content.length);
+        if (obj.role !== "assistant") return [];
+        live.output(obj.content.length);
         text = obj.delta === true ? text + obj.content : obj.content;
         if (text.length > TEXT_MAX) text = text.slice(0, TEXT_MAX);
         return [];
@@ -67,12 +73,28 @@ export function createGeminiStreamJsonParser(options: GeminiParserOptions = {}):
         text = "";
         const name = str(obj.tool_name) ?? "?";
         const input = summariseParameters(obj.parameters, options.cwd);
+        live.output(name.length + input.length);
         return [{ type: "assistant", messageId: id, model, usesTool: true, tools: [{ name, input }] }];
       }
       case "tool_result": {
         const error = isObject(obj.error) ? str(obj.error.message) : undefined;
         const output = str(obj.output) ?? error;
+        // The response that called this tool is over; its output goes into the next request.
+        const t = live.endResponse();
+        live.context(output?.length ?? 0);
         return [
+          ...(t
+            ? [
+                {
+                  type: "usage" as const,
+                  messageId: `gemini-result:${model ?? "?"}`,
+                  ...(model ? { model } : {}),
+                  ...t,
+                  cacheWriteTokens: 0,
+                  estimated: true,
+                },
+              ]
+            : []),
           {
             type: "tool_result",
             toolUseId: str(obj.tool_id),

@@ -18,6 +18,8 @@ export interface RunMeter {
   readonly turns: number;
   /** The agent's own reported total when it gave one, else the running estimate. */
   readonly costUsd: number;
+  /** Whether `costUsd` still includes a parser's live estimate (see the `estimated` usage event). */
+  readonly costEstimated: boolean;
   readonly sessionId: string | undefined;
   readonly result: Extract<AgentEvent, { type: "result" }> | undefined;
   /** The last model API failure the agent reported (for classifying a failed run). */
@@ -31,20 +33,23 @@ export interface RunMeter {
  */
 export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMeter {
   const toolIds = new Set<string>();
-  const usageById = new Map<string, { usage: Usage; cost: number }>();
+  const usageById = new Map<string, { usage: Usage; cost: number; estimated: boolean }>();
   let turns = 0;
   let estimate = 0;
   let reported: number | undefined;
+  /** Real (not estimated) usage has been seen: later estimates are stale guesses and ignored. */
+  let realSeen = false;
   let sessionId: string | undefined;
   let result: Extract<AgentEvent, { type: "result" }> | undefined;
   let apiError: Extract<AgentEvent, { type: "api_error" }> | undefined;
 
   const cost = () => reported ?? estimate;
+  const isEstimated = () => reported === undefined && [...usageById.values()].some((u) => u.estimated);
   const checkBudget = (): LimitHit | undefined =>
     limits.maxBudgetUsd !== undefined && cost() > limits.maxBudgetUsd
       ? {
           reason: "budget_limit",
-          detail: `budget limit: cost $${cost().toFixed(4)} exceeds maxBudgetUsd $${limits.maxBudgetUsd}`,
+          detail: `budget limit: ${isEstimated() ? "estimated cost (live, from the stream's text)" : "cost"} $${cost().toFixed(4)} exceeds maxBudgetUsd $${limits.maxBudgetUsd}`,
         }
       : undefined;
 
@@ -77,14 +82,27 @@ export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMete
         }
         case "usage": {
           const before = cost();
+          const estimated = event.estimated === true;
+          if (estimated && realSeen) return { changed: false };
+          if (!estimated && !realSeen) {
+            // The CLI's own counts arrived: every live guess made before them is replaced, not added to.
+            realSeen = true;
+            for (const [id, seen] of usageById) {
+              if (!seen.estimated) continue;
+              estimate -= seen.cost;
+              usageById.delete(id);
+            }
+          }
           if (event.messageId === undefined) {
             estimate += estimateCostUsd(event, prices);
           } else {
             const seen = usageById.get(event.messageId);
-            const usage = seen ? maxUsage(seen.usage, event) : event;
+            // An estimate is a running total for its id (it may go down when a guess is refined); real usage
+            // repeated on several lines keeps the largest value of each field.
+            const usage = seen && !estimated ? maxUsage(seen.usage, event) : event;
             const next = estimateCostUsd(usage, prices);
             estimate += next - (seen?.cost ?? 0);
-            usageById.set(event.messageId, { usage, cost: next });
+            usageById.set(event.messageId, { usage, cost: next, estimated });
           }
           return { changed: cost() !== before, limit: checkBudget() };
         }
@@ -106,6 +124,9 @@ export function createRunMeter(limits: MeterLimits, prices: PriceTable): RunMete
     },
     get costUsd() {
       return cost();
+    },
+    get costEstimated() {
+      return isEstimated();
     },
     get sessionId() {
       return sessionId;

@@ -251,7 +251,12 @@ function createStdoutHandler(
       safeCall(logger, () => options.onEvent?.(event));
       const { changed, limit } = meter.apply(event);
       if (changed) {
-        const progress = { turns: meter.turns, costUsd: meter.costUsd, sessionId: meter.sessionId };
+        const progress = {
+          turns: meter.turns,
+          costUsd: meter.costUsd,
+          ...(meter.costEstimated ? { costEstimated: true } : {}),
+          sessionId: meter.sessionId,
+        };
         safeCall(logger, () => options.onProgress?.({ ...progress, lastEventAt: Date.now() }));
       }
       if (limit) stopFor(limit.reason, limit.detail);

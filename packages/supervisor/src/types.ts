@@ -29,6 +29,11 @@ export type AgentEvent =
       outputTokens: number;
       cacheReadTokens: number;
       cacheWriteTokens: number;
+      /**
+       * A parser's live guess from what the CLI showed (Codex and Gemini report tokens only at the end): an
+       * estimated usage replaces the earlier estimate with its id, and the first real usage drops every estimate.
+       */
+      estimated?: boolean;
     }
   | {
       type: "result";
@@ -90,6 +95,8 @@ export interface KillReport {
 export interface RunProgress {
   turns: number;
   costUsd: number;
+  /** `costUsd` includes a parser's live estimate, not yet replaced by the CLI's real token counts. */
+  costEstimated?: boolean;
   sessionId?: string;
   lastEventAt: number;
 }
