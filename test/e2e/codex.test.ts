@@ -51,6 +51,9 @@ const modes: Record<string, ReplyScript> = {
     if (resumed && ctx.toolOutputs === 1) return { customCall: { name: "apply_patch", input: PATCH } };
     return { text: "done" };
   },
+  // A tool call per request whose ~390 KB output codex sends back to the model: the scripted API reports no usage
+  // until a final answer that never comes, so only the live estimate can cross the budget.
+  "MODE-SPEND": () => ({ call: { name: "exec_command", arguments: { cmd: "seq 100000 165000" } } }),
   "MODE-SLEEP": () => ({ call: { name: "exec_command", arguments: { cmd: "sleep 300", yield_time_ms: 300_000 } } }),
 };
 
@@ -180,6 +183,29 @@ describe("e2e: codex limits, /stop and /retry", () => {
     const resumed = openai!.responseRequests()[before]!;
     expect(JSON.stringify(resumed.body)).toContain("wrong.txt");
     expect(w.origin.show(`forgehand/${issues.resume}-codex-resume`, "hello.txt")).toBe("hello from codex");
+    await waitFor("no survivors", () => w.survivors().length === 0, { timeoutMs: 10_000 });
+  });
+});
+
+describe("e2e: codex maxBudgetUsd mid-run", () => {
+  it("stops a codex run on the live cost estimate while it keeps calling tools", { timeout: 180_000 }, async () => {
+    world = await codexWorld([stage("spend", { limits: { timeout: "2m", stall: "60s", maxBudgetUsd: 0.2 } })], "cx3");
+    const w = world;
+    const issue = w.openIssue("Codex spend");
+    await w.addLabel(issue, "agent:spend");
+    const run = await waitFor(
+      "spend to end",
+      async () => (await w.runs()).find((r) => r.stage === "spend" && r.state !== "queued" && r.state !== "running"),
+      { timeoutMs: 150_000 },
+    );
+    expect(run.state).toBe("budget_limit");
+    // Each call adds ~390 KB ≈ 97k tokens at $1 per million to the next request: a few calls, not a runaway.
+    expect(run.costUsd).toBeGreaterThan(0.2);
+    expect(run.turns).toBeLessThan(8);
+    expect(openai!.responseRequests().length).toBeLessThan(9);
+    await waitFor("the comment to say budget limit", () =>
+      /budget.limit/i.test(plainText(w.statusComments(issue)[0] ?? "")),
+    );
     await waitFor("no survivors", () => w.survivors().length === 0, { timeoutMs: 10_000 });
   });
 });

@@ -1,7 +1,12 @@
 import type { RunRecord } from "@forgehand/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis";
-import { geminiByPromptScript, geminiLoopToolsScript, geminiSilentScript } from "../support/gemini-server";
+import {
+  type GeminiScript,
+  geminiByPromptScript,
+  geminiLoopToolsScript,
+  geminiSilentScript,
+} from "../support/gemini-server";
 import { plainText } from "./harness/plain-text";
 import { waitFor } from "./harness/start-e2e-world";
 import { type GeminiWorld, startGeminiWorld } from "./harness/start-gemini-world";
@@ -65,6 +70,41 @@ describe("e2e (gemini): watchdog limits", () => {
     }
     // The turns run's status comment lists its shell commands as actions.
     expect(w.statusComments(issues.get("turns")!).some((b) => /run_shell_command echo hi-\d/.test(b))).toBe(true);
+    expect(w.survivors()).toEqual([]);
+  });
+});
+
+describe("e2e (gemini): maxBudgetUsd mid-run", () => {
+  it("stops a Gemini run on the live cost estimate while it keeps calling tools", { timeout: 200_000 }, async () => {
+    // A shell call per request whose ~390 KB output goes back to the model; the scripted API's usage comes only in
+    // the final `result`, which this run never reaches: only the live estimate can cross the budget.
+    const spend: GeminiScript = () => ({
+      functionCalls: [{ name: "run_shell_command", args: { command: "seq 100000 165000", description: "Count" } }],
+    });
+    world = await startGeminiWorld({
+      gemini: geminiByPromptScript({ "MODE-SPEND": spend }),
+      stages: [stage("spend", { maxBudgetUsd: 0.3 })],
+      redisUrl: testRedisUrl(),
+      prefix: uniquePrefix("e2eg5"),
+    });
+    const w = world;
+    const issue = w.openIssue("Gemini spend");
+    await w.addLabel(issue, "agent:spend");
+    const run = await waitFor(
+      "spend to end",
+      async () => (await w.runs()).find((r) => !["queued", "running"].includes(r.state)),
+      { timeoutMs: 150_000, intervalMs: 500 },
+    );
+    expect(run.state, JSON.stringify(run)).toBe("budget_limit");
+    // ~97k tokens per call at gemini-2.5-pro's $1.25 per million input: a few calls, not a runaway. The record's
+    // costUsd may then be the CLI's own figure (killed, it still prints its `result` with the scripted API's small
+    // usage), which replaces the estimate.
+    const estimated = /estimated cost \(live[^$]*\$(\d+\.\d+) exceeds maxBudgetUsd \$0\.3/.exec(run.reason ?? "");
+    expect(Number(estimated?.[1])).toBeGreaterThan(0.3);
+    expect(run.turns).toBeLessThan(8);
+    await waitFor("the comment to say budget limit", () =>
+      w.statusComments(issue).some((b) => /budget limit/i.test(plainText(b))),
+    );
     expect(w.survivors()).toEqual([]);
   });
 });
