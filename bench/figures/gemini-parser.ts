@@ -73,7 +73,7 @@ function pass(chunks: readonly Buffer[]): number {
 /** Figure 5b: MB/s of the Gemini CLI stream-json parser through forgehand's own path. */
 export const geminiParserFigure: Figure = {
   id: "gemini-parser",
-  title: "5b. Gemini stream-json parser throughput",
+  title: "5c. Gemini stream-json parser throughput",
   method:
     "a large stream built from real gemini-cli 0.61.0 stream-json recordings (packages/supervisor/fixtures/gemini, tool ids made unique per copy) plus a 4 KB read_file result per copy, fed in 64 KiB Buffer chunks through StringDecoder → createLineSplitter → createGeminiStreamJsonParser; median MB/s of the passes after one warm-up",
   target: `≥ ${TARGET_MBPS} MB/s`,

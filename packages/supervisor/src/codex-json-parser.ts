@@ -28,11 +28,16 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
   let lastMessage: string | undefined;
   let lastError: string | undefined;
   let usageSeq = 0;
-  /** Item ids already reported as a tool call: started and completed describe one call, consumers see it once. */
-  const toolIds = new Set<string>();
+  /**
+   * Tool items reported at `item.started` and not completed yet: started, updated and completed describe one call,
+   * consumers see it once. Only calls in flight are kept (a long run has hundreds of thousands of items), and the
+   * run meter counts a repeated id once anyway.
+   */
+  const inFlight = new Set<string>();
   let live = createLiveTokenEstimate();
   return function parseCodexLine(line) {
-    if (line.trim() === "") return [];
+    // A JSON line starts with `{`: only other lines need the (copying) blank check.
+    if (line.charCodeAt(0) !== 0x7b && line.trim() === "") return [];
     let obj: unknown;
     try {
       obj = JSON.parse(line);
@@ -101,48 +106,50 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
       live.output(text.length);
       if (type === "reasoning") return [];
       lastMessage = text;
+      const message: AgentEvent = { type: "assistant", messageId: id, usesTool: false, tools: [], text: short(text) };
       // A message is the end of a model response (the final answer, or narration before the next request).
-      return [
-        { type: "assistant", messageId: id, usesTool: false, tools: [], text: short(lastMessage) },
-        ...liveUsage(),
-      ];
+      const usage = liveUsage();
+      return usage ? [message, usage] : [message];
     }
     if (TOOL_ITEMS.has(type)) {
       const events: AgentEvent[] = [];
-      if (id === undefined || !toolIds.has(id)) {
-        if (id !== undefined) toolIds.add(id);
+      const completed = phase === "item.completed";
+      const seen = id !== undefined && inFlight.has(id);
+      if (!seen) {
         const tool = toolOf(type, item);
         live.output(tool.name.length + tool.input.length);
         events.push({ type: "assistant", messageId: id, usesTool: true, tools: [tool] });
       }
-      if (phase === "item.completed") {
+      if (completed) {
+        if (seen) inFlight.delete(id as string);
         // The model's response asked for this call; its output goes into the next request.
-        events.push(...liveUsage());
+        const usage = liveUsage();
+        if (usage) events.push(usage);
         live.context(outputLength(item));
         if (type === "command_execution" || type === "mcp_tool_call") {
           const isError = item.status === "failed" || item.status === "declined" || isObject(item.error);
           events.push({ type: "tool_result", toolUseId: id, isError, text: outputOf(item) });
         }
-      }
+      } else if (!seen && id !== undefined) inFlight.add(id);
       return events;
     }
     return [];
   }
 
   /** The running estimate once a model response ended, keyed like the turn's real usage that replaces it. */
-  function liveUsage(): AgentEvent[] {
+  function liveUsage(): AgentEvent | undefined {
     const t = live.endResponse();
-    if (!t) return [];
-    return [
-      {
-        type: "usage",
-        messageId: `codex-turn-${usageSeq + 1}`,
-        ...(model ? { model } : {}),
-        ...t,
-        cacheWriteTokens: 0,
-        estimated: true,
-      },
-    ];
+    if (!t) return undefined;
+    return {
+      type: "usage",
+      messageId: `codex-turn-${usageSeq + 1}`,
+      model,
+      inputTokens: t.inputTokens,
+      outputTokens: t.outputTokens,
+      cacheReadTokens: t.cacheReadTokens,
+      cacheWriteTokens: 0,
+      estimated: true,
+    };
   }
 
   function toolOf(type: string, item: Json): { name: string; input: string } {
