@@ -1,6 +1,17 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AgentEvent, supervise } from "@forgehand/supervisor";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitingText } from "../../apps/runner/src/waiting-text";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis";
-import { type OpenAiServer, type Reply, type ReplyScript, startOpenAiServer } from "../support/openai-server";
+import {
+  type OpenAiServer,
+  type Reply,
+  type ReplyScript,
+  sequenceReplies,
+  startOpenAiServer,
+} from "../support/openai-server";
 import { CODEX_BIN, codexArgv } from "../support/openai-server/run-codex";
 import type { E2eStage } from "./harness/e2e-config";
 import { plainText } from "./harness/plain-text";
@@ -207,5 +218,45 @@ describe("e2e: codex maxBudgetUsd mid-run", () => {
       /budget.limit/i.test(plainText(w.statusComments(issue)[0] ?? "")),
     );
     await waitFor("no survivors", () => w.survivors().length === 0, { timeoutMs: 10_000 });
+  });
+});
+
+describe("e2e: codex retries a 429 with Retry-After", () => {
+  it("reports codex's own retry as an api_retry the status comment shows while it waits, then succeeds", {
+    timeout: 120_000,
+  }, async () => {
+    openai = await startOpenAiServer({
+      script: sequenceReplies([
+        { status: 429, retryAfter: 3, message: "Rate limit reached" },
+        { text: "ok after retry" },
+      ]),
+    });
+    const home = mkdtempSync(join(tmpdir(), "fh-codex-home-"));
+    // The e2e argv turns codex's own retries off (so failures end fast); here they are on, as in production.
+    const argv = codexArgv(openai.url).map((a) => a.replace(/_max_retries=0$/, "_max_retries=3"));
+    const seen: { event: AgentEvent; at: number }[] = [];
+    const outcome = await supervise({
+      command: [CODEX_BIN, ...argv],
+      cwd: mkdtempSync(join(tmpdir(), "fh-codex-cwd-")),
+      env: { HOME: home, CODEX_HOME: home },
+      prompt: { via: "stdin", text: "say ok" },
+      parser: "codex-json",
+      limits: { stallMs: 60_000 },
+      killGraceMs: 1000,
+      runId: "codex-retry-1",
+      prices: { "gpt-5.5": { input: 1, output: 10 } },
+      onEvent: (event) => seen.push({ event, at: Date.now() }),
+    });
+    expect(outcome.reason, JSON.stringify(outcome)).toBe("succeeded");
+    const retryAt = seen.findIndex((s) => s.event.type === "api_retry");
+    const retry = seen[retryAt];
+    expect(retry?.event).toMatchObject({ type: "api_retry", attempt: 1, maxRetries: 3, status: 429 });
+    expect(waitingText(retry!.event, Date.now())).toBe("API retry 1/3 after HTTP 429");
+    // The retry is announced when the wait starts: the next event comes after the server's Retry-After.
+    const next = seen[retryAt + 1];
+    expect(next?.event.type).toBe("assistant");
+    expect(next!.at - retry!.at).toBeGreaterThanOrEqual(2500);
+    expect(waitingText(next!.event, Date.now())).toBe("");
+    expect(outcome.resultText).toBe("ok after retry");
   });
 });

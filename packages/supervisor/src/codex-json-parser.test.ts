@@ -98,6 +98,17 @@ describe("createCodexJsonParser on real codex 0.171.0 streams", () => {
     expect(limits[0]).toMatchObject({ reason: "turn_limit" });
   });
 
+  it("retry-429-then-ok.jsonl: codex's own retry is an api_retry (attempt, max, status), not an api_error", () => {
+    const { events, meter } = run("retry-429-then-ok.jsonl");
+    const retries = events.filter((e) => e.type === "api_retry");
+    expect(retries).toEqual([expect.objectContaining({ type: "api_retry", attempt: 1, maxRetries: 3, status: 429 })]);
+    // codex 0.171.0 waits out the Retry-After but does not print it.
+    expect(retries[0]).not.toHaveProperty("delayMs");
+    expect(events.some((e) => e.type === "api_error")).toBe(false);
+    expect(meter.apiError).toBeUndefined();
+    expect(meter.result).toMatchObject({ isError: false, text: "ok after retry" });
+  });
+
   it("rate-limited.jsonl: one transient api_error with status 429, then an error result", () => {
     const { events, meter } = run("rate-limited.jsonl");
     expect(events.filter((e) => e.type === "api_error")).toEqual([

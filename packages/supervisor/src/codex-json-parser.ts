@@ -89,7 +89,10 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
         return events;
       }
       case "error": {
-        lastError = str(obj.message) ?? "error";
+        const message = str(obj.message) ?? "error";
+        const retry = retryOf(message);
+        if (retry) return [retry];
+        lastError = message;
         return [apiError(lastError)];
       }
       default:
@@ -178,6 +181,25 @@ export function createCodexJsonParser(options: CodexParserOptions = {}): (line: 
     if (cwd && path.startsWith(`${cwd}/`)) return path.slice(cwd.length + 1);
     return path;
   }
+}
+
+/**
+ * codex 0.171.0 announces its own retry of a failed model stream as a non-fatal `error` when the wait starts:
+ * `Reconnecting... 1/3 (exceeded retry limit, last status: 429 Too Many Requests)`. It honours the API's
+ * Retry-After but does not print it, so `delayMs` is set only when the text itself names a delay.
+ */
+function retryOf(message: string): AgentEvent | undefined {
+  const m = /^Reconnecting\.{3}\s*(\d{1,4})\/(\d{1,4})\b/.exec(message);
+  if (!m) return undefined;
+  const facts = classifyApiErrorText(message);
+  return {
+    type: "api_retry",
+    attempt: Number(m[1]),
+    maxRetries: Number(m[2]),
+    ...(facts.retryAfterMs !== undefined ? { delayMs: facts.retryAfterMs } : {}),
+    ...(facts.status !== undefined ? { status: facts.status } : {}),
+    error: short(message),
+  };
 }
 
 function apiError(message: string): AgentEvent {
