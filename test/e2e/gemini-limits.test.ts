@@ -1,11 +1,23 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { RunRecord } from "@forgehand/core";
+import { type AgentEvent, supervise } from "@forgehand/supervisor";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitingText } from "../../apps/runner/src/waiting-text";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis";
 import {
+  GEMINI_ARGS,
+  GEMINI_BIN,
   type GeminiScript,
+  type GeminiTurn,
   geminiByPromptScript,
+  geminiEnv,
   geminiLoopToolsScript,
+  geminiSequenceScript,
   geminiSilentScript,
+  startGeminiServer,
+  writeGeminiSettings,
 } from "../support/gemini-server";
 import { plainText } from "./harness/plain-text";
 import { waitFor } from "./harness/start-e2e-world";
@@ -106,5 +118,44 @@ describe("e2e (gemini): maxBudgetUsd mid-run", () => {
       w.statusComments(issue).some((b) => /budget limit/i.test(plainText(b))),
     );
     expect(w.survivors()).toEqual([]);
+  });
+});
+
+describe("e2e (gemini): the CLI's own retry of a 429 with Retry-After", () => {
+  it("is an api_retry from stderr (the stream has none): shown as waiting, and no stall while it waits", {
+    timeout: 120_000,
+  }, async () => {
+    // Retry-After 12 s against a stall limit of 8 s: without the announced wait the watchdog would end the run.
+    const turns: GeminiTurn[] = [
+      { status: 429, retryAfter: 12, message: "Resource has been exhausted (e.g. check quota)." },
+      { text: "ok after retry" },
+    ];
+    const server = await startGeminiServer({ script: geminiSequenceScript(turns) });
+    try {
+      const home = mkdtempSync(join(tmpdir(), "fh-gemini-home-"));
+      writeGeminiSettings(home, 3);
+      const seen: AgentEvent[] = [];
+      const outcome = await supervise({
+        command: [GEMINI_BIN, ...GEMINI_ARGS],
+        cwd: mkdtempSync(join(tmpdir(), "fh-gemini-cwd-")),
+        env: geminiEnv(server.url, home),
+        prompt: { via: "stdin", text: "say ok" },
+        parser: "gemini-stream-json",
+        limits: { stallMs: 8000, timeoutMs: 90_000 },
+        killGraceMs: 1000,
+        runId: "gemini-retry-1",
+        prices: { "gemini-2.5-pro": { input: 1.25, output: 10 } },
+        onEvent: (event) => seen.push(event),
+      });
+      expect(outcome.reason, JSON.stringify(outcome)).toBe("succeeded");
+      const retry = seen.find((e) => e.type === "api_retry");
+      expect(retry).toMatchObject({ type: "api_retry", attempt: 1, status: 429 });
+      // The CLI's own delay: at least the server's Retry-After.
+      expect(retry?.type === "api_retry" ? retry.delayMs : 0).toBeGreaterThanOrEqual(12_000);
+      expect(waitingText(retry!, Date.now())).toMatch(/^API retry 1 after HTTP 429, next try in \d+ s$/);
+      expect(outcome.resultText).toBe("ok after retry");
+    } finally {
+      await server.close();
+    }
   });
 });

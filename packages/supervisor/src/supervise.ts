@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from "@forgehand/core";
 import { createClaudeStreamJsonParser } from "./claude-stream-json-parser";
 import { createCodexJsonParser } from "./codex-json-parser";
 import { DEFAULT_PRICES } from "./estimate-cost-usd";
+import { createGeminiStderrRetryReader } from "./gemini-stderr-retry";
 import { createGeminiStreamJsonParser } from "./gemini-stream-json-parser";
 import { createKillOnce } from "./kill-once";
 import { createLinesParser } from "./lines-parser";
@@ -17,7 +18,7 @@ import { SANDBOX_RUN_DIR } from "./sandbox/create-sandbox";
 import { type ExitStatus, spawnGroup } from "./spawn-group";
 import { createStderrTail } from "./stderr-tail";
 import { streamLines } from "./stream-lines";
-import type { RunEndReason, RunOutcome, SuperviseOptions } from "./types";
+import type { AgentEvent, RunEndReason, RunOutcome, SuperviseOptions } from "./types";
 import { validateSuperviseOptions } from "./validate-supervise-options";
 import { createWatchdog, type Watchdog } from "./watchdog";
 import { withTimeout } from "./with-timeout";
@@ -159,10 +160,14 @@ async function superviseSpawned(
 
   // Read the pipes before any await: output the agent writes meanwhile must reach the meter (a line
   // printed while the registry write was pending under load was lost, and its cost never counted).
-  const stdout = streamLines(child.stdout, createStdoutHandler(options, meter, logger, watchdog, stopFor));
+  const onStdoutLine = createStdoutHandler(options, meter, logger, watchdog, stopFor);
+  // Gemini CLI announces its own API retries on stderr only: they reach the events as stdout's do.
+  const readStderrRetry = options.parser === "gemini-stream-json" ? createGeminiStderrRetryReader() : undefined;
+  const stdout = streamLines(child.stdout, onStdoutLine);
   const stderr = streamLines(child.stderr, (line) => {
     stderrTail.push(line);
     safeCall(logger, () => options.onLog?.("stderr", line));
+    if (readStderrRetry) for (const event of readStderrRetry(line)) onStdoutLine.handleEvent(event);
   });
 
   if (registration) {
@@ -240,28 +245,30 @@ function createStdoutHandler(
         : options.parser === "gemini-stream-json"
           ? createGeminiStreamJsonParser({ onMalformed, cwd: options.cwd })
           : createLinesParser();
-  return function onStdoutLine(line: string) {
+  const handleEvent = (event: AgentEvent) => {
+    // The CLI's own retry or rate-limit wait is activity: no stall until the wait it announced is over.
+    if (event.type === "api_retry" && event.delayMs !== undefined) watchdog.quietFor(event.delayMs);
+    if (event.type === "rate_limit" && event.status === "rejected" && event.resetsAt !== undefined)
+      watchdog.quietFor(event.resetsAt - Date.now());
+    safeCall(logger, () => options.onEvent?.(event));
+    const { changed, limit } = meter.apply(event);
+    if (changed) {
+      const progress = {
+        turns: meter.turns,
+        costUsd: meter.costUsd,
+        ...(meter.costEstimated ? { costEstimated: true } : {}),
+        sessionId: meter.sessionId,
+      };
+      safeCall(logger, () => options.onProgress?.({ ...progress, lastEventAt: Date.now() }));
+    }
+    if (limit) stopFor(limit.reason, limit.detail);
+  };
+  const onStdoutLine = (line: string) => {
     watchdog.touch();
     safeCall(logger, () => options.onLog?.("stdout", line));
-    for (const event of parse(line)) {
-      // The CLI's own retry or rate-limit wait is activity: no stall until the wait it announced is over.
-      if (event.type === "api_retry" && event.delayMs !== undefined) watchdog.quietFor(event.delayMs);
-      if (event.type === "rate_limit" && event.status === "rejected" && event.resetsAt !== undefined)
-        watchdog.quietFor(event.resetsAt - Date.now());
-      safeCall(logger, () => options.onEvent?.(event));
-      const { changed, limit } = meter.apply(event);
-      if (changed) {
-        const progress = {
-          turns: meter.turns,
-          costUsd: meter.costUsd,
-          ...(meter.costEstimated ? { costEstimated: true } : {}),
-          sessionId: meter.sessionId,
-        };
-        safeCall(logger, () => options.onProgress?.({ ...progress, lastEventAt: Date.now() }));
-      }
-      if (limit) stopFor(limit.reason, limit.detail);
-    }
+    for (const event of parse(line)) handleEvent(event);
   };
+  return Object.assign(onStdoutLine, { handleEvent });
 }
 
 function describeExit(
