@@ -9,12 +9,14 @@ import { reapOrphans, supervise } from "@forgehand/supervisor";
 import { Queue } from "bullmq";
 import { createCommandCallbacks } from "./command-callbacks";
 import { createCommandWorker } from "./command-worker";
+import type { HostIdentity } from "./host-identity";
 import { logSandboxStatus } from "./log-sandbox-status";
 import type { ReapOrphansFn, RunGateFn, StageWorkspaces, StatusSinkFactory, SuperviseFn, Workspaces } from "./ports";
 import { promoteStoppedJobs } from "./promote-stopped-jobs";
 import { recordLimits } from "./queued-record";
 import { forgesAddingCredentials, redactingRunGate, redactingSupervise } from "./redacting-tools";
 import { closeResources, RunnerLifecycle } from "./runner-lifecycle";
+import { startRunnerLiveness } from "./runner-liveness";
 import { DEFAULT_TIMINGS, type RunnerTimings } from "./runner-timings";
 import { createStageWorker } from "./stage-worker";
 import { createStatusSinkFactory } from "./status-sink";
@@ -62,6 +64,8 @@ export interface RunnerDeps {
     workspaces?: StageWorkspaces;
     runGate?: RunGateFn;
     statusSink?: StatusSinkFactory;
+    /** This runner's host as peers see it (tests pose runners on other hosts). @defaultValue hostIdentity() */
+    host?: HostIdentity;
   };
 }
 
@@ -79,6 +83,9 @@ export interface Runner {
 /** Creates a runner: a BullMQ Worker on STAGE_QUEUE with per-issue leases (see README). */
 export function createRunner(deps: RunnerDeps): Runner {
   const id = deps.runnerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+  // Lease tokens read `<runner>:<runId>:<uuid>`: a ':' in the id would let one runner's prefix match another's.
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(id))
+    throw new Error(`[runner] Expected a runner id made of [A-Za-z0-9._-], got \`${id}\``);
   const t: RunnerTimings = { ...DEFAULT_TIMINGS, ...deps.timings };
   const logger = deps.logger.child({ runner: id });
   const registryDir = join(deps.dataDir, "agents");
@@ -223,6 +230,20 @@ export function createRunner(deps: RunnerDeps): Runner {
         ttlMs: t.leaseTtlMs,
         logger,
       });
+    // Beats, and moves dead runners' jobs (and, once their agents are verified gone, their leases) back.
+    opened.liveness = startRunnerLiveness({
+      redis,
+      prefix: deps.prefix,
+      id,
+      registryDir,
+      queue,
+      worker: stageWorker,
+      heartbeatTtlMs: t.heartbeatTtlMs,
+      heartbeatIntervalMs: t.heartbeatIntervalMs,
+      leaseTtlMs: t.leaseTtlMs,
+      logger,
+      ...(deps.overrides?.host ? { host: deps.overrides.host } : {}),
+    });
     logger.info("runner taking jobs", { concurrency });
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from "@forgehand/core";
 import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { abortRun } from "./abort-cause";
+import type { RunnerLiveness } from "./runner-liveness";
 import type { StopWatcher } from "./stop-watcher";
 import type { WorktreeSweeper } from "./workspace/worktree-sweeper";
 
@@ -17,6 +18,7 @@ export interface RunnerResources {
   stageWorker?: Worker;
   commandWorker?: Worker;
   sweeper?: WorktreeSweeper;
+  liveness?: RunnerLiveness;
 }
 
 /**
@@ -66,6 +68,8 @@ export async function closeResources(lifecycle: RunnerLifecycle, graceMs: number
   if (live.size > 0) logger.info("shutdown grace over; stopping running agents", { runs: [...live.keys()] });
   for (const controller of live.values()) abortRun(controller, { kind: "shutdown" });
   await closed;
+  // Withdrawn only once the jobs went back: a runner killed mid-close still reads as dead to its peers.
+  await opened.liveness?.close();
   await sweepDone;
   await opened.queue?.close();
   await opened.watcher?.close();

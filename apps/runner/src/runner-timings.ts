@@ -1,10 +1,21 @@
 /** Runner timings (ms); production leaves them at their defaults, tests shorten them. */
 export interface RunnerTimings {
-  /** Issue lease lifetime; renewed every ttl/5 while the run lives. @defaultValue 30000 */
+  /**
+   * Issue lease lifetime; renewed every ttl/5 while the run lives. A dead runner on another host (or one whose
+   * agents cannot be verified gone) frees its issues only when this lapses. At least
+   * (runner.killGrace + 1 s) / 0.4: a runner that cannot renew stops its agent at 60% of it. @defaultValue 20000
+   */
   leaseTtlMs: number;
-  /** BullMQ job lock; a dead runner's job returns to the queue after it lapses. @defaultValue 30000 */
+  /** Heartbeat key lifetime (`<prefix>:runner:<id>`): once it lapses, peers on other hosts move its jobs back. @defaultValue 5000 */
+  heartbeatTtlMs: number;
+  /** How often the heartbeat is renewed and the other runners are checked for death. @defaultValue 1000 */
+  heartbeatIntervalMs: number;
+  /**
+   * BullMQ job lock, renewed every half of it; the fallback that returns a job whose runner died without any
+   * peer noticing (peers normally move it back within a heartbeat). @defaultValue 15000
+   */
   lockDurationMs: number;
-  /** How often BullMQ looks for jobs of dead runners. @defaultValue 30000 */
+  /** How often BullMQ itself looks for jobs whose lock lapsed. @defaultValue 5000 */
   stalledIntervalMs: number;
   /** Persisted stop flags are polled this often for every live run. @defaultValue 1000 */
   stopPollMs: number;
@@ -18,9 +29,11 @@ export interface RunnerTimings {
 
 /** Production timings. */
 export const DEFAULT_TIMINGS: RunnerTimings = {
-  leaseTtlMs: 30_000,
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 30_000,
+  leaseTtlMs: 20_000,
+  heartbeatTtlMs: 5_000,
+  heartbeatIntervalMs: 1_000,
+  lockDurationMs: 15_000,
+  stalledIntervalMs: 5_000,
   stopPollMs: 1_000,
   lockedRetryMs: 2_000,
   progressIntervalMs: 1_000,

@@ -9,6 +9,7 @@ export * from "./line-splitter";
 export * from "./lines-parser";
 export * from "./model-from-argv";
 export * from "./pid-registry";
+export { isSameRunning, readProc } from "./proc";
 export * from "./reap-orphans";
 export { abortReasonText, RunAbortedError } from "./run-aborted-error";
 export { type CommandResult, type RunCommandOptions, runCommand } from "./run-command";
