@@ -287,6 +287,18 @@ export function createStageProcessor(deps: StageProcessorDeps) {
           spent: { turns: current.turns, costUsd: current.costUsd },
           ...(queue.spend ? { budget: createRunBudget(queue.spend, spendScope(data.ref), log) } : {}),
           onLog: (stream, line) => void store.appendLog(data.runId, stream, line).catch(() => {}),
+          ...(fresh.checkpoint ? { checkpoint: fresh.checkpoint } : {}),
+          saveCheckpoint: async (checkpoint) => {
+            // The agent's last counters go in with it: a re-picked job reads them from the record.
+            await flush();
+            try {
+              const res = await store.update(data.runId, { checkpoint });
+              if (res.record) current = res.record;
+            } catch (error) {
+              // Publishing goes on; only a crash from here on would run the agent again.
+              log.warn("checkpoint not stored", { error });
+            }
+          },
         });
       } catch (error) {
         log.error("stage run crashed", { error });

@@ -19,6 +19,10 @@ export interface PublishInput {
   pullRequest?: PullRequestPlan;
   /** The agent's final message (`RunOutcome.resultText`): the PR body's summary, or an `output: review` stage's review. */
   output?: string | undefined;
+  /** Steps an earlier attempt of this run already did (its checkpoint): skipped, never done twice. */
+  done?: readonly string[];
+  /** Called after each step, before the next: the checkpoint records it. */
+  onStepDone?(done: readonly string[]): Promise<void>;
 }
 
 /**
@@ -32,14 +36,18 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
   const { ref } = job;
   const { ws, commit, issue } = input;
   const next = stage.next ? config.stages.find((s) => s.name === stage.next) : undefined;
-  const done = new Set<string>();
+  const done = new Set<string>(input.done);
   let doing = "";
   let prUrl: string | undefined;
+  // The PR is found-or-created, so it runs again on a resumed attempt (that is how its URL comes back).
+  const repeatable = "opening the pull request";
+  done.delete(repeatable);
   const once = async (what: string, fn: () => Promise<void>) => {
     if (done.has(what)) return;
     doing = what;
     await fn();
     done.add(what);
+    await input.onStepDone?.([...done].filter((d) => d !== repeatable));
   };
   const pushing = `pushing ${ws.branch}`;
   const onPr = input.pullRequest;
@@ -73,7 +81,7 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
           ctx.onLog("system", where ? `output posted: ${where}` : "no final message from the agent; no review posted");
         });
       if (stage.openPullRequest && !onPr)
-        await once("opening the pull request", async () => {
+        await once(repeatable, async () => {
           const pr = await forge.findOrCreatePullRequest(ref.repo, {
             head: ws.branch,
             base: ws.baseBranch,

@@ -12,6 +12,7 @@ import {
   type FailureClass,
 } from "./classify-failure";
 import { commitMessage } from "./commit-message";
+import { publishCheckpoint } from "./publish-checkpoint";
 import { publishResult } from "./publish-result";
 import { planPullRequest } from "./pull-request-stage";
 import { remainingLimits } from "./remaining-limits";
@@ -87,6 +88,16 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       "system",
       `on pull request #${onPr.pr.number}: ${onPr.readOnly ? `fork ${onPr.pr.head.repoFullName ?? "(deleted)"}, read-only (no credentials, nothing pushed)` : `head branch ${onPr.pr.head.ref}`} at ${onPr.pr.head.sha}`,
     );
+  // Before prepare (which resets the worktree): an earlier attempt's finished agent is published, not run again.
+  if (ctx.checkpoint) {
+    const resumed = await publishCheckpoint(ctx, {
+      issue,
+      credentials,
+      ...(onPr ? { pullRequest: onPr } : {}),
+      checkpoint: ctx.checkpoint,
+    });
+    if (resumed) return resumed;
+  }
   const gotWs = await step("preparing the worktree", () =>
     ctx.workspaces.prepare({
       repo: ref.repo,
@@ -303,6 +314,20 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
         ctx.workspaces.commitAll(ws.worktree, ctx.redact(commitMessage(stage.name, ref.number, issue.title))),
       );
   if (!committed.ok) return { state: "failed", reason: committed.result.reason ?? "committing failed", outcome };
+  // The agent's work is done and committed: recorded before the first forge write, so a runner that dies
+  // from here on costs a re-picked job only the publishing, never a second agent run (publish-checkpoint.ts).
+  const head = await ctx.workspaces.head?.(ws.worktree);
+  const checkpoint = {
+    at: Date.now(),
+    ...(head ? { head } : {}),
+    committed: committed.value.committed,
+    worktree: ws.worktree,
+    branch: ws.branch,
+    baseBranch: ws.baseBranch,
+    ...(output ? { output: ctx.redact(capOutput(output)) } : {}),
+    done: [],
+  };
+  await ctx.saveCheckpoint?.(checkpoint);
   const published = await publishResult(ctx, {
     issue,
     ws,
@@ -310,6 +335,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     commit: committed.value,
     ...(onPr ? { pullRequest: onPr } : {}),
     output,
+    onStepDone: async (done) => ctx.saveCheckpoint?.({ ...checkpoint, done: [...done] }),
   });
   if (!published.ok) return { ...published.result, outcome };
   const { prUrl } = published.value;

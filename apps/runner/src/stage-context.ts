@@ -1,4 +1,4 @@
-import type { Config, Logger, RunRecord, RunState, Stage } from "@forgehand/core";
+import type { Config, Logger, RunCheckpoint, RunRecord, RunState, Stage } from "@forgehand/core";
 import type { ForgeClient, ForgeIssue } from "@forgehand/forge";
 import type { LogStream, StageJob, StageOutputStore } from "@forgehand/queue";
 import type { RunOutcome } from "@forgehand/supervisor";
@@ -47,6 +47,16 @@ export interface StageContext {
    * PR → issue mapping of the PRs this run opens (pr-issues.ts). Unset: sessions stay in HOME, no mapping.
    */
   shared?: AgentSessionStore;
+  /**
+   * An earlier attempt's checkpoint (its runner died while publishing): the stage publishes it from the same
+   * worktree instead of running the agent again, when the worktree still holds that commit (checkpoint.ts).
+   */
+  checkpoint?: RunCheckpoint;
+  /**
+   * Stores the checkpoint before anything is published, then each publishing step once it is done; awaited, so
+   * a runner that dies right after a step never repeats it. Unset (tests, embedding): no checkpoints.
+   */
+  saveCheckpoint?(checkpoint: RunCheckpoint): Promise<void>;
 }
 
 /** How a stage run ended. `transient` means the caller may retry it with backoff. */

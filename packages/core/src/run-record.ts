@@ -57,5 +57,27 @@ export const RunRecord = z.object({
   waiting: z.string().optional(),
   /** False when the stage's agent ran with `sandbox: { enabled: false }` (every status comment then says so). */
   sandboxed: z.boolean().optional(),
+  /**
+   * Written once the agent (and gate) finished and its work was committed, before any forge write: a job
+   * re-picked after its runner died publishes this instead of running (and paying for) the agent again.
+   */
+  checkpoint: z
+    .object({
+      at: z.number(),
+      /** The worktree's HEAD after the commit: what gets pushed (a worktree at another commit is not used). */
+      head: z.string().optional(),
+      committed: z.boolean(),
+      worktree: z.string(),
+      branch: z.string(),
+      baseBranch: z.string(),
+      /** The agent's final message, redacted and capped (the PR body's summary, a review's text). */
+      output: z.string().optional(),
+      /** Publishing steps already done ("pushing …", "posting the review", labels): never done twice. */
+      done: z.array(z.string()).default([]),
+    })
+    .optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
+
+/** What a finished agent left for publishing (RunRecord.checkpoint). */
+export type RunCheckpoint = NonNullable<RunRecord["checkpoint"]>;

@@ -103,3 +103,17 @@ export async function pushBranch(
   await writeLease(paths.gitDir, (await git(["rev-parse", "HEAD"])).stdout.trim());
   ctx.log.info("branch pushed", { repo: repo.fullName, branch });
 }
+
+/**
+ * The worktree's HEAD commit through its known git dir, or undefined when the worktree is gone or broken: a
+ * re-picked run publishes an earlier attempt's commit only if this worktree still holds exactly that commit.
+ */
+export async function worktreeHead(ctx: WorkspaceContext, worktree: string): Promise<string | undefined> {
+  try {
+    const { git } = await worktreeGit(ctx, worktree);
+    const sha = (await git(["rev-parse", "--verify", "HEAD^{commit}"])).stdout.trim();
+    return /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -64,6 +64,8 @@ export interface Workspaces {
   prepare(input: PrepareInput): Promise<PreparedWorkspace>;
   commitAll(worktree: string, message: string): Promise<{ committed: boolean; sha?: string }>;
   push(worktree: string, branch: string, repo: RepoRef, credentials: GitCredentials | null): Promise<void>;
+  /** The worktree's HEAD commit, or undefined when the worktree is gone or broken (checkpointed runs). */
+  head(worktree: string): Promise<string | undefined>;
   remove(worktree: string): Promise<void>;
   /**
    * Removes worktrees (and their local branches) not used for `olderThanMs`, plus broken ones, each only
@@ -73,7 +75,7 @@ export interface Workspaces {
 }
 
 /** What a stage run uses of the workspaces; a runner given only these (tests, embedding) sweeps nothing. */
-export type StageWorkspaces = Pick<Workspaces, "prepare" | "commitAll" | "push">;
+export type StageWorkspaces = Pick<Workspaces, "prepare" | "commitAll" | "push"> & Partial<Pick<Workspaces, "head">>;
 
 /**
  * Runs `remove` while no run can start on the worktree's issue (the runner holds the issue lease), and

@@ -1,4 +1,4 @@
-import { commitAll, pushBranch } from "./commit-push";
+import { commitAll, pushBranch, worktreeHead } from "./commit-push";
 import { createWorkspaceContext } from "./context";
 import { createMirrors } from "./mirror";
 import { removeWorktreeLocked, sweepWorktrees } from "./sweep";
@@ -25,6 +25,7 @@ export function createWorkspaces(opts: WorkspacesOptions): Workspaces {
     prepare: (input) => prepareWorktree(ctx, mirrors, input),
     commitAll: (worktree, message) => commitAll(ctx, worktree, message),
     push: (worktree, branch, repo, credentials) => pushBranch(ctx, worktree, branch, repo, credentials),
+    head: (worktree) => worktreeHead(ctx, worktree),
     remove: (worktree) => removeWorktreeLocked(ctx, worktree),
     sweep: (olderThanMs, guard, sweepOpts) => sweepWorktrees(ctx, olderThanMs, guard, sweepOpts),
   };
