@@ -227,6 +227,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
         ctx.onProgress({
           turns: spent.turns + p.turns,
           costUsd: spent.costUsd + p.costUsd,
+          costEstimated: p.costEstimated === true,
           ...(p.sessionId ? { sessionId: p.sessionId } : {}),
         });
       },
@@ -248,6 +249,8 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   ctx.onProgress({
     turns: spent.turns + outcome.turns,
     costUsd: spent.costUsd + outcome.costUsd,
+    // The CLI's own figure replaced the estimate, or (a run stopped before the CLI reported) the estimate is it.
+    costEstimated: outcome.costEstimated === true,
     ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
   });
   const output = outcome.resultText?.trim() ? outcome.resultText : undefined;

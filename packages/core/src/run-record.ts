@@ -37,6 +37,8 @@ export const RunRecord = z.object({
   turns: z.number().int().default(0),
   maxTurns: z.number().int().optional(),
   costUsd: z.number().default(0),
+  /** `costUsd` is still a live estimate from the stream's text (codex, gemini report tokens only at the end). */
+  costEstimated: z.boolean().optional(),
   budgetUsd: z.number().optional(),
   sessionId: z.string().optional(),
   attempts: z.number().int().default(0),

@@ -45,6 +45,13 @@ describe("renderStatusComment", () => {
     );
   });
 
+  it("marks a cost that is still a live estimate (codex, gemini) as one, and a reported one not", () => {
+    expect(renderStatusComment({ ...base, costEstimated: true }, { now })).toContain(
+      "· 12 tool turns · ~$0.42 (estimate)",
+    );
+    expect(renderStatusComment({ ...base, costEstimated: false }, { now })).toContain("· 12 tool turns · $0.42\n");
+  });
+
   it("renders a running run in full", () => {
     expect(renderStatusComment(base, { now, publicUrl: "https://bot.example/" })).toMatchInlineSnapshot(`
       "<!-- forgehand:run=r0a1b2c3d4e5 -->

@@ -102,6 +102,6 @@ export function parseRedisUrl(url: string): RedisTarget {
  * of one slot, so a prefix without a `{hash-tag}` is wrapped in one (`forgehand` → `{forgehand}`).
  */
 export function prefixFor(url: string | undefined, prefix: string): string {
-  if (!url || !url.toLowerCase().startsWith(CLUSTER) || /\{[^{}]+\}/.test(prefix)) return prefix;
+  if (!url?.toLowerCase().startsWith(CLUSTER) || /\{[^{}]+\}/.test(prefix)) return prefix;
   return `{${prefix}}`;
 }

@@ -209,6 +209,7 @@ async function superviseSpawned(
     signal: exit?.signal ?? null,
     turns: meter.turns,
     costUsd: meter.costUsd,
+    ...(meter.costEstimated ? { costEstimated: true } : {}),
     sessionId: meter.sessionId,
     resultText: result?.text,
     ...(meter.apiError ? { apiError: meter.apiError } : {}),

@@ -148,6 +148,8 @@ export interface RunOutcome {
   signal: string | null;
   turns: number;
   costUsd: number;
+  /** `costUsd` is the parser's estimate: the run ended before the CLI reported its real token counts. */
+  costEstimated?: boolean;
   sessionId?: string;
   /** The agent's final result text (Claude's `result` event), if any. */
   resultText?: string;
