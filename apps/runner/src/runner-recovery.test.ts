@@ -94,7 +94,7 @@ describe("recovery of a dead runner's run (production timings)", () => {
       },
       POLL,
     );
-    await spawnRunnerProcess({ ...base, id: "b", dataDir: join(dir, "b"), env: env.b }, children);
+    const b = await spawnRunnerProcess({ ...base, id: "b", dataDir: join(dir, "b"), env: env.b }, children);
     await waitFor("b's heartbeat", () => redis.exists(heartbeatKey(prefix, "b")), POLL);
     const killedAt = Date.now();
     a.child.kill("SIGKILL");
@@ -109,13 +109,20 @@ describe("recovery of a dead runner's run (production timings)", () => {
     expect(record).toMatchObject({ state: "succeeded", runner: "b", attempts: 2 });
     expect(alive, "the first agent still ran when the second started").toBe(false);
     expect(first.runId).toBe(runId);
-    return { delayMs: second.at - killedAt, secondAt: second.at, registryDir: join(dir, "a", "agents") };
+    return {
+      peerLog: b.output(),
+      delayMs: second.at - killedAt,
+      secondAt: second.at,
+      registryDir: join(dir, "a", "agents"),
+    };
   }
 
   it("same host: a SIGKILLed runner's run starts again within 10 s, after its guardian verified the old agent gone", async () => {
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const { delayMs, secondAt, registryDir } = await killMidRun();
+      const { delayMs, secondAt, registryDir, peerLog } = await killMidRun();
+      // The lease was freed by b (verified kill), not waited out.
+      expect(peerLog).toContain('"leasesReleased":1');
       const verified = guardianVerifiedAt(registryDir);
       expect(verified, "the guardian verified the kill").toHaveLength(1);
       expect(verified[0], "the old agent was verified gone before the new one started").toBeLessThanOrEqual(secondAt);
@@ -128,7 +135,8 @@ describe("recovery of a dead runner's run (production timings)", () => {
   }, 240_000);
 
   it("other host (nothing verifiable): the run starts again only once the dead runner's lease lapsed", async () => {
-    const { delayMs } = await killMidRun({ a: { FH_HOST: "host-a" }, b: { FH_HOST: "host-b" } });
+    const { delayMs, peerLog } = await killMidRun({ a: { FH_HOST: "host-a" }, b: { FH_HOST: "host-b" } });
+    expect(peerLog).toContain('"leasesReleased":0');
     console.log(`[recovery] restart delay after SIGKILL, other host (ms): ${delayMs}`);
     // The lease was renewed at most ttl/5 before the kill: no second agent before the rest of it passed.
     expect(delayMs).toBeGreaterThanOrEqual(DEFAULT_TIMINGS.leaseTtlMs * 0.8);
@@ -144,13 +152,19 @@ describe("recovery of a dead runner's run (production timings)", () => {
     );
     const runId = await enqueue(queue, store, "s1");
     await waitFor("agent start", () => agentEvents(log)[0], POLL);
-    await spawnRunnerProcess({ ...base, id: "b", dataDir: join(dir, "b"), env: { FH_HOST: "host-b" } }, children);
+    const b = await spawnRunnerProcess(
+      { ...base, id: "b", dataDir: join(dir, "b"), env: { FH_HOST: "host-b" } },
+      children,
+    );
     await waitFor("b's heartbeat", () => redis.exists(heartbeatKey(prefix, "b")), POLL);
     a.child.kill("SIGUSR2");
     await waitFor("a busy and back", () => a.output().includes("unblocked"), POLL);
     const record = await waitFor("run to end", () => terminal(store, runId), POLL);
     expect(record).toMatchObject({ state: "succeeded", runner: "a", attempts: 1 });
     expect(agentEvents(log).filter((e) => e.kind === "start")).toHaveLength(1);
+    // A job taken away from a live runner would not show in the record (its copy finds the run ended): these do.
+    expect(b.output()).not.toContain("runner dead");
+    expect((await queue.getJob(runId))?.stalledCounter ?? -1).toBe(0);
     expect(await redis.exists(heartbeatKey(prefix, "a"))).toBe(1);
   }, 120_000);
 });
