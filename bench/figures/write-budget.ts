@@ -7,7 +7,7 @@ import { createRedis, createRunStore, startRedisServer } from "@forgehand/queue"
 import { type RecordedCall, startForgeEmulator } from "../../test/support/forge-emulator";
 import { type BenchChild, startChild, track } from "../harness/child";
 import type { Figure, FigureContext } from "../harness/figure";
-import { fmt } from "../harness/stats";
+import { fmt, median } from "../harness/stats";
 import { FIXTURES } from "./bench-config";
 import type { ServerOptions } from "./forgehand-server";
 import { createBareOrigin } from "./git-origin";
@@ -33,7 +33,15 @@ interface Layout {
   reasons: string[];
   writes: RecordedCall[];
   /** Per scope: max writes and max content-creating writes in any 60 s window, writes < 1 s after the previous. */
-  perScope: Array<{ scope: string; writes: number; maxPerMin: number; maxCreatesPerMin: number; closer: number }>;
+  perScope: Array<{
+    scope: string;
+    writes: number;
+    maxPerMin: number;
+    maxCreatesPerMin: number;
+    closer: number;
+    minGapMs: number;
+    p50GapMs: number;
+  }>;
   limited: number;
 }
 
@@ -155,13 +163,16 @@ async function measureLayout(ctx: FigureContext, installations: 1 | 3, runs: num
         .filter((w) => w.scope === scope && w.status !== 403 && writeKind(w).creates)
         .map((w) => w.at);
       const sorted = [...mine].sort((a, b) => a - b);
-      const closer = sorted.filter((t, i) => i > 0 && t - sorted[i - 1]! < 1_000).length;
+      const gaps = sorted.slice(1).map((t, i) => t - sorted[i]!);
+      const closer = gaps.filter((g) => g < 1_000).length;
       return {
         scope,
         writes: mine.length,
         maxPerMin: maxInWindow(mine, 60_000),
         maxCreatesPerMin: maxInWindow(created, 60_000),
         closer,
+        minGapMs: gaps.length ? Math.min(...gaps) : Number.NaN,
+        p50GapMs: gaps.length ? median(gaps) : Number.NaN,
       };
     });
     return {
@@ -230,12 +241,12 @@ export const writeBudgetFigure: Figure = {
         threeInstallationsDrainMs: three.drainMs,
       },
       details: [
-        "| layout | runs | failed | drain s | runs/s | installation | writes | max writes in 60 s | max creates in 60 s | writes < 1 s after the previous | 403/429 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| layout | runs | failed | drain s | runs/s | installation | writes | max writes in 60 s | max creates in 60 s | writes < 1 s after the previous | gap between writes, min / p50 ms | 403/429 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...layouts.flatMap((l) =>
           l.perScope.map(
             (s) =>
-              `| ${l.installations === 1 ? "one installation" : "three installations"} | ${l.runs} | ${l.failed} | ${fmt(l.drainMs / 1000)} | ${fmt(l.runsPerS)} | ${s.scope} | ${s.writes} | ${s.maxPerMin} | ${s.maxCreatesPerMin} | ${s.closer} | ${l.limited} |`,
+              `| ${l.installations === 1 ? "one installation" : "three installations"} | ${l.runs} | ${l.failed} | ${fmt(l.drainMs / 1000)} | ${fmt(l.runsPerS)} | ${s.scope} | ${s.writes} | ${s.maxPerMin} | ${s.maxCreatesPerMin} | ${s.closer} | ${fmt(s.minGapMs)} / ${fmt(s.p50GapMs)} | ${l.limited} |`,
           ),
         ),
         "",
