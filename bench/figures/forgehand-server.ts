@@ -3,8 +3,8 @@
 // local bare origin. Options arrive as JSON in BENCH_SERVER_OPTIONS; prints {"port": N} when ready.
 
 import { createLogger, silentLogger } from "@forgehand/core";
-import type { ForgeClients } from "@forgehand/forge";
-import { createRedis } from "@forgehand/queue";
+import { createForgeClients, type ForgeClients, WriteDeferredError } from "@forgehand/forge";
+import { createRedis, createRedisWriteBudget } from "@forgehand/queue";
 import { createRunner } from "@forgehand/runner";
 import { createApp } from "@forgehand/webhook";
 import { serve } from "@hono/node-server";
@@ -29,6 +29,15 @@ export interface ServerOptions {
   cloneUrl: string;
   /** `false`: the agent runs with `sandbox: { enabled: false }`. @defaultValue true */
   sandbox?: boolean;
+  /**
+   * A GitHub App on an emulated GitHub instead of the in-memory forge: real HTTP clients, one per installation,
+   * every write through the write budget shared in Redis (as `forgehand start` runs a runner).
+   */
+  github?: { apiUrl: string; appId: number; privateKey: string; botLogin: string };
+  /** `false`: no webhook server (a `--runner-only` process); still reports {"port": 0}. @defaultValue true */
+  webhook?: boolean;
+  /** Runner concurrency. @defaultValue 4 */
+  concurrency?: number;
 }
 
 const BOT = "forgehand-bench[bot]";
@@ -45,22 +54,37 @@ async function main() {
     forge.addIssue({ number: n, title: `Bench issue ${n}`, body: "Fix it.", labels: [BENCH_STAGE_LABEL] });
   forge.removeLabel = async () => {};
   const forges = memoryForges(forge);
-  const forgesWithBot: ForgeClients = { for: (f, i) => forges.for(f, i), botLogin: () => BOT };
+  const redis = createRedis(o.redisUrl, "webhook");
+  await untilReady(redis);
+  const forgesWithBot: ForgeClients = o.github
+    ? createForgeClients({
+        github: {
+          apiUrl: o.github.apiUrl,
+          appId: o.github.appId,
+          privateKey: o.github.privateKey,
+          botLogin: o.github.botLogin,
+        },
+        writeBudget: createRedisWriteBudget(redis, o.prefix, {
+          onDeclined: (scope, waitMs) => new WriteDeferredError(scope, waitMs),
+        }),
+        logger,
+      })
+    : { for: (f, i) => forges.for(f, i), botLogin: () => BOT };
+  const bot = forgesWithBot.botLogin("github") ?? BOT;
+  const concurrency = o.concurrency ?? 4;
   const config = benchConfig({
     command: o.command,
     env: o.agentEnv,
     killGraceMs: o.killGraceMs,
-    concurrency: 4,
+    concurrency,
     sandbox: o.sandbox,
   });
-  const redis = createRedis(o.redisUrl, "webhook");
-  await untilReady(redis);
   const app = createApp({
     config,
     redis,
     prefix: o.prefix,
     secrets: { github: o.secret },
-    botLogins: { github: BOT },
+    botLogins: { github: bot },
     logger,
   });
   const runner = createRunner({
@@ -71,12 +95,16 @@ async function main() {
     forges: forgesWithBot,
     logger,
     dataDir: o.dataDir,
-    concurrency: 4,
+    concurrency,
   });
   await runner.start();
-  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => report({ port: info.port }));
+  const server =
+    o.webhook === false
+      ? undefined
+      : serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => report({ port: info.port }));
+  if (!server) report({ port: 0 });
   const shutdown = async () => {
-    server.close();
+    server?.close();
     // Grace 0: running agents are stopped with the verified kill, so none outlives the bench.
     await runner.close({ graceMs: 0 }).catch(() => {});
     redis.disconnect();

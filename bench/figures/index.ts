@@ -7,6 +7,7 @@ import { ingestFigure } from "./ingest";
 import { parserFigure } from "./parser";
 import { scaleFigure } from "./scale";
 import { stopFigure } from "./stop";
+import { writeBudgetFigure } from "./write-budget";
 
 /** Every figure, in report order. */
 export const figures: readonly Figure[] = [
@@ -18,4 +19,5 @@ export const figures: readonly Figure[] = [
   codexParserFigure,
   geminiParserFigure,
   hostileMemoryFigure,
+  writeBudgetFigure,
 ];

@@ -15,6 +15,14 @@ import { createRouter, type RouteContext } from "./router";
 import { gitHttpPath, serveGitHttp } from "./serve-git-http";
 import { createWebhookSender, type EmulatedDelivery, type WebhookTarget } from "./webhook-sender";
 
+// GitHub REST paths whose POST creates content (comments, issues, pull requests, reviews).
+const CREATES = [
+  /^\/repos\/[^/]+\/[^/]+\/issues$/,
+  /^\/repos\/[^/]+\/[^/]+\/issues\/[^/]+\/comments$/,
+  /^\/repos\/[^/]+\/[^/]+\/pulls$/,
+  /^\/repos\/[^/]+\/[^/]+\/pulls\/[^/]+\/(reviews|comments)$/,
+];
+
 export interface ForgeEmulatorOptions {
   flavour: "github" | "gitea" | "forgejo";
   /** token → login. @defaultValue `{ "test-token": "forgehand-bot" }` */
@@ -30,6 +38,12 @@ export interface ForgeEmulatorOptions {
    * basic auth with a valid token as the password, as the real forges do.
    */
   gitRepos?: Record<string, string>;
+  /**
+   * GitHub's documented secondary limits, enforced per installation / token: a content-creating request beyond
+   * `createsPerMinute` in any 60 s (or `createsPerHour` in any hour) is answered 403 "secondary rate limit" with
+   * Retry-After, as GitHub does. Off by default.
+   */
+  secondaryLimits?: { createsPerMinute: number; createsPerHour: number };
 }
 
 /** A request the emulator answered. */
@@ -41,6 +55,10 @@ export interface RecordedCall {
   body: unknown;
   status: number;
   login?: string;
+  /** When the request arrived (Date.now()). */
+  at: number;
+  /** Who wrote: `installation:<id>` for an App installation token, else `token:<login>`. */
+  scope?: string;
 }
 
 interface Failure {
@@ -153,6 +171,22 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
     res.end(text);
   }
 
+  // Accepted content-creating requests per scope (arrival times), for the secondary limits.
+  const creates = new Map<string, number[]>();
+  /** Seconds to wait when `call` would exceed a secondary limit, else undefined (and the create is counted). */
+  function secondaryLimited(call: RecordedCall): number | undefined {
+    const limits = opts.secondaryLimits;
+    if (!limits || !isGithub || !call.scope || call.method !== "POST" || !CREATES.some((re) => re.test(call.path)))
+      return undefined;
+    const times = (creates.get(call.scope) ?? []).filter((t) => t > call.at - 3_600_000);
+    creates.set(call.scope, times);
+    const lastMinute = times.filter((t) => t > call.at - 60_000);
+    if (lastMinute.length >= limits.createsPerMinute) return Math.ceil((lastMinute[0]! + 60_000 - call.at) / 1000);
+    if (times.length >= limits.createsPerHour) return Math.ceil((times[0]! + 3_600_000 - call.at) / 1000);
+    times.push(call.at);
+    return undefined;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const u = new URL(req.url ?? "/", base);
     const method = req.method ?? "GET";
@@ -168,6 +202,7 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
         query: u.search,
         body: undefined,
         status: 0,
+        at: Date.now(),
         ...(token ? { login: token.login } : {}),
       });
       // Like both forges: a public repository is cloned and fetched without credentials; a push always needs them.
@@ -182,7 +217,7 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
     }
     const body = await readBody(req);
     const path = u.pathname.startsWith(prefix) ? u.pathname.slice(prefix.length) || "/" : u.pathname;
-    const call: RecordedCall = { method, path, query: u.search, body, status: 0 };
+    const call: RecordedCall = { method, path, query: u.search, body, status: 0, at: Date.now() };
     calls.push(call);
     const reply = (status: number, payload: unknown, headers?: Record<string, string>) => {
       call.status = status;
@@ -216,6 +251,17 @@ export async function startForgeEmulator(opts: ForgeEmulatorOptions): Promise<Fo
       }
       login = t.login;
       call.login = login;
+      call.scope = t.installationId !== undefined ? `installation:${t.installationId}` : `token:${t.login}`;
+      const limited = secondaryLimited(call);
+      if (limited !== undefined)
+        return reply(
+          403,
+          {
+            message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+          },
+          { "retry-after": String(limited) },
+        );
     } else if (found.route.auth === "jwt" && !credential) {
       return reply(401, { message: "A JSON web token could not be decoded" });
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -19,8 +20,9 @@ export async function ensureAskpass(rootDir: string): Promise<string> {
   const current = await readFile(path, "utf8").catch(() => null);
   if (current === SCRIPT) return path;
   await mkdir(rootDir, { recursive: true });
-  // Write then rename, so a concurrent git never runs a half-written script.
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  // Write then rename, so a concurrent git never runs a half-written script. The temp name is unique per call:
+  // concurrent runs of one process (same pid, same millisecond) otherwise rename each other's file away.
+  const tmp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, SCRIPT, { mode: 0o700 });
   await chmod(tmp, 0o700);
   await rename(tmp, path);
