@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { IssueRef } from "@forgehand/core";
 import { createRunStore, type RedisServerHandle, type RunStore, STAGE_QUEUE, startRedisServer } from "@forgehand/queue";
@@ -13,30 +13,12 @@ import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
 import { anyAlive, fixtureAgentPids } from "./testing/fixture-agent-pids";
 import { fixtureRepo } from "./testing/runner-fixture";
-
-const ROOT = resolve(import.meta.dirname, "../../..");
-const SCRIPT = resolve(import.meta.dirname, "../fixtures/runner-process.ts");
-
-interface AgentEvent {
-  kind: string;
-  runId: string;
-  pid: number;
-  at: number;
-}
-
-function agentEvents(file: string): AgentEvent[] {
-  let text = "";
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {}
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => {
-      const [kind, runId, pid, at] = l.split(" ");
-      return { kind: kind as string, runId: runId as string, pid: Number(pid), at: Number(at) };
-    });
-}
+import {
+  type AgentEvent,
+  agentEvents,
+  type RunnerProcessOptions,
+  spawnRunnerProcess,
+} from "./testing/runner-processes";
 
 /** Asserts that no two agent runs overlapped in time, and returns the runs as intervals. */
 function expectNoOverlap(events: AgentEvent[]) {
@@ -90,43 +72,7 @@ describe("several runner processes on one Redis", () => {
     return { dir, prefix, redis, store, queue, log: join(dir, "agents.log") };
   }
 
-  async function spawnRunner(opts: {
-    id: string;
-    redisUrl: string;
-    prefix: string;
-    dataDir: string;
-    agentEnv: Record<string, string>;
-    timings: object;
-    concurrency?: number;
-  }): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", SCRIPT], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        FH_REDIS_URL: opts.redisUrl,
-        FH_PREFIX: opts.prefix,
-        FH_DATA_DIR: opts.dataDir,
-        FH_RUNNER_ID: opts.id,
-        FH_AGENT_ENV: JSON.stringify(opts.agentEnv),
-        FH_TIMINGS: JSON.stringify(opts.timings),
-        FH_CONCURRENCY: String(opts.concurrency ?? 2),
-      },
-    });
-    children.push(child);
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-    });
-    child.stderr?.on("data", (d) => {
-      out += d;
-    });
-    // Waits for the ready line or the child's exit: a runner that dies at start fails the test at once.
-    await waitFor(`runner ${opts.id} ready`, () => out.includes("ready") || child.exitCode !== null, POLL);
-    if (!out.includes("ready")) throw new Error(`[test] runner ${opts.id} exited before ready:\n${out}`);
-    return child;
-  }
+  const spawnRunner = async (opts: RunnerProcessOptions) => (await spawnRunnerProcess(opts, children)).child;
 
   const ref = (): IssueRef => ({ repo: fixtureRepo(), number: 7, isPr: false });
   const terminal = (store: RunStore, id: string) =>
