@@ -185,9 +185,11 @@ describe("runner (in process): stage runs", () => {
       /resumeSessionId/,
     );
     await queue.add("stage", data, { jobId: "r-forged" });
+    // Read again once failed: a job read just before the move holds no failedReason yet.
     const failed = await waitFor("the forged job to fail", async () => {
+      if ((await queue.getJobState("r-forged")) !== "failed") return undefined;
       const job = await queue.getJob("r-forged");
-      return (await job?.getState()) === "failed" ? job : undefined;
+      return job?.failedReason ? job : undefined;
     });
     expect(failed.failedReason).toMatch(/not a stage job: must be 8-128 letters/);
     expect(events(log).length).toBe(0);
