@@ -319,7 +319,8 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   if (!committed.ok) return { state: "failed", reason: committed.result.reason ?? "committing failed", outcome };
   // The agent's work is done and committed: recorded before the first forge write, so a runner that dies
   // from here on costs a re-picked job only the publishing, never a second agent run (publish-checkpoint.ts).
-  const head = await ctx.workspaces.head?.(ws.worktree);
+  // commitAll names the commit it made; only an unchanged worktree needs its HEAD read.
+  const head = committed.value.sha ?? (await ctx.workspaces.head?.(ws.worktree));
   const checkpoint = {
     at: Date.now(),
     ...(head ? { head } : {}),
