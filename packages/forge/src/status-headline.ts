@@ -34,8 +34,9 @@ export function statusHeadline(r: RunRecord, p: HeadlineParts): string {
   if (p.elapsed) line += live ? ` · ${p.elapsed}` : ` in ${p.elapsed}`;
   // `live` covers queued: "waiting to start" reads after a dot, a duration after "in".
   if (r.state !== "queued" || r.turns > 0) {
-    const cost = `$${r.costUsd.toFixed(2)}${r.costEstimated ? " (estimate)" : ""}`;
-    line += ` · ${r.turns} tool ${r.turns === 1 ? "turn" : "turns"} · ${r.costEstimated ? "~" : ""}${cost}`;
+    const usd = `$${r.costUsd.toFixed(2)}`;
+    const cost = r.costEstimated ? `~${usd} (estimate)` : usd;
+    line += ` · ${r.turns} tool ${r.turns === 1 ? "turn" : "turns"} · ${cost}`;
   }
   const links: string[] = [];
   const pr = r.prUrl ? p.link(r.prUrl) : undefined;
