@@ -5,6 +5,7 @@ export * from "./config";
 export * from "./duration";
 export * from "./errors";
 export * from "./forge-event";
+export * from "./format-cost";
 export * from "./git-credentials";
 export * from "./git-host";
 export * from "./interpolate";

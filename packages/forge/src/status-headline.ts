@@ -1,4 +1,4 @@
-import { isTerminal, type RunRecord } from "@forgehand/core";
+import { formatCost, isTerminal, type RunRecord } from "@forgehand/core";
 
 /** The login a run's `trigger` (`label by alice`) names, reduced to a login's characters; undefined for operators. */
 export function requesterOf(trigger: string | undefined): string | undefined {
@@ -34,9 +34,7 @@ export function statusHeadline(r: RunRecord, p: HeadlineParts): string {
   if (p.elapsed) line += live ? ` · ${p.elapsed}` : ` in ${p.elapsed}`;
   // `live` covers queued: "waiting to start" reads after a dot, a duration after "in".
   if (r.state !== "queued" || r.turns > 0) {
-    const usd = `$${r.costUsd.toFixed(2)}`;
-    const cost = r.costEstimated ? `~${usd} (estimate)` : usd;
-    line += ` · ${r.turns} tool ${r.turns === 1 ? "turn" : "turns"} · ${cost}`;
+    line += ` · ${r.turns} tool ${r.turns === 1 ? "turn" : "turns"} · ${formatCost(r.costUsd, r.costEstimated)}`;
   }
   const links: string[] = [];
   const pr = r.prUrl ? p.link(r.prUrl) : undefined;

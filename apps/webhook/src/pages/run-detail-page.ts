@@ -1,4 +1,4 @@
-import { formatDuration, isTerminal, type RunRecord, type Stage } from "@forgehand/core";
+import { formatCost, formatDuration, isTerminal, type RunRecord, type Stage } from "@forgehand/core";
 import { escapeHtml } from "./escape-html";
 import { type ForgeWebUrls, forgeLinks } from "./forge-links";
 import { renderSafeMarkdown } from "./safe-markdown";
@@ -9,7 +9,7 @@ export function headerFields(run: RunRecord, now = Date.now()): Record<string, s
   return {
     state: run.state,
     turns: `${run.turns}${run.maxTurns ? ` / ${run.maxTurns}` : ""}`,
-    cost: `${run.costEstimated ? "~" : ""}$${run.costUsd.toFixed(2)}${run.costEstimated ? " (estimate)" : ""}${run.budgetUsd !== undefined ? ` / $${run.budgetUsd.toFixed(2)}` : ""}`,
+    cost: `${formatCost(run.costUsd, run.costEstimated)}${run.budgetUsd !== undefined ? ` / $${run.budgetUsd.toFixed(2)}` : ""}`,
     elapsed: run.startedAt ? formatDuration(Math.max(0, (end ?? now) - run.startedAt)) : "—",
     reason: run.reason ?? "",
   };
