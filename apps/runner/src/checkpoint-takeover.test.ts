@@ -1,18 +1,13 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRunStore, STAGE_QUEUE } from "@forgehand/queue";
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { createBareOrigin } from "../../../test/helpers/bare-origin";
-import { testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { testRedisUrl } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
 import { heartbeatKey } from "./runner-beacon";
 import { fixtureRepo } from "./testing/runner-fixture";
-import { agentEvents, spawnRunnerProcess } from "./testing/runner-processes";
+import { agentEvents, runnerProcessTestbed, spawnRunnerProcess } from "./testing/runner-processes";
 
 const POLL = { timeoutMs: 60_000, intervalMs: 50 };
 
@@ -27,17 +22,8 @@ describe("a runner SIGKILLed while publishing", () => {
   });
 
   it("after its agent finished: a peer publishes the checkpoint; the agent ran once, the branch was pushed once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fh-takeover-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { dir, prefix, redis, store, queue, log } = runnerProcessTestbed(testRedisUrl(), "takeover", cleanups);
     const origin = createBareOrigin(dir, { "README.md": "hello\n" });
-    const prefix = uniquePrefix("takeover");
-    const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-    redis.on("error", () => {});
-    cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
-    const store = createRunStore(redis, prefix);
-    const queue = new Queue(STAGE_QUEUE, { connection: redis, prefix });
-    cleanups.push(() => queue.close());
-    const log = join(dir, "agents.log");
     const base = {
       redisUrl: testRedisUrl(),
       prefix,

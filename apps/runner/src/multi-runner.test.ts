@@ -4,11 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { IssueRef } from "@forgehand/core";
-import { createRunStore, type RedisServerHandle, type RunStore, STAGE_QUEUE, startRedisServer } from "@forgehand/queue";
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { type RedisServerHandle, type RunStore, startRedisServer } from "@forgehand/queue";
 import { afterEach, describe, expect, it } from "vitest";
-import { testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { testRedisUrl } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
 import { anyAlive, fixtureAgentPids } from "./testing/fixture-agent-pids";
@@ -17,6 +15,7 @@ import {
   type AgentEvent,
   agentEvents,
   type RunnerProcessOptions,
+  runnerProcessTestbed,
   spawnRunnerProcess,
 } from "./testing/runner-processes";
 
@@ -59,18 +58,7 @@ describe("several runner processes on one Redis", () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
 
-  function setup(redisUrl: string) {
-    const dir = mkdtempSync(join(tmpdir(), "fh-multi-"));
-    const prefix = uniquePrefix("multi");
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    redis.on("error", () => {});
-    const store = createRunStore(redis, prefix);
-    const queue = new Queue(STAGE_QUEUE, { connection: redis, prefix });
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
-    cleanups.push(() => queue.close());
-    return { dir, prefix, redis, store, queue, log: join(dir, "agents.log") };
-  }
+  const setup = (redisUrl: string) => runnerProcessTestbed(redisUrl, "multi", cleanups);
 
   const spawnRunner = async (opts: RunnerProcessOptions) => (await spawnRunnerProcess(opts, children)).child;
 

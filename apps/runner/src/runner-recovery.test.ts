@@ -1,20 +1,23 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IssueRef } from "@forgehand/core";
-import { createRunStore, type RunStore, STAGE_QUEUE } from "@forgehand/queue";
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import type { RunStore } from "@forgehand/queue";
+import type { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
-import { testRedisUrl, uniquePrefix } from "../../../test/helpers/redis";
+import { testRedisUrl } from "../../../test/helpers/redis";
 import { waitFor } from "../../../test/helpers/wait-for";
 import { enqueueStage } from "./enqueue-stage";
 import { heartbeatKey } from "./runner-beacon";
 import { DEFAULT_TIMINGS } from "./runner-timings";
 import { anyAlive, fixtureAgentPids } from "./testing/fixture-agent-pids";
 import { fixtureRepo } from "./testing/runner-fixture";
-import { agentEvents, type RunnerProcessOptions, spawnRunnerProcess } from "./testing/runner-processes";
+import {
+  agentEvents,
+  type RunnerProcessOptions,
+  runnerProcessTestbed,
+  spawnRunnerProcess,
+} from "./testing/runner-processes";
 
 const POLL = { timeoutMs: 60_000, intervalMs: 50 };
 /** The goal of issue 17: a SIGKILLed runner's run starts again within this. */
@@ -43,18 +46,7 @@ describe("recovery of a dead runner's run (production timings)", () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
 
-  function setup() {
-    const dir = mkdtempSync(join(tmpdir(), "fh-recovery-"));
-    const prefix = uniquePrefix("recovery");
-    const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-    redis.on("error", () => {});
-    const store = createRunStore(redis, prefix);
-    const queue = new Queue(STAGE_QUEUE, { connection: redis, prefix });
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
-    cleanups.push(() => queue.close());
-    return { dir, prefix, redis, store, queue, log: join(dir, "agents.log") };
-  }
+  const setup = () => runnerProcessTestbed(testRedisUrl(), "recovery", cleanups);
 
   const ref = (): IssueRef => ({ repo: fixtureRepo(), number: 7, isPr: false });
   const terminal = (store: RunStore, id: string) =>

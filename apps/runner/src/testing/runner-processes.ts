@@ -1,6 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createRunStore, STAGE_QUEUE } from "@forgehand/queue";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { uniquePrefix } from "../../../../test/helpers/redis";
 import { waitFor } from "../../../../test/helpers/wait-for";
 
 const ROOT = resolve(import.meta.dirname, "../../../..");
@@ -78,4 +83,21 @@ export async function spawnRunnerProcess(
   });
   if (!out.includes("ready")) throw new Error(`[test] runner ${opts.id} exited before ready:\n${out}`);
   return { child, output: () => out };
+}
+
+/**
+ * What a test of runner processes shares with them: a temp dir (the agents' log in it), a key prefix, a Redis
+ * connection, the run store and the stage queue. Each is undone by `cleanups` (run in reverse by the test).
+ */
+export function runnerProcessTestbed(redisUrl: string, name: string, cleanups: (() => Promise<unknown> | unknown)[]) {
+  const dir = mkdtempSync(join(tmpdir(), `fh-${name}-`));
+  const prefix = uniquePrefix(name);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on("error", () => {});
+  const store = createRunStore(redis, prefix);
+  const queue = new Queue(STAGE_QUEUE, { connection: redis, prefix });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
+  cleanups.push(() => queue.close());
+  return { dir, prefix, redis, store, queue, log: join(dir, "agents.log") };
 }
