@@ -36,6 +36,8 @@ export interface ServerOptions {
   github?: { apiUrl: string; appId: number; privateKey: string; botLogin: string };
   /** `false`: no webhook server (a `--runner-only` process); still reports {"port": 0}. @defaultValue true */
   webhook?: boolean;
+  /** `false`: no runner (a webhook-only process, which a crash storm never kills). @defaultValue true */
+  runner?: boolean;
   /** Runner concurrency. @defaultValue 4 */
   concurrency?: number;
 }
@@ -87,17 +89,20 @@ async function main() {
     botLogins: { github: bot },
     logger,
   });
-  const runner = createRunner({
-    config,
-    configDir: o.dataDir,
-    redisUrl: o.redisUrl,
-    prefix: o.prefix,
-    forges: forgesWithBot,
-    logger,
-    dataDir: o.dataDir,
-    concurrency,
-  });
-  await runner.start();
+  const runner =
+    o.runner === false
+      ? undefined
+      : createRunner({
+          config,
+          configDir: o.dataDir,
+          redisUrl: o.redisUrl,
+          prefix: o.prefix,
+          forges: forgesWithBot,
+          logger,
+          dataDir: o.dataDir,
+          concurrency,
+        });
+  await runner?.start();
   const server =
     o.webhook === false
       ? undefined
@@ -106,7 +111,7 @@ async function main() {
   const shutdown = async () => {
     server?.close();
     // Grace 0: running agents are stopped with the verified kill, so none outlives the bench.
-    await runner.close({ graceMs: 0 }).catch(() => {});
+    await runner?.close({ graceMs: 0 }).catch(() => {});
     redis.disconnect();
     process.exit(0);
   };

@@ -108,7 +108,11 @@ export function signGithub(secret: string, body: string): string {
 }
 
 /** Headers of one GitHub delivery with a fresh delivery id. */
-export function githubHeaders(event: string, signature: string, deliveryId = randomUUID()): Record<string, string> {
+export function githubHeaders(
+  event: string,
+  signature: string,
+  deliveryId: string = randomUUID(),
+): Record<string, string> {
   return {
     "content-type": "application/json",
     "user-agent": "GitHub-Hookshot/bench",

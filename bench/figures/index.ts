@@ -1,5 +1,6 @@
 import type { Figure } from "../harness/figure";
 import { codexParserFigure } from "./codex-parser";
+import { crashStormFigure } from "./crash-storm";
 import { dispatchFigure } from "./dispatch";
 import { geminiParserFigure } from "./gemini-parser";
 import { hostileMemoryFigure } from "./hostile-memory";
@@ -20,4 +21,5 @@ export const figures: readonly Figure[] = [
   geminiParserFigure,
   hostileMemoryFigure,
   writeBudgetFigure,
+  crashStormFigure,
 ];

@@ -99,7 +99,10 @@ export async function publishResult(ctx: StageContext, input: PublishInput): Pro
             ]).catch((error) => ctx.logger.warn("PR ↔ issue mapping not recorded", { error }));
           }
         });
-      await once(`removing label ${stage.label}`, () => forge.removeLabel(ref, stage.label));
+      // Only a label that was on the issue when the run started: a `/run` on an unlabelled issue costs no write
+      // (every write waits its turn in the installation's budget), and a label put on during the run stays.
+      if (issue.labels.includes(stage.label))
+        await once(`removing label ${stage.label}`, () => forge.removeLabel(ref, stage.label));
       if (next) await once(`adding label ${next.label}`, () => forge.addLabels(ref, [next.label]));
       return { prUrl };
     },

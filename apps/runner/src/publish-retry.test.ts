@@ -152,6 +152,23 @@ describe("publishing is retried in place after the agent's work is committed", (
     expect(forge.labelsOf(12)).toEqual(["agent:review"]);
   });
 
+  it("removes the stage label only when it was on the issue at start (a `/run` on an unlabelled issue)", async () => {
+    await forge.removeLabel(ref, "agent:develop");
+    const before = forge.calls.length;
+    runner = gitTestRunner({ config: config(), dir, prefix, forge, runnerId: "publish-runner" });
+    await runner.start();
+    const runId = await enqueueStage(queue, store, {
+      ref,
+      stage: "develop",
+      trigger: { kind: "command", by: "a", deliveryId: "p2" },
+    });
+    expect((await ended(runId)).state).toBe("succeeded");
+    const calls = forge.calls.slice(before).map((c) => c.method);
+    // Every write waits its turn in the installation's budget: one that would change nothing is not made.
+    expect(calls.filter((m) => m === "removeLabel")).toEqual([]);
+    expect(forge.labelsOf(12)).toEqual(["agent:review"]);
+  });
+
   it("fails at once on a permanent forge error, naming the branch", async () => {
     forge.failNext("findOrCreatePullRequest", forgeError(422, "Validation Failed"));
     const runId = await start(config());

@@ -3,7 +3,7 @@ import { ForgeApiError, sleep } from "./forge-api-error";
 import type { ForgeClient } from "./forge-client";
 import { STATE_ICONS } from "./render-status-comment";
 import { statusMarker } from "./status-marker";
-import { WriteDeferredError } from "./write-budget";
+import { isWriteDeferred } from "./write-budget";
 
 export interface StatusReporterOptions {
   forge: ForgeClient;
@@ -89,7 +89,7 @@ export function createStatusReporter(opts: StatusReporterOptions): StatusReporte
     const p = land(record)
       .catch((error: unknown) => {
         // A declined low-priority edit is coalescing, not a failure: the next edit carries the newer state.
-        if (error instanceof WriteDeferredError) log.debug("status edit deferred by the write budget", { error });
+        if (isWriteDeferred(error)) log.debug("status edit deferred by the write budget", { error });
         else log.warn("status comment edit failed, will retry", { error });
         if (latest === record) dirty = true;
       })

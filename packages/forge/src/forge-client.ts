@@ -87,7 +87,8 @@ export interface ForgeClient {
   findCommentByMarker(ref: IssueRef, marker: string): Promise<ForgeComment | null>;
   addLabels(ref: IssueRef, labels: string[]): Promise<void>;
   removeLabel(ref: IssueRef, label: string): Promise<void>;
-  addReaction(repo: RepoRef, commentId: number, reaction: Reaction): Promise<void>;
+  /** `priority: "low"` (a courtesy reaction) may be declined with WriteDeferredError when writes queue up. */
+  addReaction(repo: RepoRef, commentId: number, reaction: Reaction, opts?: { priority?: WritePriority }): Promise<void>;
   findOrCreatePullRequest(
     repo: RepoRef,
     pr: { head: string; base: string; title: string; body: string },

@@ -244,8 +244,14 @@ export function createGitHubClient(opts: GitHubClientOptions): ForgeClient {
       }
     },
 
-    async addReaction(repo, commentId, reaction) {
-      await octokit.rest.reactions.createForIssueComment({ ...r(repo), comment_id: commentId, content: reaction });
+    async addReaction(repo, commentId, reaction, opts) {
+      const request: PriorityRequestOption = { forgehandPriority: opts?.priority ?? "normal" };
+      await octokit.rest.reactions.createForIssueComment({
+        ...r(repo),
+        comment_id: commentId,
+        content: reaction,
+        request,
+      });
     },
 
     async findOrCreatePullRequest(repo, pr) {

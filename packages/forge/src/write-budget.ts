@@ -35,6 +35,16 @@ export class WriteDeferredError extends Error {
   }
 }
 
+/**
+ * Whether `error` is, or was caused by, a declined low-priority write: the clients wrap whatever a method throws
+ * in a ForgeApiError, so the budget's WriteDeferredError usually arrives as the `cause`.
+ */
+export function isWriteDeferred(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++)
+    if (e instanceof WriteDeferredError) return true;
+  return false;
+}
+
 /** GitHub REST paths whose POST creates content (comments, issues, pull requests, reviews). */
 const CREATES = [
   /^\/repos\/[^/]+\/[^/]+\/issues$/,

@@ -1,3 +1,4 @@
+import { type WriteBudget, WriteDeferredError, type WriteRequest } from "@forgehand/forge";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EmulatedRole } from "../../../../test/support/forge-emulator";
 import { closeCommandTest, commandConfig, lastRun, startCommandTest } from "../testing/command-test";
@@ -74,6 +75,8 @@ for (const flavour of ["github", "gitea"] as const) {
       const ok = await t.send("alice", "/run Analyse", [{ name: "run", stage: "Analyse" }]);
       expect(t.calls.enqueue.map(([s, tr]) => [s, tr.kind])).toEqual([["analyse", "command"]]);
       expect(t.reactionsOn(ok)).toEqual(["eyes", "+1"]);
+      // Queued: the reactions and the run's status comment say so; a reply would be one more content-creating write.
+      expect(t.botReplies()).toEqual([]);
       const bad = await t.send("alice", "/run deploy`rm -rf`", [{ name: "run", stage: "deploy`rm -rf`" }]);
       expect(t.calls.enqueue).toHaveLength(1);
       expect(t.reactionsOn(bad)).toEqual(["eyes", "confused"]);
@@ -169,3 +172,27 @@ for (const flavour of ["github", "gitea"] as const) {
     });
   });
 }
+
+describe("slash commands when the installation's writes are queued up", () => {
+  it("leaves the reactions out (low priority) and still runs the command", async () => {
+    const asked: WriteRequest[] = [];
+    // The budget's answer when writes are queued: a low-priority write is declined, everything else goes.
+    const busy: WriteBudget = {
+      async take(scope, request) {
+        asked.push(request);
+        if (request.priority === "low") throw new WriteDeferredError(scope, 5_000);
+      },
+      async pause() {},
+    };
+    const t = await startCommandTest("github", commandConfig(), busy);
+    t.emu.setPermission("acme/app", "alice", "write");
+    const id = await t.send("alice", "/run analyse", [{ name: "run", stage: "analyse" }]);
+    expect(t.calls.enqueue.map(([s]) => s)).toEqual(["analyse"]);
+    expect(asked).toEqual([
+      { creates: false, priority: "low" },
+      { creates: false, priority: "low" },
+    ]);
+    expect(t.reactionsOn(id)).toEqual([]);
+    expect(t.botReplies()).toEqual([]);
+  });
+});

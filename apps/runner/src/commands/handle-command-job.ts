@@ -13,6 +13,7 @@ import {
   type createPermissionCache,
   type ForgeClient,
   isAllowed,
+  isWriteDeferred,
   type Reaction,
 } from "@forgehand/forge";
 import type { CommandJob, Trigger } from "@forgehand/queue";
@@ -96,8 +97,10 @@ async function runCommand(cmd: SlashCommand, job: CommandJob, deps: CommandDeps,
           ok: false,
           reply: `Unknown stage ${quote(cmd.stage)}. Stages: ${stages.map((s) => `\`${s.name}\``).join(", ")}.`,
         };
-      const runId = await deps.enqueueStage(ref, stage.name, trigger("command"));
-      return { ok: true, reply: `Queued stage \`${stage.name}\` (run \`${runId}\`).` };
+      await deps.enqueueStage(ref, stage.name, trigger("command"));
+      // No reply: 👍 and the run's status comment say it (a reply per `/run` is a content-creating write each,
+      // and GitHub allows 80 of those a minute per installation).
+      return { ok: true };
     }
     case "status":
       await deps.refreshStatus(ref);
@@ -131,9 +134,12 @@ export async function handleCommandJob(job: CommandJob, deps: CommandDeps): Prom
   const react = async (reaction: Reaction) => {
     if (job.commentId <= 0) return; // e.g. Gitea review comments carry no id
     try {
-      await deps.forge.addReaction(ref.repo, job.commentId, reaction);
+      // Low priority: a courtesy the status comment repeats. When the installation's writes queue up (a storm of
+      // commands), the budget declines it rather than make every run wait behind one reaction per trigger.
+      await deps.forge.addReaction(ref.repo, job.commentId, reaction, { priority: "low" });
     } catch (error) {
-      log.warn("could not react to the command comment", { reaction, error });
+      if (isWriteDeferred(error)) log.debug("reaction left out: forge writes are queued", { reaction });
+      else log.warn("could not react to the command comment", { reaction, error });
     }
   };
   const reply = async (body: string) => {

@@ -6,7 +6,13 @@ import {
   type SlashCommand,
   silentLogger,
 } from "@forgehand/core";
-import { createGiteaClient, createGitHubClient, createPermissionCache, type ForgeClient } from "@forgehand/forge";
+import {
+  createGiteaClient,
+  createGitHubClient,
+  createPermissionCache,
+  type ForgeClient,
+  type WriteBudget,
+} from "@forgehand/forge";
 import type { CommandJob, Trigger } from "@forgehand/queue";
 import { type ForgeEmulator, startForgeEmulator } from "../../../../test/support/forge-emulator";
 import { type CommandDeps, handleCommandJob } from "../commands/handle-command-job";
@@ -37,7 +43,12 @@ export async function closeCommandTest(): Promise<void> {
  * A forge emulator (repo acme/app, issue #3, the bot an admin), a real forge client on it and command
  * deps that record what they were asked; `send` posts a comment as `login` and handles it as a command job.
  */
-export async function startCommandTest(flavour: "github" | "gitea", cfg: Config = commandConfig()) {
+export async function startCommandTest(
+  flavour: "github" | "gitea",
+  cfg: Config = commandConfig(),
+  /** GitHub only: the client's shared write budget (what `forgehand start` gives an App installation). */
+  writeBudget?: WriteBudget,
+) {
   await emu?.close();
   emu = await startForgeEmulator({ flavour });
   emu.addRepo("acme/app");
@@ -45,7 +56,12 @@ export async function startCommandTest(flavour: "github" | "gitea", cfg: Config 
   emu.addIssue("acme/app", { number: 3, title: "Bug" });
   const forge: ForgeClient =
     flavour === "github"
-      ? createGitHubClient({ apiUrl: emu.apiUrl, token: "test-token", throttle: false })
+      ? createGitHubClient({
+          apiUrl: emu.apiUrl,
+          token: "test-token",
+          throttle: false,
+          ...(writeBudget ? { writeBudget: { budget: writeBudget, scope: "test" } } : {}),
+        })
       : createGiteaClient({ url: emu.url, token: "test-token" });
   const ref: IssueRef = {
     repo: { forge: flavour, fullName: "acme/app", owner: "acme", name: "app", cloneUrl: "x" },
