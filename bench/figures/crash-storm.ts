@@ -324,6 +324,29 @@ async function storm(ctx: FigureContext, shape: StormShape) {
     log.poll();
     const now = Date.now();
     for (const a of log.live()) if (!processAlive(a.pid)) a.goneAt = now;
+    // Where the stuck runs' jobs are (BullMQ's state of each), for the report: stuck is a bug to find, not a number.
+    const stuckJobs = new Map<string, string>();
+    const stageQueue = queues[0]!;
+    for (const id of accepted.flatMap((x) => x.jobs).filter((j) => !runEnds.has(j))) {
+      const job = await stageQueue.getJob(id).catch(() => undefined);
+      const state = job ? await job.getState().catch(() => "unknown") : "no job";
+      const stalled = job ? (job as unknown as { stalledCounter?: number }).stalledCounter : undefined;
+      stuckJobs.set(
+        id,
+        `${state}${job ? `, ${job.attemptsMade} attempts made, stalled ${stalled ?? 0}×${job.failedReason ? `, failed: ${job.failedReason.slice(0, 120)}` : ""}` : ""}`,
+      );
+    }
+    const jobCounts = await stageQueue
+      .getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed")
+      .catch(() => ({}));
+    // Status comments per run that ran (the emulator's stored comments, found by forgehand's own marker).
+    const statusComments = new Map<string, number>();
+    for (const c of emulator.state.repos.get(FULL_NAME)?.comments ?? []) {
+      const id = /<!-- forgehand:run=(\S+) -->/.exec(c.body)?.[1];
+      if (id) statusComments.set(id, (statusComments.get(id) ?? 0) + 1);
+    }
+    // Left = alive once every forgehand process has stopped (SIGTERM: runners stop their agents, verified).
+    await Promise.all(everyChild.map((c) => c.stop(15_000)));
     const left = log.live().filter((a) => processAlive(a.pid)).length;
     // Forge writes of the storm, by kind (the emulator records every request; git traffic is not a REST write).
     const writes = new Map<string, number>();
@@ -347,6 +370,9 @@ async function storm(ctx: FigureContext, shape: StormShape) {
       now,
       left,
       writes,
+      stuckJobs,
+      jobCounts,
+      statusComments,
     };
   } finally {
     await Promise.all(everyChild.map((c) => c.stop(15_000)));
@@ -409,6 +435,10 @@ function analyse(s: Storm, shape: StormShape) {
   const rerun = finishedAndRerun(agents);
   const drainMs = s.drainedAt === undefined ? undefined : s.drainedAt - s.t0;
   const maxBack = back.length ? Math.max(...back) : undefined;
+  // Every run that succeeded has exactly one status comment: none lost, none posted twice by a takeover.
+  const succeeded = runIds.filter((id) => s.records.get(id)?.state === "succeeded");
+  const noStatus = succeeded.filter((id) => !s.statusComments.get(id));
+  const twoStatus = [...s.statusComments.entries()].filter(([, n]) => n > 1).map(([id]) => id);
   const met =
     drainMs !== undefined &&
     drainMs <= shape.drainTargetMs &&
@@ -418,9 +448,13 @@ function analyse(s: Storm, shape: StormShape) {
     s.left === 0 &&
     stuck.length === 0 &&
     rerun.length === 0 &&
+    noStatus.length === 0 &&
+    twoStatus.length === 0 &&
     neverBack === 0 &&
     (maxBack ?? 0) <= shape.backTargetMs;
   return {
+    noStatus,
+    twoStatus,
     agents,
     runIds,
     lost,
@@ -467,6 +501,10 @@ export const crashStormFigure: Figure = {
       a.stuck.length ? `${a.stuck.length} runs stuck` : "",
       a.rerun.length ? `${a.rerun.length} finished agents re-run` : "",
       a.neverBack ? `${a.neverBack} killed runs never came back` : "",
+      a.noStatus.length
+        ? `${a.noStatus.length} succeeded runs without a status comment (${a.noStatus.slice(0, 3).join(", ")})`
+        : "",
+      a.twoStatus.length ? `${a.twoStatus.length} runs with two status comments` : "",
       (a.maxBack ?? 0) > shape.backTargetMs ? `slowest run back after ${fmt(a.maxBack!)} ms` : "",
       a.reasons.size ? `runs that did not succeed: ${[...a.reasons].slice(0, 4).join("; ")}` : "",
     ].filter(Boolean);
@@ -487,6 +525,8 @@ export const crashStormFigure: Figure = {
         agentsLeftCount: s.left,
         stuckRunsCount: a.stuck.length,
         finishedAgentsRerunCount: a.rerun.length,
+        runsWithoutStatusCount: a.noStatus.length,
+        runsWithTwoStatusCount: a.twoStatus.length,
       },
       details: [
         `Runs: ${[...a.states.entries()].map(([k, n]) => `${n} ${k}`).join(", ")}; ${a.agents.length} agent starts. Deliveries answered 503 or unanswered and sent again: ${s.refusedTries} tries; accepted in ${fmt(median(s.acceptLatency))} ms p50 / ${fmt(Math.max(...s.acceptLatency))} ms max from first try${s.accepted.some((x) => x.duplicate) ? `; ${s.accepted.filter((x) => x.duplicate).length} came back "duplicate" on a retry (committed, answer lost)` : ""}. Redis down ${s.redisDowntimes.map((d) => `${fmt(d)} ms`).join(", ")} per restart.`,
@@ -505,10 +545,18 @@ export const crashStormFigure: Figure = {
         ...(a.stuck.length
           ? [
               "",
-              "Stuck runs (state, runner, attempts, waiting, since start):",
-              ...a.stuck.slice(0, 5).map((id) => {
+              `Stage queue at the end: ${JSON.stringify(s.jobCounts)}. Stuck runs by job state: ${JSON.stringify(
+                [...s.stuckJobs.values()].reduce<Record<string, number>>((m, v) => {
+                  const k = v.split(",")[0] ?? v;
+                  m[k] = (m[k] ?? 0) + 1;
+                  return m;
+                }, {}),
+              )}.`,
+              "",
+              "Stuck runs (record state, runner, attempts, waiting, started; job):",
+              ...a.stuck.slice(0, 8).map((id) => {
                 const r = s.records.get(id);
-                return `- ${id}: ${r ? `${r.state}, ${r.runner ?? "no runner"}, ${r.attempts} attempts, ${r.waiting ?? "-"}, started ${r.startedAt ? fmt((r.startedAt - s.t0) / 1000) : "-"} s` : "no record"}`;
+                return `- ${id}: ${r ? `${r.state}, ${r.runner ?? "no runner"}, ${r.attempts} attempts, ${r.waiting ?? "-"}, started ${r.startedAt ? fmt((r.startedAt - s.t0) / 1000) : "-"} s` : "no record"}; job ${s.stuckJobs.get(id) ?? "?"}`;
               }),
             ]
           : []),

@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BareOrigin, createBareOrigin } from "../../../test/helpers/bare-origin";
 import { testRedis, uniquePrefix } from "../../../test/helpers/redis";
+import { waitFor } from "../../../test/helpers/wait-for";
 import type { Runner } from "./create-runner";
 import { enqueueStage } from "./enqueue-stage";
 import { gitTestRunner } from "./testing/git-test-runner";
@@ -116,5 +117,43 @@ describe("checkpointed runs: a finished agent is published, not run again", () =
     expect(agentStarts()).toBe(2);
     expect(await logOf(runId)).toContain("is not in this runner's worktree; running the agent again");
     expect(forge.pulls).toHaveLength(1);
+  });
+
+  it("a run that ended but whose runner died before announcing it gets its final status comment on re-pick", async () => {
+    const runId = await enqueue("d3");
+    // What a runner killed between recording the end and the final status edit leaves: terminal, unannounced.
+    const endedAt = Date.now();
+    await store.update(runId, {
+      state: "succeeded",
+      runner: "dead",
+      attempts: 1,
+      startedAt: endedAt - 5_000,
+      endedAt,
+      output: "Greeting added.",
+    });
+    runner = gitTestRunner({ config: config(), dir, prefix, forge, runnerId: "second" });
+    await runner.start();
+    await waitFor("the end announced", async () => (await store.get(runId))?.announced === true, POLL);
+    const status = forge.commentsOf(21).filter((c) => c.body.includes(`forgehand:run=${runId}`));
+    expect(status).toHaveLength(1);
+    expect(status[0]?.body).toContain("succeeded");
+    expect(status[0]?.body).toContain("Greeting added.");
+    expect(agentStarts(), "the agent ran again").toBe(0);
+  });
+
+  it("a run whose end was announced is not announced again", async () => {
+    const runId = await enqueue("d4");
+    const endedAt = Date.now();
+    await store.update(runId, {
+      state: "succeeded",
+      attempts: 1,
+      startedAt: endedAt - 5_000,
+      endedAt,
+      announced: true,
+    });
+    runner = gitTestRunner({ config: config(), dir, prefix, forge, runnerId: "second" });
+    await runner.start();
+    await waitFor("the job completed", async () => (await queue.getJobState(runId)) === "completed", POLL);
+    expect(forge.commentsOf(21)).toEqual([]);
   });
 });

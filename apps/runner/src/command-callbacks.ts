@@ -41,13 +41,18 @@ export function createCommandCallbacks(deps: {
       return { ...(live ? { runId: live.id } : {}), wasRunning: live?.state === "running" };
     },
     enqueueStage: (ref, stage, trigger, opts = {}) =>
-      enqueueStage(deps.queue, store, {
-        ref,
-        stage,
-        trigger,
-        ...(opts.resumeSessionId ? { resumeSessionId: opts.resumeSessionId } : {}),
-        ...deps.limitsFor(stage),
-      }),
+      enqueueStage(
+        deps.queue,
+        store,
+        {
+          ref,
+          stage,
+          trigger,
+          ...(opts.resumeSessionId ? { resumeSessionId: opts.resumeSessionId } : {}),
+          ...deps.limitsFor(stage),
+        },
+        { redis: deps.redis, prefix: deps.prefix },
+      ),
     lastRun: (ref) => store.latestForIssue(issueKey(ref)),
     async refreshStatus(ref) {
       const latest = await store.latestForIssue(issueKey(ref));

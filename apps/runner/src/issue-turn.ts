@@ -23,7 +23,7 @@ export interface TurnDeps {
  * Triggers people and the forge repeat (a label, `/run`) are coalesced; `/retry` resumes a session of its
  * own, and operator runs (`forgehand run`, the API) are each asked for on purpose: never coalesced.
  */
-function coalesces(job: StageJob): boolean {
+export function coalesces(job: Pick<StageJob, "trigger">): boolean {
   return job.trigger.kind === "label" || job.trigger.kind === "command";
 }
 
@@ -69,6 +69,27 @@ export async function takeTurn(deps: TurnDeps, job: StageJob): Promise<Turn> {
     return { kind: "wait", behind: entry.runId, position };
   }
   return { kind: "go" };
+}
+
+/** Why a coalesced trigger's run ended without running (the same words at enqueue and at pick-up). */
+export function coalescedReason(into: string, stage: string, issue: string): string {
+  return `not started: run ${into} of stage "${stage}" is already queued for ${issue}`;
+}
+
+/**
+ * The run of `job`'s stage already waiting for the issue (not started: a run leaves the order when it starts),
+ * if `job`'s trigger coalesces. Asked before a job is added, so a storm of `/run` comments leaves one queued run
+ * per issue and stage instead of a backlog of jobs that each take a worker to find out they are not needed.
+ */
+export async function waitingRunOfStage(deps: TurnDeps, job: StageJob): Promise<string | undefined> {
+  if (!coalesces(job)) return undefined;
+  const issue = issueKey(job.ref);
+  for (const entry of await readOrder(deps.redis, deps.prefix, issue)) {
+    if (entry.runId === job.runId || entry.stage !== job.stage) continue;
+    if (await live(deps, entry)) return entry.runId;
+    await removeOrder(deps.redis, deps.prefix, issue, entry);
+  }
+  return undefined;
 }
 
 /** The run started, or ended without running: it no longer waits. */

@@ -11,7 +11,7 @@ import { finishStageOutput } from "./finish-stage-output";
 import { checkForkPolicy, refuseFork } from "./fork-policy";
 import { holdLease } from "./hold-lease";
 import { forgeAsTriggered } from "./issue-as-triggered";
-import { leaveOrder, rejoinOrder, takeTurn } from "./issue-turn";
+import { coalescedReason, leaveOrder, rejoinOrder, takeTurn } from "./issue-turn";
 import type { StatusSinkFactory } from "./ports";
 import { queuedRecord, recordLimits } from "./queued-record";
 import { refuseTrigger, triggerGone } from "./refuse-trigger";
@@ -108,6 +108,25 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     }
   };
 
+  /** A started run's end, as its own runner would have announced it: stage output (by marker), final status. */
+  async function announceEnd(data: StageJob, record: RunRecord, log: Logger) {
+    const stage = config.stages.find((s) => s.name === data.stage);
+    const forge = forges.clients.for(data.ref.repo.forge, data.ref.installationId);
+    try {
+      if (stage) {
+        const result: StageResult = { state: record.state, ...(record.output ? { output: record.output } : {}) };
+        await finishStageOutput({ job: data, stage, result, forge, outputs: tools.outputs, redact: tools.redact, log });
+      }
+      await forges.statusSink(forge, record, data.ref).finish(record);
+      await store.update(data.runId, { announced: true });
+      log.info("the run's end announced on the forge after its runner died");
+    } catch (error) {
+      // Thrown on: BullMQ retries the job, which comes back here (the record stays terminal, unannounced).
+      log.warn("the run's end could not be announced yet", { error });
+      throw error;
+    }
+  }
+
   async function processParsed(job: Job, data: StageJob, token?: string): Promise<StageJobResult> {
     const key = issueKey(data.ref);
     const log = baseLogger.child({ runId: data.runId, issue: key, stage: data.stage });
@@ -115,6 +134,8 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     const { record } = await store.create(queuedRecord(data, recordLimits(stage?.limits), runner.id));
     if (isTerminal(record.state)) {
       log.info("run already ended; job completed without running again", { state: record.state });
+      // It started and ended, but its runner died before the end reached the forge: announce it now.
+      if (record.startedAt !== undefined && !record.announced) await announceEnd(data, record, log);
       return { runId: data.runId, state: record.state };
     }
 
@@ -190,7 +211,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       data,
     );
     if (turn.kind === "coalesced") {
-      const reason = `not started: run ${turn.into} of stage "${data.stage}" is already queued for ${key}`;
+      const reason = coalescedReason(turn.into, data.stage, key);
       await end(record, "stopped", { reason });
       await store.appendLog(data.runId, "system", reason);
       log.info("trigger coalesced into a queued run", { into: turn.into });
@@ -343,6 +364,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       const final = await end(current, decision.state, decision.patch, result);
       await finishStageOutput({ job: data, stage, result, forge, outputs: tools.outputs, redact: tools.redact, log });
       await sink.finish(final);
+      await store.update(data.runId, { announced: true });
       log.info("run ended", { state: result.state });
       return { runId: data.runId, state: result.state };
     } finally {

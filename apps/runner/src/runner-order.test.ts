@@ -71,4 +71,27 @@ describe("runner (in process): stage stops and trigger order", () => {
     expect(a.startedAt!).toBeLessThan(b.startedAt!);
     expect(b.startedAt!).toBeLessThan(c.startedAt!);
   });
+
+  it("a `/run` for a stage already waiting is coalesced at enqueue: its record ends at once and no job is added", async () => {
+    const log = join(dir, "agent.log");
+    await start(fixtureConfig({ FIXTURE_LOG: log, FIXTURE_SLEEP_MS: "30000" })).start();
+    const order = { redis, prefix };
+    const command = (id: string) => ({ kind: "command" as const, by: "alice", deliveryId: id });
+    const running = await enqueueStage(queue, store, { ref, stage: "develop", trigger: command("c1") }, order);
+    await waitFor("the first agent", async () => events(log).length > 0, POLL);
+    // The running run has left the order: a trigger now waits for a run after it, it is not folded into it.
+    const waiting = await enqueueStage(queue, store, { ref, stage: "develop", trigger: command("c2") }, order);
+    expect((await store.get(waiting))?.state).toBe("queued");
+    const folded = await enqueueStage(queue, store, { ref, stage: "develop", trigger: command("c3") }, order);
+    expect(await store.get(folded)).toMatchObject({
+      state: "stopped",
+      reason: `not started: run ${waiting} of stage "develop" is already queued for github:acme/app#7`,
+    });
+    expect(await queue.getJob(folded)).toBeUndefined();
+    expect(await queue.getJob(waiting)).toBeDefined();
+    // Another stage is not coalesced with it.
+    const review = await enqueueStage(queue, store, { ref, stage: "review", trigger: command("c4") }, order);
+    expect((await store.get(review))?.state).toBe("queued");
+    expect((await store.get(running))?.state).toBe("running");
+  });
 });

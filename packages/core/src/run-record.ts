@@ -57,6 +57,12 @@ export const RunRecord = z.object({
   lastActions: z.array(z.string()).default([]),
   /** What a live agent is waiting for by itself ("API retry 2/10 after 529 …"); "" once it is active again. */
   waiting: z.string().optional(),
+  /**
+   * True once a run that started has had its end announced on the forge (stage output posted, final status
+   * comment edited). A runner that dies between recording the end and announcing it leaves this unset, and the
+   * re-picked job announces it instead of leaving the status comment saying `running` forever.
+   */
+  announced: z.boolean().optional(),
   /** False when the stage's agent ran with `sandbox: { enabled: false }` (every status comment then says so). */
   sandboxed: z.boolean().optional(),
   /**

@@ -68,6 +68,10 @@ export class MemoryForge implements ForgeClient {
     return this.issue(number).labels;
   }
 
+  commentsOf(number: number): ForgeComment[] {
+    return this.issue(number).comments;
+  }
+
   private record(method: string, ...args: unknown[]) {
     this.calls.push({ method, args });
     const queued = this.failures.get(method);
