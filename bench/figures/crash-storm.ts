@@ -45,6 +45,8 @@ interface StormShape {
   drainTargetMs: number;
   /** Every killed runner's run back (agent started again, or publishing finished) within this. */
   backTargetMs: number;
+  /** The watch ends here whatever happened (what has not ended by then is reported stuck). */
+  boundMs: number;
 }
 
 const SHAPES: Record<FigureContext["size"], StormShape> = {
@@ -57,6 +59,7 @@ const SHAPES: Record<FigureContext["size"], StormShape> = {
     agentMs: 2_000,
     drainTargetMs: 240_000,
     backTargetMs: 10_000,
+    boundMs: 300_000,
   },
   smoke: {
     deliveries: 24,
@@ -65,8 +68,10 @@ const SHAPES: Record<FigureContext["size"], StormShape> = {
     kills: 1,
     redisRestarts: 1,
     agentMs: 600,
-    drainTargetMs: 40_000,
+    drainTargetMs: 30_000,
     backTargetMs: 10_000,
+    // The smoke test runs every figure at once within 60 s.
+    boundMs: 40_000,
   },
 };
 
@@ -237,25 +242,31 @@ async function storm(ctx: FigureContext, shape: StormShape) {
       (_, k) => t0 + ((k + 1) * shape.spreadMs) / (shape.redisRestarts + 1) + 1_500,
     );
     const restarting: Promise<unknown>[] = [];
-    const killOne = async () => {
-      log.poll();
-      const live = log.live();
-      const slots = runners.map((c, slot) => ({ slot, c })).filter((x) => x.c);
-      const busiest = slots
-        .map((x) => ({ ...x, label: onlyRunner(x.slot, generations[x.slot]!) }))
-        .map((x) => ({ ...x, agents: live.filter((a) => a.runner === x.label).length }))
-        .sort((a, b) => b.agents - a.agents || Math.random() - 0.5)[0];
-      if (!busiest?.c) return;
-      const at = Date.now();
-      busiest.c.child.kill("SIGKILL");
-      runners[busiest.slot] = undefined;
-      const mine = [...log.agents.values()].filter((a) => a.runner === busiest.label);
+    // The runner holding the most runs (agents alive, or finished and publishing) is killed; a planned kill waits
+    // up to 4 s for a runner that holds any, so the kills land on work in hand rather than on idle runners.
+    const inHand = (label: string) => {
+      const mine = [...log.agents.values()].filter((a) => a.runner === label);
       const agentRuns = [
         ...new Set(mine.filter((a) => a.endAt === undefined && a.goneAt === undefined).map((a) => a.runId)),
       ];
       const publishingRuns = [
         ...new Set(mine.filter((a) => a.endAt !== undefined && !runEnds.has(a.runId)).map((a) => a.runId)),
       ].filter((r) => !agentRuns.includes(r));
+      return { agentRuns, publishingRuns };
+    };
+    const killOne = async (force: boolean): Promise<boolean> => {
+      log.poll();
+      const busiest = runners
+        .map((c, slot) => ({ slot, c, label: onlyRunner(slot, generations[slot]!) }))
+        .filter((x) => x.c)
+        .map((x) => ({ ...x, held: inHand(x.label) }))
+        .map((x) => ({ ...x, n: x.held.agentRuns.length + x.held.publishingRuns.length }))
+        .sort((a, b) => b.n - a.n || Math.random() - 0.5)[0];
+      if (!busiest?.c || (busiest.n === 0 && !force)) return false;
+      const at = Date.now();
+      busiest.c.child.kill("SIGKILL");
+      runners[busiest.slot] = undefined;
+      const { agentRuns, publishingRuns } = busiest.held;
       const kill: Kill = { at, runner: busiest.label, agentRuns, publishingRuns };
       kills.push(kill);
       // Restarted at once on the same data dir, as a supervisor (systemd, Kubernetes) restarts a crashed runner.
@@ -266,6 +277,7 @@ async function storm(ctx: FigureContext, shape: StormShape) {
           kill.restartMs = Date.now() - at;
         }),
       );
+      return true;
     };
     const restartRedis = async () => {
       const down = Date.now();
@@ -277,7 +289,7 @@ async function storm(ctx: FigureContext, shape: StormShape) {
     };
 
     // --- watching until drained (bounded) ----------------------------------------------------------------------
-    const deadline = t0 + shape.drainTargetMs + 60_000;
+    const deadline = t0 + shape.boundMs;
     let sent = false;
     void sending.then(() => {
       sent = true;
@@ -287,8 +299,7 @@ async function storm(ctx: FigureContext, shape: StormShape) {
     let lastRecordPoll = 0;
     while (Date.now() < deadline) {
       if (killAt.length && Date.now() >= killAt[0]!) {
-        killAt.shift();
-        await killOne();
+        if (await killOne(Date.now() - killAt[0]! > 4_000)) killAt.shift();
       }
       if (redisAt.length && Date.now() >= redisAt[0]!) {
         redisAt.shift();
@@ -339,6 +350,15 @@ async function storm(ctx: FigureContext, shape: StormShape) {
     const jobCounts = await stageQueue
       .getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed")
       .catch(() => ({}));
+    // The run logs of runs whose finished agent was started again: what the re-picked job saw (for the report).
+    const rerunLogs = new Map<string, string[]>();
+    for (const id of finishedAndRerun(log.agents.values()).slice(0, 4)) {
+      const entries = await runStore.readLog(id).catch(() => []);
+      rerunLogs.set(
+        id,
+        entries.filter((e) => e.stream === "system").map((e) => e.line.slice(0, 240)),
+      );
+    }
     // Status comments per run that ran (the emulator's stored comments, found by forgehand's own marker).
     const statusComments = new Map<string, number>();
     for (const c of emulator.state.repos.get(FULL_NAME)?.comments ?? []) {
@@ -373,6 +393,7 @@ async function storm(ctx: FigureContext, shape: StormShape) {
       stuckJobs,
       jobCounts,
       statusComments,
+      rerunLogs,
     };
   } finally {
     await Promise.all(everyChild.map((c) => c.stop(15_000)));
@@ -476,7 +497,7 @@ function analyse(s: Storm, shape: StormShape) {
 export const crashStormFigure: Figure = {
   id: "crash-storm",
   title: "8. Crash storm",
-  method: `A webhook-only process and ${RUNNERS} runner-only processes (the bench's forgehand-server child: createApp / createRunner as \`forgehand start\` builds them, production timings: lease 20 s, job lock 15 s, stalled check 5 s, heartbeat 5 s / 1 s) on one redis-server with AOF, against the forge emulator playing GitHub (a GitHub App, one installation, every write through the write budget shared in Redis; git over smart HTTP from a bare origin). Signed \`issues.labeled\` deliveries are sent evenly over the storm, round-robin over the issues; a delivery answered 503 (Redis restarting) is sent again with the same delivery id every 250 ms, as a redelivery would be. The agent (bench/fixtures/storm-agent.mjs, unsandboxed) logs start and end to a shared file, works ½–1½ × its mean time and changes one file (every run commits and pushes). During the storm the runner with the most live agents is SIGKILLed at evenly spaced times and restarted at once on its own data dir; Redis is stopped (SIGTERM: it writes its AOF) and started again on the same port and data dir. The bench polls agents' pids every 50 ms (an agent killed with its runner leaves no end line) and the run records every 200 ms. Drained = every accepted run ended, BullMQ's stage queue empty, no agent alive. Lost = an accepted delivery whose run (or the queued run it was coalesced into) did not succeed. Overlap = two agents of one issue alive at once. Re-run = an agent started for a run id whose agent had already finished. Back = from a SIGKILL to the killed runner's run's agent starting again (agent was running) or its publishing ending (agent had finished)`,
+  method: `A webhook-only process and ${RUNNERS} runner-only processes (the bench's forgehand-server child: createApp / createRunner as \`forgehand start\` builds them, production timings: lease 20 s, job lock 15 s, stalled check 5 s, heartbeat 5 s / 1 s) on one redis-server with AOF, against the forge emulator playing GitHub (a GitHub App, one installation, every write through the write budget shared in Redis; git over smart HTTP from a bare origin). Signed \`issue_comment.created\` deliveries of \`/run analyse\` comments (stored on the emulated issue first: a run checks at start that its comment still exists; a label already on an issue fires no second \`labeled\`, a comment anyone can repeat) are sent evenly over the storm, round-robin over the issues; a delivery answered 503 (Redis restarting) is sent again with the same delivery id every 250 ms, as a redelivery would be. The agent (bench/fixtures/storm-agent.mjs, unsandboxed) logs start and end to a shared file, works ½–1½ × its mean time and changes one file (every run commits and pushes). During the storm, at evenly spaced times, the runner holding the most runs (agents alive, or finished and publishing; up to 4 s is waited for one that holds any) is SIGKILLed and restarted at once on its own data dir; Redis is stopped (SIGTERM: it writes its AOF) and started again on the same port and data dir. The bench polls agents' pids every 50 ms (an agent killed with its runner leaves no end line) and the run records every 200 ms. Drained = every accepted run ended, BullMQ's stage and command queues empty, no agent alive. Left = an agent alive after every forgehand process was stopped. Lost = an accepted delivery whose run (or the queued run it was coalesced into) did not succeed. Overlap = two agents of one issue alive at once. Re-run = an agent started for a run id whose agent had already finished. Every succeeded run must have exactly one status comment (found in the emulator by forgehand's marker). Back = from a SIGKILL to the killed runner's run's agent starting again (agent was running) or its publishing ending (agent had finished)`,
   target:
     "drains within 240 s; 0 accepted deliveries lost, 0 overlapping agents, 0 agents left, 0 runs stuck, 0 finished agents re-run; every killed runner's run back within 10 s",
   async run(ctx): Promise<FigureOutcome> {
@@ -560,6 +581,12 @@ export const crashStormFigure: Figure = {
               }),
             ]
           : []),
+        ...[...s.rerunLogs.entries()].flatMap(([id, lines]) => [
+          "",
+          `Run log of ${id} (its finished agent was started again), system lines:`,
+          "",
+          ...lines.map((l) => `    ${l}`),
+        ]),
         ...(problems.length ? ["", `Missed: ${problems.join("; ")}.`] : []),
       ],
     };
