@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IssueRef, RunCheckpoint } from "@forgehand/core";
@@ -117,6 +117,28 @@ describe("checkpointed runs: a finished agent is published, not run again", () =
     expect(agentStarts()).toBe(2);
     expect(await logOf(runId)).toContain("is not in this runner's worktree; running the agent again");
     expect(forge.pulls).toHaveLength(1);
+  });
+
+  it("an agent that ended before its work was committed: the re-picked job commits and publishes it, no second agent run", async () => {
+    const cp = await firstRun();
+    // As the agent left the worktree when its runner died: a change not yet committed, HEAD where it was.
+    writeFileSync(join(cp.worktree, "farewell.txt"), "goodbye\n");
+    const runId = await repicked({ ...cp, pending: true, committed: false, done: [] });
+    const record = await waitForRunEnd(store, runId, POLL);
+    expect(record.state).toBe("succeeded");
+    expect(agentStarts(), "the agent ran again").toBe(1);
+    expect(await logOf(runId)).toContain("before its work was committed; committing and publishing it");
+    expect(origin.git("show", `${cp.branch}:farewell.txt`)).toBe("goodbye");
+    expect(forge.pulls).toMatchObject([{ head: cp.branch }]);
+  });
+
+  it("an agent that ended before its commit, on a worktree since reset, runs again and says why", async () => {
+    const cp = await firstRun();
+    const runId = await repicked({ ...cp, head: "0".repeat(40), pending: true, committed: false, done: [] });
+    const record = await waitForRunEnd(store, runId, POLL);
+    expect(record.state).toBe("succeeded");
+    expect(agentStarts()).toBe(2);
+    expect(await logOf(runId)).toContain("its worktree is not here as it left it");
   });
 
   it("a run that ended but whose runner died before announcing it gets its final status comment on re-pick", async () => {

@@ -1,5 +1,6 @@
 import type { GitCredentials, RunCheckpoint } from "@forgehand/core";
 import type { ForgeIssue } from "@forgehand/forge";
+import { type AgentWork, finishAgentWork } from "./finish-agent-work";
 import { publishResult } from "./publish-result";
 import type { PullRequestPlan } from "./pull-request-stage";
 import type { StageContext, StageResult } from "./stage-context";
@@ -49,4 +50,34 @@ export async function publishCheckpoint(ctx: StageContext, input: CheckpointInpu
   if (!published.ok) return published.result;
   const { prUrl } = published.value;
   return { state: "succeeded", ...(prUrl ? { prUrl } : {}), ...(cp.output ? { output: cp.output } : {}) };
+}
+
+/**
+ * An earlier attempt's agent succeeded and its runner died before the work was committed (gate, commit): the
+ * agent's changes are still in that worktree, uncommitted. Used when the worktree is here and still at the
+ * commit the agent left (`head`); the gate runs and the work is committed and published as the first attempt
+ * would have. Undefined when it is not (another host, the worktree reset or gone): the agent must run again.
+ */
+export async function resumeAgentWork(
+  ctx: StageContext,
+  cp: RunCheckpoint,
+  work: Omit<AgentWork, "ws" | "output" | "outcome">,
+): Promise<StageResult | undefined> {
+  const head = await ctx.workspaces.head?.(cp.worktree).catch(() => undefined);
+  if (!head || head !== cp.head) {
+    ctx.onLog(
+      "system",
+      `the agent finished in an earlier attempt, but its worktree is not here as it left it (${cp.head ?? "no commit"}); running the agent again`,
+    );
+    return undefined;
+  }
+  ctx.onLog(
+    "system",
+    `the agent finished in an earlier attempt (${new Date(cp.at).toISOString()}) before its work was committed; ${ctx.stage.gate ? "running the gate, " : ""}committing and publishing it without running the agent again`,
+  );
+  return finishAgentWork(ctx, {
+    ...work,
+    ws: { worktree: cp.worktree, branch: cp.branch, baseBranch: cp.baseBranch },
+    ...(cp.output ? { output: cp.output } : {}),
+  });
 }

@@ -4,31 +4,23 @@ import { type AgentEvent, DEFAULT_PRICES, type SandboxOptions } from "@forgehand
 import { buildAgentEnv } from "./agent-env";
 import { fallbackPrompt, isMissingSession, restoreAgentSession, saveAgentSessionState } from "./agent-session";
 import { branchCompareUrl, relativeToWorktree } from "./branch-link";
-import {
-  classifyAgentFailure,
-  classifyApiError,
-  classifyApiErrorStatus,
-  classifyError,
-  type FailureClass,
-} from "./classify-failure";
-import { commitMessage } from "./commit-message";
-import { publishCheckpoint } from "./publish-checkpoint";
-import { publishResult } from "./publish-result";
+import { classifyAgentFailure, classifyApiError, classifyApiErrorStatus } from "./classify-failure";
+import { finishAgentWork } from "./finish-agent-work";
+import { publishCheckpoint, resumeAgentWork } from "./publish-checkpoint";
 import { planPullRequest } from "./pull-request-stage";
 import { remainingLimits } from "./remaining-limits";
 import { loadPromptTemplate, renderPrompt } from "./render-prompt";
 import type { RunBudget } from "./run-budget";
 import { agentSandboxOptions, knownAgentCli } from "./sandbox-spec";
-import type { StageContext, StageResult, Step } from "./stage-context";
+import type { StageContext, StageResult } from "./stage-context";
 import { logStageOutput } from "./stage-output-log";
+import { retryHint, step } from "./stage-step";
 import { loadPromptContext } from "./stage-template-values";
 import { waitingText } from "./waiting-text";
 import { cloneUrlRefusal } from "./workspace/clone-url-refusal";
 
 export type { StageContext, StageResult, Step } from "./stage-context";
 
-/** Stage limits and gate: the gate gets the stage timeout, or 30 minutes. */
-const DEFAULT_GATE_TIMEOUT_MS = 30 * 60_000;
 /** stdout lines kept to classify a failure (a 429 is often printed there, not on stderr). */
 const TAIL_LINES = 40;
 
@@ -37,25 +29,9 @@ function describeTool(tool: { name: string; input: string }): string {
   return input ? `${tool.name} ${input.slice(0, 80)}${input.length > 80 ? "…" : ""}` : tool.name;
 }
 
-/** What the caller's retry needs from a transient failure; `retryAfterMs` only when the failure named one. */
-function retryHint(cls: Extract<FailureClass, { kind: "transient" }>): NonNullable<StageResult["transient"]> {
-  return { why: cls.why, ...(cls.retryAfterMs ? { retryAfterMs: cls.retryAfterMs } : {}) };
-}
-
-async function step<T>(what: string, fn: () => Promise<T>): Promise<Step<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (error) {
-    const cls = classifyError(error);
-    const reason = `${what} failed: ${(error as Error).message ?? String(error)}`;
-    if (cls.kind === "permanent") return { ok: false, result: { state: "failed", reason } };
-    return { ok: false, result: { state: "failed", reason, transient: retryHint(cls) } };
-  }
-}
-
 /** Runs one stage: issue → worktree → prompt → agent → gate → commit → push → PR → labels. */
 export async function runStage(ctx: StageContext): Promise<StageResult> {
-  const { job, stage, config, forge, logger } = ctx;
+  const { job, stage, config, forge } = ctx;
   const ref: IssueRef = job.ref;
   const agent = config.agents[stage.agent];
   if (!agent) return { state: "failed", reason: `[runner] stage "${stage.name}" names unknown agent "${stage.agent}"` };
@@ -88,14 +64,42 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       "system",
       `on pull request #${onPr.pr.number}: ${onPr.readOnly ? `fork ${onPr.pr.head.repoFullName ?? "(deleted)"}, read-only (no credentials, nothing pushed)` : `head branch ${onPr.pr.head.ref}`} at ${onPr.pr.head.sha}`,
     );
+  // The sandbox of the agent and its gate; `sandbox: { enabled: false }` is the only way to run without one.
+  let sandbox: SandboxOptions | undefined;
+  let gateSandbox: SandboxOptions | undefined;
+  try {
+    const input = {
+      agent,
+      limits: stage.limits,
+      ref,
+      runId: job.runId,
+      dataDir: ctx.dataDir ?? dirname(ctx.registryDir),
+      configDir: ctx.configDir,
+      runnerHome: ctx.env.HOME,
+    };
+    sandbox = agentSandboxOptions(input, "agent");
+    gateSandbox = agentSandboxOptions(input, "gate");
+  } catch (error) {
+    return { state: "failed", reason: `[runner] cannot sandbox agent "${stage.agent}": ${(error as Error).message}` };
+  }
   // Before prepare (which resets the worktree): an earlier attempt's finished agent is published, not run again.
   if (ctx.checkpoint) {
-    const resumed = await publishCheckpoint(ctx, {
-      issue,
-      credentials,
-      ...(onPr ? { pullRequest: onPr } : {}),
-      checkpoint: ctx.checkpoint,
-    });
+    const cp = ctx.checkpoint;
+    const resumed = cp.pending
+      ? await resumeAgentWork(ctx, cp, {
+          issue,
+          credentials,
+          ...(onPr ? { onPr } : {}),
+          ...(gateSandbox ? { gateSandbox } : {}),
+          runInfo: {
+            runId: job.runId,
+            repo: ref.repo.fullName,
+            issue: ref.number,
+            stage: stage.name,
+            worktree: cp.worktree,
+          },
+        })
+      : await publishCheckpoint(ctx, { issue, credentials, ...(onPr ? { pullRequest: onPr } : {}), checkpoint: cp });
     if (resumed) return resumed;
   }
   const gotWs = await step("preparing the worktree", () =>
@@ -151,24 +155,6 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     }
   }
 
-  // The sandbox of the agent and its gate; `sandbox: { enabled: false }` is the only way to run without one.
-  let sandbox: SandboxOptions | undefined;
-  let gateSandbox: SandboxOptions | undefined;
-  try {
-    const input = {
-      agent,
-      limits: stage.limits,
-      ref,
-      runId: job.runId,
-      dataDir: ctx.dataDir ?? dirname(ctx.registryDir),
-      configDir: ctx.configDir,
-      runnerHome: ctx.env.HOME,
-    };
-    sandbox = agentSandboxOptions(input, "agent");
-    gateSandbox = agentSandboxOptions(input, "gate");
-  } catch (error) {
-    return { state: "failed", reason: `[runner] cannot sandbox agent "${stage.agent}": ${(error as Error).message}` };
-  }
   ctx.onProgress({ sandboxed: sandbox !== undefined });
   if (!sandbox) ctx.onLog("system", `⚠ unsandboxed: agent "${stage.agent}" has sandbox.enabled: false`);
 
@@ -289,60 +275,28 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     return { state: outcome.reason, reason: `${outcome.detail}${counted ? earlier : ""}`, outcome };
   }
 
-  if (stage.gate) {
-    const gate = await step("running the gate", () =>
-      ctx.runGate(stage.gate as string[], ws.worktree, {
-        timeoutMs: stage.limits.timeout ?? DEFAULT_GATE_TIMEOUT_MS,
-        env: buildAgentEnv({}, ctx.env, runInfo),
-        signal: ctx.signal,
-        registry: { dir: ctx.registryDir, runId: job.runId },
-        ...(gateSandbox ? { sandbox: gateSandbox } : {}),
-        onSystemLog: (line: string) => ctx.onLog("system", `gate: ${line}`),
-      }),
-    );
-    if (!gate.ok) return { state: "failed", reason: gate.result.reason ?? "gate crashed", outcome };
-    ctx.onLog("system", `gate ${stage.gate.join(" ")} exited ${gate.value.exitCode}`);
-    if (!gate.value.ok)
-      return {
-        state: "failed",
-        reason: `gate \`${stage.gate.join(" ")}\` failed (exit ${gate.value.exitCode}):\n${gate.value.outputTail}`,
-        outcome,
-      };
-  }
-
-  // Read-only: what the agent changed stays in the worktree (reset by the next prepare), never committed.
-  const committed = onPr?.readOnly
-    ? { ok: true as const, value: { committed: false } }
-    : await step("committing the result", () =>
-        ctx.workspaces.commitAll(ws.worktree, ctx.redact(commitMessage(stage.name, ref.number, issue.title))),
-      );
-  if (!committed.ok) return { state: "failed", reason: committed.result.reason ?? "committing failed", outcome };
-  // The agent's work is done and committed: recorded before the first forge write, so a runner that dies
-  // from here on costs a re-picked job only the publishing, never a second agent run (publish-checkpoint.ts).
-  // commitAll names the commit it made; only an unchanged worktree needs its HEAD read.
-  const head = committed.value.sha ?? (await ctx.workspaces.head?.(ws.worktree));
-  const checkpoint = {
+  // The agent's work is done: recorded before the gate and the commit, so a runner that dies from here on costs a
+  // re-picked job (on this host, with this worktree) the gate and the publishing, never a second agent run.
+  const before = await ctx.workspaces.head?.(ws.worktree).catch(() => undefined);
+  await ctx.saveCheckpoint?.({
     at: Date.now(),
-    ...(head ? { head } : {}),
-    committed: committed.value.committed,
+    ...(before ? { head: before } : {}),
+    committed: false,
+    pending: true,
     worktree: ws.worktree,
     branch: ws.branch,
     baseBranch: ws.baseBranch,
     ...(output ? { output: ctx.redact(capOutput(output)) } : {}),
     done: [],
-  };
-  await ctx.saveCheckpoint?.(checkpoint);
-  const published = await publishResult(ctx, {
+  });
+  return finishAgentWork(ctx, {
     issue,
     ws,
     credentials,
-    commit: committed.value,
-    ...(onPr ? { pullRequest: onPr } : {}),
-    output,
-    onStepDone: async (done) => ctx.saveCheckpoint?.({ ...checkpoint, done: [...done] }),
+    ...(onPr ? { onPr } : {}),
+    ...(output ? { output } : {}),
+    outcome,
+    ...(gateSandbox ? { gateSandbox } : {}),
+    runInfo,
   });
-  if (!published.ok) return { ...published.result, outcome };
-  const { prUrl } = published.value;
-  logger.info("stage succeeded", { prUrl });
-  return { state: "succeeded", outcome, ...(prUrl ? { prUrl } : {}), ...(output ? { output } : {}) };
 }

@@ -75,6 +75,11 @@ export const RunRecord = z.object({
       /** The worktree's HEAD after the commit: what gets pushed (a worktree at another commit is not used). */
       head: z.string().optional(),
       committed: z.boolean(),
+      /**
+       * The agent succeeded but the gate and the commit are still to come (`head` is the worktree's HEAD as the
+       * agent left it; its changes are uncommitted there). Written the moment the agent ends.
+       */
+      pending: z.boolean().optional(),
       worktree: z.string(),
       branch: z.string(),
       baseBranch: z.string(),
