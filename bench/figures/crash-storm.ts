@@ -429,6 +429,10 @@ function backDelays(s: Storm): Array<{ kill: Kill; backMs: Array<number | undefi
       const candidates = [...restarted, ...(ended !== undefined && ended > kill.at ? [ended] : [])];
       return candidates.length ? Math.min(...candidates) - kill.at : undefined;
     };
+    // The run records are polled every 200 ms: a run seen "publishing" at the kill may in fact have ended just
+    // before it (its record's endedAt says so). It was not in the killed runner's hands; it is dropped here.
+    const endedBefore = (runId: string) => (s.runEnds.get(runId) ?? Number.POSITIVE_INFINITY) <= kill.at;
+    kill.publishingRuns = kill.publishingRuns.filter((r) => !endedBefore(r));
     return { kill, backMs: [...kill.agentRuns, ...kill.publishingRuns].map(backAt) };
   });
 }
