@@ -29,5 +29,5 @@ describe("bench harness (smoke)", () => {
     const machine = runs[0]!.machine;
     expect(renderTable(results, machine)).toContain("5. Parser throughput");
     expect(renderMarkdown(results, machine, new Date(0))).toContain(`${machine.cores} cores`);
-  }, 60_000);
+  }, 90_000);
 });

@@ -62,16 +62,16 @@ const SHAPES: Record<FigureContext["size"], StormShape> = {
     boundMs: 300_000,
   },
   smoke: {
-    deliveries: 24,
+    deliveries: 16,
     issues: 4,
-    spreadMs: 6_000,
+    spreadMs: 4_000,
     kills: 1,
     redisRestarts: 1,
     agentMs: 600,
     drainTargetMs: 30_000,
     backTargetMs: 10_000,
     // The smoke test runs every figure at once within 60 s.
-    boundMs: 40_000,
+    boundMs: 35_000,
   },
 };
 
