@@ -30,7 +30,7 @@ export interface AgentWork {
  */
 export async function finishAgentWork(ctx: StageContext, work: AgentWork): Promise<StageResult> {
   const { stage, logger, job } = ctx;
-  const ref = ctx.job.ref;
+  const ref = job.ref;
   const { issue, ws, credentials, onPr, output, outcome, gateSandbox, runInfo } = work;
   if (stage.gate) {
     const gate = await step("running the gate", () =>

@@ -179,6 +179,25 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
   const actions: string[] = [];
   const tail: string[] = [];
   let shownWaiting = "";
+  // The agent's work is done: recorded before the sweep, the gate and the commit, so a runner that dies from here on
+  // costs a re-picked job (on this host, with this worktree) the gate and the publishing, never a second agent run.
+  let pendingSaved = false;
+  const savePending = async (resultText: string | undefined) => {
+    const text = resultText?.trim() ? resultText : undefined;
+    const head = await ctx.workspaces.head?.(ws.worktree).catch(() => undefined);
+    await ctx.saveCheckpoint?.({
+      at: Date.now(),
+      ...(head ? { head } : {}),
+      committed: false,
+      pending: true,
+      worktree: ws.worktree,
+      branch: ws.branch,
+      baseBranch: ws.baseBranch,
+      ...(text ? { output: ctx.redact(capOutput(text)) } : {}),
+      done: [],
+    });
+    pendingSaved = true;
+  };
   const runAgent = (resumeArgs: string[], text: string) =>
     ctx.supervise({
       command: [...agent.command, ...resumeArgs],
@@ -196,6 +215,7 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
       ...(sandbox ? { sandbox } : {}),
       // Config prices override the built-in list; an empty `prices:` must not turn every estimate into $0.
       prices: { ...DEFAULT_PRICES, ...config.prices },
+      onCleanExit: savePending,
       onEvent(event: AgentEvent) {
         const waiting = waitingText(event, Date.now());
         if (waiting !== undefined && waiting !== shownWaiting) {
@@ -275,20 +295,8 @@ export async function runStage(ctx: StageContext): Promise<StageResult> {
     return { state: outcome.reason, reason: `${outcome.detail}${counted ? earlier : ""}`, outcome };
   }
 
-  // The agent's work is done: recorded before the gate and the commit, so a runner that dies from here on costs a
-  // re-picked job (on this host, with this worktree) the gate and the publishing, never a second agent run.
-  const before = await ctx.workspaces.head?.(ws.worktree).catch(() => undefined);
-  await ctx.saveCheckpoint?.({
-    at: Date.now(),
-    ...(before ? { head: before } : {}),
-    committed: false,
-    pending: true,
-    worktree: ws.worktree,
-    branch: ws.branch,
-    baseBranch: ws.baseBranch,
-    ...(output ? { output: ctx.redact(capOutput(output)) } : {}),
-    done: [],
-  });
+  // Usually saved already, the moment the agent exited (onCleanExit); a result read only after the exit lands here.
+  if (!pendingSaved) await savePending(output);
   return finishAgentWork(ctx, {
     issue,
     ws,

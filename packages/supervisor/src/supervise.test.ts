@@ -105,6 +105,27 @@ describe("supervise: normal exits", () => {
     expect(outcome.durationMs).toBeLessThan(5000);
   });
 
+  it("reports a clean exit (onCleanExit) before the sweep: the leftover child is still alive then", async () => {
+    const seen: Array<{ text: string | undefined; leftoverAlive: boolean }> = [];
+    const onCleanExit = async (text: string | undefined) => {
+      const pids = readPids(wt.pidFile);
+      seen.push({ text, leftoverAlive: pids.length === 2 && isAlive(pids[1]!) });
+    };
+    const { outcome, aliveAtResolve } = await run(options("leaves-child.mjs", { parser: "lines", onCleanExit }));
+    expect(outcome.reason).toBe("succeeded");
+    expect(seen).toEqual([{ text: undefined, leftoverAlive: true }]);
+    expect(aliveAtResolve).toEqual([]);
+  });
+
+  it("does not report a failed exit as clean", async () => {
+    let called = 0;
+    const { outcome } = await run(
+      options("x", { command: [join(wt.dir, "no-such-agent")], onCleanExit: async () => void called++ }),
+    );
+    expect(outcome.reason).toBe("failed");
+    expect(called).toBe(0);
+  });
+
   it("sweeps a double-forked setsid escapee by its cwd after a clean exit", async () => {
     const opts = options("escapee.mjs", { parser: "lines" });
     const { outcome, pids, aliveAtResolve } = await run({ ...opts, command: [...opts.command, "exit"] });

@@ -184,8 +184,18 @@ async function superviseSpawned(
   watchdog.stop();
   options.signal?.removeEventListener("abort", onAbort);
   options.budgetSignal?.removeEventListener("abort", onBudget);
+  // A clean exit is reported at once (onCleanExit), while the sweep below still runs.
+  const clean =
+    reason === undefined &&
+    exit?.code === 0 &&
+    (options.parser === "lines" || (meter.result !== undefined && !meter.result.isError));
+  const reported =
+    clean && options.onCleanExit
+      ? options.onCleanExit(meter.result?.text).catch((error) => logger.warn("onCleanExit failed", { error }))
+      : undefined;
   // Even a clean exit sweeps the group and the worktree: an agent may leave a background child behind.
   const kill = await killer.kill();
+  await reported;
   exit ??= await withTimeout(spawned.exited, PIPE_CLOSE_BOUND_MS);
   await Promise.all([stdout.finish(PIPE_CLOSE_BOUND_MS), stderr.finish(PIPE_CLOSE_BOUND_MS)]);
 

@@ -139,6 +139,13 @@ export interface SuperviseOptions {
   sandbox?: SandboxOptions;
   /** Warnings (malformed lines, callback errors, kill survivors). @defaultValue silentLogger */
   logger?: Logger;
+  /**
+   * Called the moment the agent exits successfully (code 0 and, for a stream parser, a result that is not an
+   * error), with its final message: before the sweep of what it left behind and the verified kill, which take a
+   * while. The caller records "the agent's work is done" here, so a runner dying during the sweep does not run
+   * (and pay for) the agent again. Awaited alongside the sweep; a throw is logged, never fails the run.
+   */
+  onCleanExit?: (resultText: string | undefined) => Promise<void>;
 }
 
 /** What `supervise` resolves with: only after every process of the run is verified gone. */
