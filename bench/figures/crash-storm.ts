@@ -91,7 +91,7 @@ interface Kill {
   runner: string;
   /** Runs whose agent was alive in the killed runner. */
   agentRuns: string[];
-  /** Runs whose agent had finished in the killed runner, not yet ended (publishing). */
+  /** Runs whose agent had finished in the killed runner, not seen ended at the kill (publishing, or just ended). */
   publishingRuns: string[];
   restartMs?: number;
 }
@@ -195,6 +195,13 @@ async function storm(ctx: FigureContext, shape: StormShape) {
       // Retried with the same delivery id until taken, as GitHub's redelivery would: a 503 while Redis restarts
       // is forgehand saying "not taken, send again", and must never mean a lost trigger.
       const deliveryId = delivery.id;
+      // The delivery enqueues a command job; the run it asks for has the id forgehand derives from the delivery.
+      const run = runIdFor(
+        "github",
+        deliveryId,
+        STAGE,
+        issueKey({ repo: { forge: "github", fullName: FULL_NAME }, number: issue }),
+      );
       const sentAt = Date.now();
       const giveUp = sentAt + 60_000;
       let tried = false;
@@ -205,13 +212,6 @@ async function storm(ctx: FigureContext, shape: StormShape) {
           body,
         }).catch(() => undefined);
         const json = ((await res?.json().catch(() => ({}))) ?? {}) as { jobs?: string[]; duplicate?: boolean };
-        // The delivery enqueues a command job; the run it asks for has the id forgehand derives from the delivery.
-        const run = runIdFor(
-          "github",
-          deliveryId,
-          STAGE,
-          issueKey({ repo: { forge: "github", fullName: FULL_NAME }, number: issue }),
-        );
         if (res?.status === 202 && json.jobs?.length) {
           accepted.push({ issue, at: Date.now(), jobs: [run], duplicate: false });
           acceptLatency.push(Date.now() - sentAt);
@@ -420,7 +420,7 @@ function resolveRun(records: Map<string, RunRecord>, id: string): RunRecord | un
 }
 
 /** Per kill: how long until each run the killed runner held was back (its agent started again, or its publishing ended). */
-function backDelays(s: Storm): Array<{ kill: Kill; backMs: Array<number | undefined> }> {
+function backDelays(s: Storm): Array<{ kill: Kill; publishingRuns: string[]; backMs: Array<number | undefined> }> {
   const agents = [...s.log.agents.values()];
   return s.kills.map((kill) => {
     const backAt = (runId: string) => {
@@ -432,8 +432,8 @@ function backDelays(s: Storm): Array<{ kill: Kill; backMs: Array<number | undefi
     // The run records are polled every 200 ms: a run seen "publishing" at the kill may in fact have ended just
     // before it (its record's endedAt says so). It was not in the killed runner's hands; it is dropped here.
     const endedBefore = (runId: string) => (s.runEnds.get(runId) ?? Number.POSITIVE_INFINITY) <= kill.at;
-    kill.publishingRuns = kill.publishingRuns.filter((r) => !endedBefore(r));
-    return { kill, backMs: [...kill.agentRuns, ...kill.publishingRuns].map(backAt) };
+    const publishingRuns = kill.publishingRuns.filter((r) => !endedBefore(r));
+    return { kill, publishingRuns, backMs: [...kill.agentRuns, ...publishingRuns].map(backAt) };
   });
 }
 
@@ -564,8 +564,8 @@ export const crashStormFigure: Figure = {
         "| kill | at s | runner | agents running | publishing | back after (ms) | runner restarted after (ms) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
         ...a.delays.map(
-          ({ kill, backMs }, i) =>
-            `| ${i + 1} | ${fmt((kill.at - s.t0) / 1000)} | ${kill.runner} | ${kill.agentRuns.length} | ${kill.publishingRuns.length} | ${backMs.map((b) => (b === undefined ? "never" : fmt(b))).join(", ") || "—"} | ${kill.restartMs === undefined ? "—" : fmt(kill.restartMs)} |`,
+          ({ kill, publishingRuns, backMs }, i) =>
+            `| ${i + 1} | ${fmt((kill.at - s.t0) / 1000)} | ${kill.runner} | ${kill.agentRuns.length} | ${publishingRuns.length} | ${backMs.map((b) => (b === undefined ? "never" : fmt(b))).join(", ") || "—"} | ${kill.restartMs === undefined ? "—" : fmt(kill.restartMs)} |`,
         ),
         ...(a.stuck.length
           ? [

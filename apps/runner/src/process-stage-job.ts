@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Config, issueKey, isTerminal, type Logger, type RunRecord, type RunState } from "@forgehand/core";
-import { createPermissionCache, type ForgeClients } from "@forgehand/forge";
+import { createPermissionCache, type ForgeClient, type ForgeClients } from "@forgehand/forge";
 import { type RunStore, recordRunEnd, type SpendLedger, StageJob, spendScope } from "@forgehand/queue";
 import { DelayedError, type Job, type MinimalQueue, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
@@ -12,7 +12,7 @@ import { checkForkPolicy, refuseFork } from "./fork-policy";
 import { holdLease } from "./hold-lease";
 import { forgeAsTriggered } from "./issue-as-triggered";
 import { coalescedReason, leaveOrder, rejoinOrder, takeTurn } from "./issue-turn";
-import type { StatusSinkFactory } from "./ports";
+import type { StatusSink, StatusSinkFactory } from "./ports";
 import { queuedRecord, recordLimits } from "./queued-record";
 import { refuseTrigger, triggerGone } from "./refuse-trigger";
 import { createRunBudget } from "./run-budget";
@@ -108,17 +108,41 @@ export function createStageProcessor(deps: StageProcessorDeps) {
     }
   };
 
-  /** A started run's end, as its own runner would have announced it: stage output (by marker), final status. */
+  /**
+   * A run's end on the forge, in this order: the stage's output (by marker), the final status comment, then
+   * `announced` in the record. The one sequence for a run ending here and for one whose runner died before it.
+   */
+  async function announce(o: {
+    data: StageJob;
+    stage: Config["stages"][number] | undefined;
+    forge: ForgeClient;
+    result: StageResult;
+    final: RunRecord;
+    sink: StatusSink;
+    log: Logger;
+  }) {
+    const { data, stage, forge, result, log } = o;
+    if (stage)
+      await finishStageOutput({ job: data, stage, result, forge, outputs: tools.outputs, redact: tools.redact, log });
+    await o.sink.finish(o.final);
+    await store.update(data.runId, { announced: true });
+  }
+
+  /** A started run's end, as its own runner would have announced it, from what the record holds. */
   async function announceEnd(data: StageJob, record: RunRecord, log: Logger) {
     const stage = config.stages.find((s) => s.name === data.stage);
     const forge = forges.clients.for(data.ref.repo.forge, data.ref.installationId);
+    const result: StageResult = { state: record.state, ...(record.output ? { output: record.output } : {}) };
     try {
-      if (stage) {
-        const result: StageResult = { state: record.state, ...(record.output ? { output: record.output } : {}) };
-        await finishStageOutput({ job: data, stage, result, forge, outputs: tools.outputs, redact: tools.redact, log });
-      }
-      await forges.statusSink(forge, record, data.ref).finish(record);
-      await store.update(data.runId, { announced: true });
+      await announce({
+        data,
+        stage,
+        forge,
+        result,
+        final: record,
+        sink: forges.statusSink(forge, record, data.ref),
+        log,
+      });
       log.info("the run's end announced on the forge after its runner died");
     } catch (error) {
       // Thrown on: BullMQ retries the job, which comes back here (the record stays terminal, unannounced).
@@ -362,9 +386,7 @@ export function createStageProcessor(deps: StageProcessorDeps) {
       }
       await store.appendLog(data.runId, "system", decision.log);
       const final = await end(current, decision.state, decision.patch, result);
-      await finishStageOutput({ job: data, stage, result, forge, outputs: tools.outputs, redact: tools.redact, log });
-      await sink.finish(final);
-      await store.update(data.runId, { announced: true });
+      await announce({ data, stage, forge, result, final, sink, log });
       log.info("run ended", { state: result.state });
       return { runId: data.runId, state: result.state };
     } finally {
